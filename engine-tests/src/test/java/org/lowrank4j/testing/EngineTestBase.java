@@ -1,0 +1,75 @@
+package org.lowrank4j.testing;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.Random;
+import org.testng.Assert;
+import org.testng.annotations.AfterMethod;
+import org.testng.annotations.BeforeMethod;
+
+/** Gives every test a fresh manager on the engine under test, and numeric helpers. */
+public abstract class EngineTestBase {
+
+    /** The manager of the running test; closed after it. */
+    protected NDManager manager;
+
+    @BeforeMethod
+    public void openManager() {
+        manager = NDManager.newBaseManager();
+    }
+
+    @AfterMethod(alwaysRun = true)
+    public void closeManager() {
+        manager.close();
+    }
+
+    /** Returns the name of the engine under test. */
+    protected static String engine() {
+        return Engine.getInstance().getEngineName();
+    }
+
+    /** Seeded standard normal array made on the host. */
+    protected NDArray randn(long seed, DataType type, long... shape) {
+        Random random = new Random(seed);
+        Shape s = new Shape(shape);
+        double[] v = new double[Math.toIntExact(s.size())];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = random.nextGaussian();
+        }
+        NDArray a = manager.create(v, s);
+        return type == DataType.FLOAT64 ? a : a.toType(type, false);
+    }
+
+    /** Frobenius norm of {@code a - b} divided by the norm of {@code b}, in double precision. */
+    protected static double relError(NDArray a, NDArray b) {
+        Assert.assertEquals(a.getShape(), b.getShape(), "shapes differ");
+        double[] x = a.toType(DataType.FLOAT64, true).toDoubleArray();
+        double[] y = b.toType(DataType.FLOAT64, true).toDoubleArray();
+        double num = 0;
+        double den = 0;
+        for (int i = 0; i < x.length; i++) {
+            num += (x[i] - y[i]) * (x[i] - y[i]);
+            den += y[i] * y[i];
+        }
+        return Math.sqrt(num / den);
+    }
+
+    /** Asserts {@code relError(actual, expected) <= tol}, naming the engine. */
+    protected static void assertClose(NDArray actual, NDArray expected, double tol) {
+        double err = relError(actual, expected);
+        Assert.assertTrue(err <= tol, "relative error " + err + " > " + tol + " on " + engine());
+    }
+
+    /**
+     * Asserts that running {@code body} throws an IllegalArgumentException mentioning {@code text}.
+     */
+    protected static void assertIllegalArgument(Runnable body, String text) {
+        IllegalArgumentException e = Assert.expectThrows(IllegalArgumentException.class, body::run);
+        Assert.assertTrue(
+                e.getMessage() != null && e.getMessage().contains(text),
+                "message '" + e.getMessage() + "' does not mention '" + text + "'");
+    }
+}
