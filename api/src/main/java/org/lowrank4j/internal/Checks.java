@@ -17,7 +17,8 @@ public final class Checks {
      */
     public static void finiteFloat(NDArray array, String name) {
         floatType(array, name);
-        try (NDArray abs = array.toType(DataType.FLOAT64, true).abs();
+        try (NDArray wide = array.toType(DataType.FLOAT64, true);
+                NDArray abs = wide.abs();
                 NDArray sum = abs.sum()) {
             double s = sum.getDouble();
             if (!Double.isFinite(s)) {

@@ -1,0 +1,50 @@
+package org.lowrank4j.decompose;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import org.lowrank4j.internal.Checks;
+import org.lowrank4j.tensor.FactorizedTensor;
+
+/** Input checks and error measurement shared by the decompositions. */
+final class Inputs {
+
+    private Inputs() {}
+
+    static void check(NDArray tensor, int minOrder, String method) {
+        if (tensor == null) {
+            throw new IllegalArgumentException(method + " needs a tensor, got null");
+        }
+        int order = tensor.getShape().dimension();
+        if (order < minOrder) {
+            throw new IllegalArgumentException(
+                    method
+                            + " got a tensor of shape "
+                            + tensor.getShape()
+                            + " (order "
+                            + order
+                            + "); order >= "
+                            + minOrder
+                            + " is accepted");
+        }
+        if (tensor.getShape().size() == 0) {
+            throw new IllegalArgumentException(
+                    method + " got an empty tensor of shape " + tensor.getShape());
+        }
+        Checks.finiteFloat(tensor, "tensor");
+    }
+
+    /** {@code ‖X − X̂‖ / ‖X‖} in double precision, from the reconstruction. */
+    static double relativeError(NDArray tensor, FactorizedTensor approx) {
+        try (NDArray full = approx.toFull();
+                NDArray a = full.toType(DataType.FLOAT64, true);
+                NDArray b = tensor.toType(DataType.FLOAT64, true);
+                NDArray diff = a.sub(b);
+                NDArray d2 = diff.mul(diff);
+                NDArray num = d2.sum();
+                NDArray b2 = b.mul(b);
+                NDArray den = b2.sum()) {
+            double n = den.getDouble();
+            return n == 0 ? Math.sqrt(num.getDouble()) : Math.sqrt(num.getDouble() / n);
+        }
+    }
+}

@@ -1,0 +1,416 @@
+package org.lowrank4j.decompose;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
+import org.lowrank4j.internal.HostArrays;
+import org.lowrank4j.internal.Workspace;
+import org.lowrank4j.linalg.HostLinalg;
+import org.lowrank4j.linalg.Svd;
+import org.lowrank4j.linalg.TruncatedSvd;
+import org.lowrank4j.nn.Rank;
+import org.lowrank4j.tensor.CPTensor;
+import org.lowrank4j.tensor.Ranks;
+import org.lowrank4j.tensor.TensorOps;
+
+/**
+ * CP decomposition by alternating least squares (CP-ALS, PARAFAC).
+ *
+ * <p>Each sweep updates every factor in turn by solving the small {@code R × R} normal equations on
+ * the host (in double precision); the big product of every update (the matricised tensor times
+ * Khatri-Rao product, MTTKRP) runs on the engine without forming the Khatri-Rao product of all
+ * other factors: the tensor is first contracted with the factor of its largest other mode by one
+ * matrix product, then with the remaining factors one mode at a time.
+ *
+ * <p>The SVD initialisation takes the leading left singular vectors of each unfolding from {@link
+ * TruncatedSvd} (a Gram eigenproblem of size {@code I_k}), never a full SVD of the wide unfolding;
+ * when {@code R > I_k} the missing columns are drawn from the seed. The relative error after each
+ * sweep is computed from the factors (no reconstruction); the final error is measured on the
+ * reconstruction.
+ *
+ * <pre>{@code
+ * Decomposition<CPTensor> cp = Parafac.builder().setRank(Rank.fraction(0.25)).build().fit(kernel);
+ * System.out.println(cp.getRelativeError());
+ * }</pre>
+ */
+public final class Parafac {
+
+    /** How the factors are initialised. */
+    public enum Init {
+        /** Leading left singular vectors of each unfolding (random columns beyond {@code I_k}). */
+        SVD,
+        /** Independent normal values drawn from the seed. */
+        RANDOM
+    }
+
+    private final Rank rank;
+    private final int maxIterations;
+    private final double tolerance;
+    private final long seed;
+    private final Init init;
+    private final double l2Reg;
+    private final boolean normalizeFactors;
+
+    private Parafac(Builder b) {
+        this.rank = b.rank;
+        this.maxIterations = b.maxIterations;
+        this.tolerance = b.tolerance;
+        this.seed = b.seed;
+        this.init = b.init;
+        this.l2Reg = b.l2Reg;
+        this.normalizeFactors = b.normalizeFactors;
+    }
+
+    /**
+     * Returns a new builder.
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Decomposes a tensor.
+     *
+     * @param tensor a float32 or float64 tensor of order at least 2, with finite values
+     * @return the CP tensor (in the input's manager and data type) and its errors
+     * @throws IllegalArgumentException if the tensor has order below 2 or NaN/infinite values, or
+     *     the rank request does not fit CP
+     */
+    public Decomposition<CPTensor> fit(NDArray tensor) {
+        Inputs.check(tensor, 2, "Parafac");
+        Shape shape = tensor.getShape();
+        int n = shape.dimension();
+        int r = Ranks.cp(shape, rank);
+        DataType type = tensor.getDataType();
+        Random random = new Random(seed);
+        List<Double> errors = new ArrayList<>();
+        boolean converged = false;
+        CPTensor result;
+        try (Workspace ws = Workspace.of(tensor)) {
+            NDArray x = ws.adopt(tensor);
+            double normX2;
+            try (NDArray x64 = x.toType(DataType.FLOAT64, true);
+                    NDArray sq = x64.mul(x64);
+                    NDArray s = sq.sum()) {
+                normX2 = s.getDouble();
+            }
+            Map<Integer, NDArray> unfoldings = new HashMap<>();
+            DMatrixRMaj[] host = new DMatrixRMaj[n];
+            DMatrixRMaj[] grams = new DMatrixRMaj[n];
+            NDArray[] factors = new NDArray[n];
+            for (int k = 0; k < n; k++) {
+                host[k] = initialFactor(x, k, r, random);
+                grams[k] = gram(host[k]);
+                factors[k] = HostLinalg.toEngine(ws.manager(), host[k], type);
+            }
+            double[] weights = new double[r];
+            java.util.Arrays.fill(weights, 1.0);
+            for (int iteration = 0; iteration < maxIterations; iteration++) {
+                DMatrixRMaj lastM = null;
+                for (int k = 0; k < n; k++) {
+                    DMatrixRMaj v = hadamardExcept(grams, k, r);
+                    for (int i = 0; i < r; i++) {
+                        v.add(i, i, l2Reg);
+                    }
+                    DMatrixRMaj m = mttkrp(ws, x, factors, k, unfoldings);
+                    DMatrixRMaj mt = CommonOps_DDRM.transpose(m, null);
+                    DMatrixRMaj a =
+                            CommonOps_DDRM.transpose(HostLinalg.solveSymmetric(v, mt), null);
+                    if (normalizeFactors) {
+                        weights = normalizeColumns(a);
+                    }
+                    host[k] = a;
+                    grams[k] = gram(a);
+                    factors[k].close();
+                    factors[k] = HostLinalg.toEngine(ws.manager(), a, type);
+                    lastM = m;
+                }
+                double error = relativeError(normX2, lastM, host[n - 1], grams, weights);
+                errors.add(error);
+                if (iteration > 0 && Math.abs(errors.get(iteration - 1) - error) < tolerance) {
+                    converged = true;
+                    break;
+                }
+            }
+            List<NDArray> kept = new ArrayList<>();
+            for (NDArray f : factors) {
+                kept.add(ws.keep(f));
+            }
+            NDArray w = ws.keep(HostArrays.create(ws.manager(), weights, new Shape(r), type));
+            result = new CPTensor(w, kept);
+        }
+        return new Decomposition<>(result, errors, Inputs.relativeError(tensor, result), converged);
+    }
+
+    private DMatrixRMaj initialFactor(NDArray x, int mode, int r, Random random) {
+        int rows = Math.toIntExact(x.getShape().get(mode));
+        DMatrixRMaj f = new DMatrixRMaj(rows, r);
+        int filled = 0;
+        if (init == Init.SVD) {
+            int k = Math.min(r, rows);
+            try (NDArray unfolded = TensorOps.unfold(x, mode);
+                    Svd svd =
+                            TruncatedSvd.builder()
+                                    .optSeed(seed + mode)
+                                    .build()
+                                    .compute(unfolded, k)) {
+                DMatrixRMaj u = HostLinalg.toHost(svd.getU());
+                CommonOps_DDRM.extract(u, 0, rows, 0, k, f, 0, 0);
+            }
+            filled = k;
+        }
+        double scale = 1 / Math.sqrt(rows);
+        for (int i = 0; i < rows; i++) {
+            for (int c = filled; c < r; c++) {
+                f.set(i, c, random.nextGaussian() * scale);
+            }
+        }
+        return f;
+    }
+
+    private static DMatrixRMaj gram(DMatrixRMaj a) {
+        DMatrixRMaj g = new DMatrixRMaj(a.getNumCols(), a.getNumCols());
+        CommonOps_DDRM.multTransA(a, a, g);
+        return g;
+    }
+
+    private static DMatrixRMaj hadamardExcept(DMatrixRMaj[] grams, int skip, int r) {
+        DMatrixRMaj v = new DMatrixRMaj(r, r);
+        v.fill(1.0);
+        for (int j = 0; j < grams.length; j++) {
+            if (j != skip) {
+                CommonOps_DDRM.elementMult(v, grams[j]);
+            }
+        }
+        return v;
+    }
+
+    private static double[] normalizeColumns(DMatrixRMaj a) {
+        int rows = a.getNumRows();
+        int r = a.getNumCols();
+        double[] norms = new double[r];
+        for (int c = 0; c < r; c++) {
+            double s = 0;
+            for (int i = 0; i < rows; i++) {
+                s += a.get(i, c) * a.get(i, c);
+            }
+            norms[c] = Math.sqrt(s);
+            double d = norms[c] == 0 ? 1 : norms[c];
+            for (int i = 0; i < rows; i++) {
+                a.set(i, c, a.get(i, c) / d);
+            }
+        }
+        return norms;
+    }
+
+    /** Relative error from {@code ‖X‖²}, the last MTTKRP and factor, and the Gram matrices. */
+    private static double relativeError(
+            double normX2, DMatrixRMaj m, DMatrixRMaj a, DMatrixRMaj[] grams, double[] w) {
+        int r = w.length;
+        DMatrixRMaj h = hadamardExcept(grams, -1, r);
+        double normEst2 = 0;
+        for (int i = 0; i < r; i++) {
+            for (int j = 0; j < r; j++) {
+                normEst2 += w[i] * w[j] * h.get(i, j);
+            }
+        }
+        double inner = 0;
+        for (int i = 0; i < a.getNumRows(); i++) {
+            for (int c = 0; c < r; c++) {
+                inner += m.get(i, c) * a.get(i, c) * w[c];
+            }
+        }
+        double err2 = Math.max(normX2 - 2 * inner + normEst2, 0);
+        return normX2 == 0 ? Math.sqrt(err2) : Math.sqrt(err2 / normX2);
+    }
+
+    /**
+     * {@code unfold(X, k) · khatriRao(A_j, j ≠ k)} without the Khatri-Rao product: contract with
+     * the factor of the largest other mode by a matrix product, then the other modes one at a time.
+     */
+    private static DMatrixRMaj mttkrp(
+            Workspace outer,
+            NDArray x,
+            NDArray[] factors,
+            int k,
+            Map<Integer, NDArray> unfoldings) {
+        Shape shape = x.getShape();
+        int n = shape.dimension();
+        int g = -1;
+        for (int j = 0; j < n; j++) {
+            if (j != k && (g < 0 || shape.get(j) > shape.get(g))) {
+                g = j;
+            }
+        }
+        final int big = g;
+        NDArray unfolded = unfoldings.computeIfAbsent(big, mode -> TensorOps.unfold(x, mode));
+        try (Workspace ws = Workspace.of(outer.manager())) {
+            NDArray ag = ws.adopt(factors[big]);
+            long r = ag.getShape().get(1);
+            NDArray w = ag.transpose().matMul(ws.adopt(unfolded));
+            // w is (R, dims of the modes other than big, in order)
+            List<Integer> modes = new ArrayList<>();
+            for (int j = 0; j < n; j++) {
+                if (j != big) {
+                    modes.add(j);
+                }
+            }
+            for (int p = modes.size() - 1; p >= 0; p--) {
+                int j = modes.get(p);
+                if (j == k) {
+                    continue;
+                }
+                long before = 1;
+                for (int q = 0; q < p; q++) {
+                    before *= shape.get(modes.get(q));
+                }
+                long size = shape.get(j);
+                long after = w.getShape().size() / (r * before * size);
+                NDArray aj = ws.adopt(factors[j]).transpose().reshape(r, 1, size, 1);
+                w = w.reshape(r, before, size, after).mul(aj).sum(new int[] {2});
+            }
+            return HostLinalg.toHost(w.reshape(r, shape.get(k)).transpose());
+        }
+    }
+
+    /** Builds a {@link Parafac}. */
+    public static final class Builder {
+
+        private Rank rank;
+        private int maxIterations = 100;
+        private double tolerance = 1e-8;
+        private long seed;
+        private Init init = Init.SVD;
+        private double l2Reg;
+        private boolean normalizeFactors;
+
+        private Builder() {}
+
+        /**
+         * Sets the rank (required): a fraction of the dense parameters or one explicit CP rank.
+         *
+         * @param rank the rank
+         * @return this builder
+         */
+        public Builder setRank(Rank rank) {
+            this.rank = rank;
+            return this;
+        }
+
+        /**
+         * Sets an explicit CP rank (required unless {@link #setRank(Rank)} is called).
+         *
+         * @param rank the CP rank, at least 1
+         * @return this builder
+         */
+        public Builder setRank(int rank) {
+            this.rank = Rank.of(rank);
+            return this;
+        }
+
+        /**
+         * Sets the largest number of ALS sweeps (default 100).
+         *
+         * @param maxIterations at least 1
+         * @return this builder
+         */
+        public Builder optMaxIterations(int maxIterations) {
+            if (maxIterations < 1) {
+                throw new IllegalArgumentException(
+                        "maxIterations " + maxIterations + " is not accepted; it must be >= 1");
+            }
+            this.maxIterations = maxIterations;
+            return this;
+        }
+
+        /**
+         * Sets the tolerance on the change of relative error between sweeps (default 1e-8).
+         *
+         * @param tolerance at least 0 (0 runs every sweep)
+         * @return this builder
+         */
+        public Builder optTolerance(double tolerance) {
+            if (!(tolerance >= 0) || Double.isInfinite(tolerance)) {
+                throw new IllegalArgumentException(
+                        "tolerance " + tolerance + " is not accepted; it must be finite and >= 0");
+            }
+            this.tolerance = tolerance;
+            return this;
+        }
+
+        /**
+         * Sets the seed of every random choice (default 0).
+         *
+         * @param seed the seed
+         * @return this builder
+         */
+        public Builder optSeed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /**
+         * Sets the initialisation (default {@link Init#SVD}).
+         *
+         * @param init the initialisation
+         * @return this builder
+         */
+        public Builder optInit(Init init) {
+            if (init == null) {
+                throw new IllegalArgumentException("init must not be null");
+            }
+            this.init = init;
+            return this;
+        }
+
+        /**
+         * Sets the ridge (L2) regularisation added to every least-squares update (default 0).
+         *
+         * @param l2Reg at least 0
+         * @return this builder
+         */
+        public Builder optL2Reg(double l2Reg) {
+            if (!(l2Reg >= 0) || Double.isInfinite(l2Reg)) {
+                throw new IllegalArgumentException(
+                        "l2Reg " + l2Reg + " is not accepted; it must be finite and >= 0");
+            }
+            this.l2Reg = l2Reg;
+            return this;
+        }
+
+        /**
+         * Sets whether factor columns are normalised to unit norm, their scale moving into the
+         * weights (default false).
+         *
+         * @param normalizeFactors whether to normalise
+         * @return this builder
+         */
+        public Builder optNormalizeFactors(boolean normalizeFactors) {
+            this.normalizeFactors = normalizeFactors;
+            return this;
+        }
+
+        /**
+         * Builds the decomposition.
+         *
+         * @return the configured {@link Parafac}
+         * @throws IllegalArgumentException if no rank was set
+         */
+        public Parafac build() {
+            if (rank == null) {
+                throw new IllegalArgumentException(
+                        "Parafac needs a rank: call setRank(Rank) or setRank(int)");
+            }
+            return new Parafac(this);
+        }
+    }
+}

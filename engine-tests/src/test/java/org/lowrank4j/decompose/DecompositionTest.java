@@ -1,0 +1,265 @@
+package org.lowrank4j.decompose;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import org.lowrank4j.nn.Rank;
+import org.lowrank4j.tensor.CPTensor;
+import org.lowrank4j.tensor.TTMatrix;
+import org.lowrank4j.tensor.TTTensor;
+import org.lowrank4j.tensor.TuckerTensor;
+import org.lowrank4j.testing.EngineTestBase;
+import org.testng.Assert;
+import org.testng.annotations.Test;
+
+public class DecompositionTest extends EngineTestBase {
+
+    private static final DataType[] TYPES = {DataType.FLOAT32, DataType.FLOAT64};
+
+    @Test
+    public void parafacRecoversRankFiveTensor() {
+        for (DataType type : TYPES) {
+            NDArray x = CPTensor.normal(manager, new Shape(12, 10, 8), 5, 1.0, 7, type).toFull();
+            Decomposition<CPTensor> cp =
+                    Parafac.builder()
+                            .setRank(5)
+                            .optMaxIterations(500)
+                            .optTolerance(1e-12)
+                            .build()
+                            .fit(x);
+            Assert.assertTrue(
+                    cp.getRelativeError() < 1e-4,
+                    type + " error " + cp.getRelativeError() + " on " + engine());
+            assertClose(cp.getTensor().toFull(), x, 1e-4);
+            Assert.assertEquals(cp.getTensor().getDataType(), type);
+            Assert.assertEquals(cp.getRank(), new int[] {5});
+            Assert.assertSame(cp.getTensor().getFactor(0).getManager(), x.getManager());
+        }
+    }
+
+    @Test
+    public void parafacRandomInitAndNormalisationAlsoRecover() {
+        NDArray x =
+                CPTensor.normal(manager, new Shape(9, 8, 7), 3, 1.0, 11, DataType.FLOAT64).toFull();
+        Decomposition<CPTensor> cp =
+                Parafac.builder()
+                        .setRank(3)
+                        .optInit(Parafac.Init.RANDOM)
+                        .optNormalizeFactors(true)
+                        .optMaxIterations(1000)
+                        .optTolerance(1e-14)
+                        .optSeed(3)
+                        .build()
+                        .fit(x);
+        Assert.assertTrue(cp.getRelativeError() < 1e-4, "error " + cp.getRelativeError());
+        double[] norms =
+                cp.getTensor()
+                        .getFactor(2)
+                        .mul(cp.getTensor().getFactor(2))
+                        .sum(new int[] {0})
+                        .toDoubleArray();
+        Assert.assertEquals(norms, new double[] {1, 1, 1}, 1e-9);
+    }
+
+    @Test
+    public void parafacErrorHistoryAndRankOrdering() {
+        NDArray x = randn(5, DataType.FLOAT32, 10, 9, 8);
+        double previous = Double.MAX_VALUE;
+        for (int r : new int[] {2, 6, 18}) {
+            Decomposition<CPTensor> cp = Parafac.builder().setRank(r).build().fit(x);
+            Assert.assertTrue(
+                    cp.getRelativeError() < previous,
+                    "rank " + r + " error " + cp.getRelativeError() + " >= " + previous);
+            previous = cp.getRelativeError();
+            // the error tracked from the factors agrees with the measured one
+            double tracked = cp.getErrors().get(cp.getErrors().size() - 1);
+            Assert.assertEquals(tracked, cp.getRelativeError(), 1e-3);
+        }
+        // a matrix at full rank is reproduced
+        NDArray m = randn(6, DataType.FLOAT64, 6, 4);
+        Assert.assertTrue(Parafac.builder().setRank(4).build().fit(m).getRelativeError() < 1e-8);
+    }
+
+    @Test
+    public void parafacIsDeterministicForASeed() {
+        NDArray x = randn(8, DataType.FLOAT32, 7, 6, 5);
+        for (Parafac.Init init : Parafac.Init.values()) {
+            Parafac p =
+                    Parafac.builder()
+                            .setRank(9)
+                            .optInit(init)
+                            .optSeed(5)
+                            .optMaxIterations(20)
+                            .build();
+            Assert.assertEquals(
+                    p.fit(x).getTensor().toFull().toFloatArray(),
+                    p.fit(x).getTensor().toFull().toFloatArray(),
+                    init.name());
+        }
+    }
+
+    @Test
+    public void tuckerRecoversLowRankTensor() {
+        for (DataType type : TYPES) {
+            NDArray x =
+                    TuckerTensor.normal(
+                                    manager,
+                                    new Shape(10, 9, 8),
+                                    new int[] {4, 3, 2},
+                                    new int[0],
+                                    1.0,
+                                    3,
+                                    type)
+                            .toFull();
+            for (Tucker.Method method : Tucker.Method.values()) {
+                Decomposition<TuckerTensor> t =
+                        Tucker.builder().setRank(Rank.of(4, 3, 2)).optMethod(method).build().fit(x);
+                Assert.assertTrue(
+                        t.getRelativeError() < 1e-5,
+                        method + " " + type + " error " + t.getRelativeError() + " on " + engine());
+                Assert.assertEquals(t.getRank(), new int[] {4, 3, 2});
+                Assert.assertEquals(t.getTensor().getDataType(), type);
+            }
+        }
+    }
+
+    @Test
+    public void partialTuckerKeepsFixedModes() {
+        NDArray kernel = randn(9, DataType.FLOAT32, 32, 16, 3, 3);
+        Decomposition<TuckerTensor> t =
+                Tucker.builder()
+                        .setRank(Rank.fraction(0.5))
+                        .optFixedModes(2, 3)
+                        .build()
+                        .fit(kernel);
+        Assert.assertEquals(t.getRank(), new int[] {19, 9, 3, 3});
+        Assert.assertNull(t.getTensor().getFactor(2));
+        Assert.assertNull(t.getTensor().getFactor(3));
+        Assert.assertEquals(t.getTensor().getFactor(0).getShape(), new Shape(32, 19));
+        // factors are orthonormal
+        NDArray u = t.getTensor().getFactor(1).toType(DataType.FLOAT64, false);
+        assertClose(u.transpose().matMul(u), manager.eye(9, 9, 0, DataType.FLOAT64), 1e-5);
+        // HOOI never does worse than its HOSVD start, and full rank reproduces the tensor
+        Decomposition<TuckerTensor> hosvd =
+                Tucker.builder()
+                        .setRank(Rank.fraction(0.5))
+                        .optFixedModes(2, 3)
+                        .optMethod(Tucker.Method.HOSVD)
+                        .build()
+                        .fit(kernel);
+        Assert.assertTrue(t.getRelativeError() <= hosvd.getRelativeError() + 1e-6);
+        Assert.assertTrue(
+                Tucker.builder()
+                                .setRank(Rank.of(32, 16, 3, 3))
+                                .build()
+                                .fit(kernel)
+                                .getRelativeError()
+                        < 1e-5);
+    }
+
+    @Test
+    public void tensorTrainRecoversLowRankTensor() {
+        for (DataType type : TYPES) {
+            NDArray x =
+                    TTTensor.normal(
+                                    manager,
+                                    new Shape(6, 5, 4, 3),
+                                    new int[] {1, 3, 4, 2, 1},
+                                    1.0,
+                                    4,
+                                    type)
+                            .toFull();
+            Decomposition<TTTensor> tt =
+                    TensorTrain.builder().setRank(Rank.of(1, 3, 4, 2, 1)).build().fit(x);
+            Assert.assertTrue(
+                    tt.getRelativeError() < 1e-5,
+                    type + " error " + tt.getRelativeError() + " on " + engine());
+            Assert.assertEquals(tt.getRank(), new int[] {1, 3, 4, 2, 1});
+            Assert.assertEquals(tt.getTensor().getDataType(), type);
+        }
+        NDArray noise = randn(3, DataType.FLOAT32, 16, 3, 3, 32);
+        Decomposition<TTTensor> clipped =
+                TensorTrain.builder().setRank(Rank.fraction(0.5)).build().fit(noise);
+        Assert.assertEquals(clipped.getRank(), new int[] {1, 16, 6, 18, 1});
+        double small =
+                TensorTrain.builder().setRank(Rank.of(2)).build().fit(noise).getRelativeError();
+        double large =
+                TensorTrain.builder().setRank(Rank.of(8)).build().fit(noise).getRelativeError();
+        double full =
+                TensorTrain.builder().setRank(Rank.of(1000)).build().fit(noise).getRelativeError();
+        Assert.assertTrue(small > large && large > full, small + " " + large + " " + full);
+        Assert.assertTrue(full < 1e-5, "full rank error " + full);
+    }
+
+    @Test
+    public void ttMatrixRecoversLowRankOperator() {
+        TTMatrix truth =
+                TTMatrix.normal(
+                        manager,
+                        new Shape(4, 8, 2),
+                        new Shape(2, 4, 4),
+                        new int[] {1, 3, 2, 1},
+                        1.0,
+                        6,
+                        DataType.FLOAT64);
+        NDArray w = truth.toMatrix();
+        Decomposition<TTMatrix> mpo =
+                TensorTrain.builder()
+                        .setRank(Rank.of(3, 2))
+                        .build()
+                        .fitMatrix(w, new Shape(4, 8, 2), new Shape(2, 4, 4));
+        Assert.assertTrue(mpo.getRelativeError() < 1e-8, "error " + mpo.getRelativeError());
+        assertClose(mpo.getTensor().toMatrix(), w, 1e-8);
+        Assert.assertEquals(mpo.getRank(), new int[] {1, 3, 2, 1});
+        assertIllegalArgument(
+                () ->
+                        TensorTrain.builder()
+                                .setRank(Rank.of(2))
+                                .build()
+                                .fitMatrix(w, new Shape(4, 8), new Shape(2, 4)),
+                "cannot be tensorized");
+    }
+
+    @Test
+    public void badInput() {
+        NDArray withNaN =
+                manager.create(new float[] {1, Float.NaN, 3, 4, 5, 6}, new Shape(1, 2, 3));
+        assertIllegalArgument(() -> Parafac.builder().setRank(2).build().fit(withNaN), "NaN");
+        assertIllegalArgument(
+                () -> Tucker.builder().setRank(Rank.of(1)).build().fit(withNaN), "NaN");
+        assertIllegalArgument(
+                () -> TensorTrain.builder().setRank(Rank.of(1)).build().fit(withNaN), "NaN");
+        NDArray vector = manager.create(new float[] {1, 2, 3});
+        assertIllegalArgument(() -> Parafac.builder().setRank(2).build().fit(vector), "order >= 2");
+        assertIllegalArgument(
+                () -> TensorTrain.builder().setRank(Rank.of(2)).build().fit(vector), "order >= 2");
+        NDArray x = randn(1, DataType.FLOAT32, 4, 5, 6);
+        assertIllegalArgument(
+                () -> Tucker.builder().setRank(Rank.of(2, 2)).build().fit(x), "[2, 2]");
+        assertIllegalArgument(
+                () -> Tucker.builder().setRank(Rank.of(2)).optFixedModes(3).build().fit(x),
+                "mode 3");
+        assertIllegalArgument(() -> Parafac.builder().build(), "needs a rank");
+        assertIllegalArgument(() -> Parafac.builder().setRank(0), "rank 0");
+        assertIllegalArgument(() -> Parafac.builder().setRank(Rank.fraction(-1)), "fraction -1.0");
+        assertIllegalArgument(
+                () ->
+                        Parafac.builder()
+                                .setRank(2)
+                                .build()
+                                .fit(manager.create(new int[] {1, 2, 3, 4}, new Shape(2, 2))),
+                "float32 and float64");
+    }
+
+    @Test
+    public void decompositionsDoNotLeak() {
+        NDArray x = randn(2, DataType.FLOAT32, 8, 7, 6);
+        int before = manager.getManagedArrays().size();
+        Parafac.builder().setRank(4).optMaxIterations(5).build().fit(x).getTensor().close();
+        Assert.assertEquals(manager.getManagedArrays().size(), before, "Parafac");
+        Tucker.builder().setRank(Rank.of(3)).optMaxIterations(3).build().fit(x).getTensor().close();
+        Assert.assertEquals(manager.getManagedArrays().size(), before, "Tucker");
+        TensorTrain.builder().setRank(Rank.of(3)).build().fit(x).getTensor().close();
+        Assert.assertEquals(manager.getManagedArrays().size(), before, "TensorTrain");
+    }
+}
