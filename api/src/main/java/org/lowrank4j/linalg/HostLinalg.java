@@ -207,9 +207,11 @@ public final class HostLinalg {
         }
         DMatrixRMaj x = new DMatrixRMaj(a.getNumCols(), b.getNumCols());
         LinearSolverDense<DMatrixRMaj> lu = LinearSolverFactory_DDRM.lu(a.getNumRows());
-        if (lu.setA(a.copy()) && lu.quality() > 1e-13) {
+        if (lu.setA(a.copy())) {
             lu.solve(b, x);
-            return x;
+            if (!org.ejml.dense.row.MatrixFeatures_DDRM.hasUncountable(x)) {
+                return x;
+            }
         }
         return lstsq(a, b);
     }
@@ -226,7 +228,7 @@ public final class HostLinalg {
         int n = a.getNumRows();
         DMatrixRMaj x = new DMatrixRMaj(n, b.getNumCols());
         LinearSolverDense<DMatrixRMaj> chol = LinearSolverFactory_DDRM.chol(n);
-        if (chol.setA(a.copy()) && chol.quality() > 1e-10) {
+        if (chol.setA(a.copy())) {
             chol.solve(b, x);
             if (!org.ejml.dense.row.MatrixFeatures_DDRM.hasUncountable(x)) {
                 return x;

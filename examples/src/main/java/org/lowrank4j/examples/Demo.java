@@ -29,7 +29,7 @@ public final class Demo {
         System.out.println(
                 "Lowrank4J demo on " + engine.getEngineName() + " " + engine.getVersion());
         try (NDManager manager = NDManager.newBaseManager()) {
-            NDArray kernel = SyntheticKernels.decayingKernel(manager, 64, 64, 3, 1);
+            NDArray kernel = SyntheticKernels.decayingKernel(manager, 64, 64, 3, 20, 1);
             // tensor trains of conv kernels are taken in (in, k, k, out) order
             NDArray trainLayout = kernel.transpose(1, 2, 3, 0);
             System.out.println(

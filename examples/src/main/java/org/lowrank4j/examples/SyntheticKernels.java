@@ -14,22 +14,25 @@ public final class SyntheticKernels {
     private SyntheticKernels() {}
 
     /**
-     * A {@code (out, in, k, k)} kernel: a Tucker-2 core whose channel modes are weighted by {@code
-     * exp(-5 i / n)}, orthonormal channel factors, plus Gaussian noise of 5% of the kernel's RMS.
+     * A {@code (out, in, k, k)} kernel with unit RMS: a Tucker-2 core whose channel modes are
+     * weighted by {@code exp(-decay · i / n)}, orthonormal channel factors, plus Gaussian noise of
+     * 5% of the kernel's RMS.
      *
      * @param manager where the kernel lives
      * @param out output channels
      * @param in input channels
      * @param k spatial size
+     * @param decay how fast the channel spectrum decays
      * @param seed the seed
      * @return the float32 kernel
      */
-    public static NDArray decayingKernel(NDManager manager, int out, int in, int k, long seed) {
+    public static NDArray decayingKernel(
+            NDManager manager, int out, int in, int k, double decay, long seed) {
         Random random = new Random(seed);
         try (NDManager scope = manager.newSubManager()) {
             NDArray core = gaussian(scope, random, out, in, k, k);
-            core = core.mul(decay(scope, out).reshape(out, 1, 1, 1));
-            core = core.mul(decay(scope, in).reshape(1, in, 1, 1));
+            core = core.mul(weights(scope, out, decay).reshape(out, 1, 1, 1));
+            core = core.mul(weights(scope, in, decay).reshape(1, in, 1, 1));
             NDArray u0 = HostLinalg.orthonormalize(gaussian(scope, random, out, out));
             NDArray u1 = HostLinalg.orthonormalize(gaussian(scope, random, in, in));
             NDArray kernel = TensorOps.modeProduct(TensorOps.modeProduct(core, u0, 0), u1, 1);
@@ -41,10 +44,10 @@ public final class SyntheticKernels {
         }
     }
 
-    private static NDArray decay(NDManager manager, int n) {
+    private static NDArray weights(NDManager manager, int n, double decay) {
         double[] w = new double[n];
         for (int i = 0; i < n; i++) {
-            w[i] = Math.exp(-5.0 * i / n);
+            w[i] = Math.exp(-decay * i / n);
         }
         return manager.create(w);
     }
