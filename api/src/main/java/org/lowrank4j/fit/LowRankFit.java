@@ -1,0 +1,907 @@
+package org.lowrank4j.fit;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.convolutional.Conv2d;
+import org.ejml.data.DMatrixRMaj;
+import org.lowrank4j.internal.Checks;
+import org.lowrank4j.internal.HostArrays;
+import org.lowrank4j.internal.Workspace;
+import org.lowrank4j.linalg.HostLinalg;
+import org.lowrank4j.linalg.Svd;
+import org.lowrank4j.linalg.TruncatedSvd;
+
+/**
+ * Data-aware low-rank factorization of linear and convolution layers.
+ *
+ * <p>Given inputs {@code X [N, D]} and the targets {@code Y [N, M]} a layer should produce, it
+ * finds {@code Wa [D, r]}, {@code Wb [r, M]} and a bias {@code b [M]} that minimise {@code ||Y − (X
+ * · Wa · Wb + b)||²}, the output error on the data rather than the distance between weights. The
+ * default {@link Solver#CLOSED_FORM closed-form} solver finds the optimum directly: the rank-{@code
+ * r} product that best predicts {@code Y} from {@code X} is the least-squares prediction projected
+ * onto the top-{@code r} principal subspace of the centred outputs, with the bias refitted. {@link
+ * Solver#ALTERNATING_LEAST_SQUARES Alternating least squares} is available for comparison.
+ *
+ * <p>Everything is computed from Gram matrices ({@code XᵀX}, {@code XᵀY} and sums), accumulated
+ * over chunks of rows on the engine in double precision, so memory stays bounded: a convolution's
+ * im2col matrix is never materialised whole. The small dense problems (a symmetric
+ * eigendecomposition of size {@code M}, linear systems of size {@code D} or {@code r}) are solved
+ * on the host by {@link HostLinalg}.
+ *
+ * <p>When the requested rank cannot save computation ({@code r · (D + M) >= D · M} or {@code r >=
+ * min(D, M)}) the result is the full solution of rank {@code -1} (see {@link LowRankSolution}),
+ * unless {@link Builder#optRequireSpeedup(boolean)} is turned off.
+ *
+ * <pre>{@code
+ * LowRankSolution s = LowRankFit.factorizeMatrix(x, y, w, null, b, 16);
+ * LowRankSolution t = LowRankFit.builder()
+ *         .optSolver(LowRankFit.Solver.ALTERNATING_LEAST_SQUARES)
+ *         .optIterations(10)
+ *         .build()
+ *         .fitMatrix(x, y, w, null, b, 16);
+ * }</pre>
+ *
+ * <p>Results live in the manager of {@code Wa} and have its data type. Inputs are left unchanged.
+ */
+public final class LowRankFit {
+
+    /** How the rank-constrained problem is solved. */
+    public enum Solver {
+        /** The exact optimum, from the principal subspace of the least-squares prediction. */
+        CLOSED_FORM,
+        /**
+         * Alternating least squares for the two factors, started from the truncated SVD of the
+         * weight and run for {@link Builder#optIterations(int)} rounds.
+         */
+        ALTERNATING_LEAST_SQUARES
+    }
+
+    private static final LowRankFit DEFAULTS = builder().build();
+
+    private final Solver solver;
+    private final int iterations;
+    private final boolean requireSpeedup;
+    private final long chunkSize;
+
+    private LowRankFit(Builder builder) {
+        this.solver = builder.solver;
+        this.iterations = builder.iterations;
+        this.requireSpeedup = builder.requireSpeedup;
+        this.chunkSize = builder.chunkSize;
+    }
+
+    /**
+     * Returns a new builder of fitting options.
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Fits a rank-{@code rank} factorization of a linear map with the default options (closed
+     * form).
+     *
+     * @param x the inputs, {@code [N, D]}
+     * @param y the targets, {@code [N, M]}
+     * @param wa the weight {@code [D, M]}, or the first factor {@code [D, r0]} if {@code wb} is
+     *     given
+     * @param wb the second factor {@code [r0, M]} of an existing factorization, or {@code null}
+     * @param bias the bias {@code [M]}, or {@code null} to fit without a bias
+     * @param rank the rank, at least 1
+     * @return the solution
+     * @throws IllegalArgumentException if shapes disagree, the rank is below 1 or {@code x} or
+     *     {@code y} hold NaN or infinite values
+     * @see #fitMatrix(NDArray, NDArray, NDArray, NDArray, NDArray, int)
+     */
+    public static LowRankSolution factorizeMatrix(
+            NDArray x, NDArray y, NDArray wa, NDArray wb, NDArray bias, int rank) {
+        return DEFAULTS.fitMatrix(x, y, wa, wb, bias, rank);
+    }
+
+    /**
+     * Fits a factorization of a linear map whose rank is a fraction of {@code min(D, M)}, with the
+     * default options (closed form).
+     *
+     * @param x the inputs, {@code [N, D]}
+     * @param y the targets, {@code [N, M]}
+     * @param wa the weight {@code [D, M]}, or the first factor {@code [D, r0]} if {@code wb} is
+     *     given
+     * @param wb the second factor {@code [r0, M]} of an existing factorization, or {@code null}
+     * @param bias the bias {@code [M]}, or {@code null} to fit without a bias
+     * @param rankFraction the rank as a fraction of {@code min(D, M)}, in {@code (0, 1]}; the rank
+     *     is {@code max(1, round(rankFraction · min(D, M)))}
+     * @return the solution
+     * @throws IllegalArgumentException if shapes disagree, the fraction is out of range or {@code
+     *     x} or {@code y} hold NaN or infinite values
+     */
+    public static LowRankSolution factorizeMatrix(
+            NDArray x, NDArray y, NDArray wa, NDArray wb, NDArray bias, double rankFraction) {
+        return DEFAULTS.fitMatrix(x, y, wa, wb, bias, rankFraction);
+    }
+
+    /**
+     * Fits a rank-{@code rank} factorization of a 2-D convolution with the default options (closed
+     * form): a {@code kh×kw} convolution with {@code rank} output channels, then a 1×1 convolution
+     * with a bias.
+     *
+     * @param x the inputs, {@code (N, C, H, W)}
+     * @param wa the kernel {@code (M, C, kh, kw)}, or the first kernel {@code (r0, C, kh, kw)} of
+     *     an existing factorization if {@code wb} is given
+     * @param wb the 1×1 kernel {@code (M, r0, 1, 1)} of an existing factorization, or {@code null}
+     * @param biasA the bias of the first convolution ({@code M} or {@code r0} values), or {@code
+     *     null}
+     * @param biasB the bias of the 1×1 convolution ({@code M} values), or {@code null}; only with
+     *     {@code wb}
+     * @param rank the rank (channels between the two convolutions), at least 1
+     * @param stride the stride, two values at least 1
+     * @param padding the zero padding, two values at least 0
+     * @param dilation the dilation, two values at least 1
+     * @param groups the number of groups; only 1 is accepted
+     * @return the solution; its factors are convolution kernels
+     * @throws IllegalArgumentException if shapes disagree, the settings are out of range or {@code
+     *     x} holds NaN or infinite values
+     * @see #fitConv2d(NDArray, NDArray, NDArray, NDArray, NDArray, int, Shape, Shape, Shape, int)
+     */
+    public static LowRankSolution factorizeConv2d(
+            NDArray x,
+            NDArray wa,
+            NDArray wb,
+            NDArray biasA,
+            NDArray biasB,
+            int rank,
+            Shape stride,
+            Shape padding,
+            Shape dilation,
+            int groups) {
+        return DEFAULTS.fitConv2d(x, wa, wb, biasA, biasB, rank, stride, padding, dilation, groups);
+    }
+
+    /**
+     * Fits a rank-{@code rank} factorization of a linear map, minimising {@code ||Y − (X · Wa · Wb
+     * + b)||²}.
+     *
+     * <p>{@code wa} alone is the current weight {@code W [D, M]}; {@code (wa, wb)} is an existing
+     * factorization {@code W = Wa · Wb}, so that a factorized layer can be factorized again to a
+     * lower rank. The current weight starts the alternating solver, is returned as the full
+     * solution, and decides the solution off the data where {@code X} does not determine it (fewer
+     * independent rows than {@code D}). With a bias the solution's bias is refitted and the
+     * principal subspace is that of the centred outputs; without one the fit has no bias.
+     *
+     * @param x the inputs, {@code [N, D]}
+     * @param y the targets, {@code [N, M]}
+     * @param wa the weight {@code [D, M]}, or the first factor {@code [D, r0]} if {@code wb} is
+     *     given
+     * @param wb the second factor {@code [r0, M]}, or {@code null}
+     * @param bias the bias {@code [M]}, or {@code null} to fit without a bias
+     * @param rank the rank, at least 1
+     * @return the solution ({@code [D, r]}, {@code [r, M]}, bias {@code [M]} or {@code null})
+     * @throws IllegalArgumentException if shapes disagree, the rank is below 1 or {@code x} or
+     *     {@code y} hold NaN or infinite values
+     */
+    public LowRankSolution fitMatrix(
+            NDArray x, NDArray y, NDArray wa, NDArray wb, NDArray bias, int rank) {
+        checkRank(rank);
+        return matrix(x, y, wa, wb, bias, rank, Double.NaN);
+    }
+
+    /**
+     * Fits a factorization of a linear map whose rank is a fraction of {@code min(D, M)}.
+     *
+     * @param x the inputs, {@code [N, D]}
+     * @param y the targets, {@code [N, M]}
+     * @param wa the weight {@code [D, M]}, or the first factor {@code [D, r0]} if {@code wb} is
+     *     given
+     * @param wb the second factor {@code [r0, M]}, or {@code null}
+     * @param bias the bias {@code [M]}, or {@code null} to fit without a bias
+     * @param rankFraction the rank as a fraction of {@code min(D, M)}, in {@code (0, 1]}
+     * @return the solution
+     * @throws IllegalArgumentException if shapes disagree, the fraction is out of range or {@code
+     *     x} or {@code y} hold NaN or infinite values
+     * @see #fitMatrix(NDArray, NDArray, NDArray, NDArray, NDArray, int)
+     */
+    public LowRankSolution fitMatrix(
+            NDArray x, NDArray y, NDArray wa, NDArray wb, NDArray bias, double rankFraction) {
+        checkFraction(rankFraction);
+        return matrix(x, y, wa, wb, bias, 0, rankFraction);
+    }
+
+    /**
+     * Fits a rank-{@code rank} factorization of a 2-D convolution: a {@code kh×kw} convolution with
+     * {@code rank} output channels and the layer's stride, padding and dilation, then a 1×1
+     * convolution with a bias, minimising the output error on {@code x}.
+     *
+     * <p>The target is the output of the current layer on {@code x}: {@code conv(x, wa) + biasA} if
+     * {@code wb} is {@code null}, else {@code conv1x1(conv(x, wa) + biasA, wb) + biasB}. Patches of
+     * {@code x} are extracted in chunks of images (see {@link Builder#optChunkSize(long)}) and only
+     * their Gram matrix is kept. The solution has a bias if either bias is given.
+     *
+     * @param x the inputs, {@code (N, C, H, W)}
+     * @param wa the kernel {@code (M, C, kh, kw)}, or the first kernel {@code (r0, C, kh, kw)} if
+     *     {@code wb} is given
+     * @param wb the 1×1 kernel {@code (M, r0, 1, 1)}, or {@code null}
+     * @param biasA the bias of the first convolution ({@code wa}'s first dimension), or {@code
+     *     null}
+     * @param biasB the bias of the 1×1 convolution ({@code M} values), or {@code null}; only with
+     *     {@code wb}
+     * @param rank the rank, at least 1
+     * @param stride the stride, two values at least 1
+     * @param padding the zero padding, two values at least 0
+     * @param dilation the dilation, two values at least 1
+     * @param groups the number of groups; only 1 is accepted
+     * @return the solution: {@code Wa (r, C, kh, kw)}, {@code Wb (M, r, 1, 1)}, bias {@code (M)} or
+     *     {@code null}; or the full kernel with rank {@code -1}
+     * @throws IllegalArgumentException if shapes disagree, the settings are out of range or {@code
+     *     x} holds NaN or infinite values
+     */
+    public LowRankSolution fitConv2d(
+            NDArray x,
+            NDArray wa,
+            NDArray wb,
+            NDArray biasA,
+            NDArray biasB,
+            int rank,
+            Shape stride,
+            Shape padding,
+            Shape dilation,
+            int groups) {
+        checkRank(rank);
+        return conv(x, wa, wb, biasA, biasB, rank, Double.NaN, stride, padding, dilation, groups);
+    }
+
+    /**
+     * Fits a factorization of a 2-D convolution whose rank is a fraction of {@code min(C·kh·kw,
+     * M)}.
+     *
+     * @param x the inputs, {@code (N, C, H, W)}
+     * @param wa the kernel {@code (M, C, kh, kw)}, or the first kernel {@code (r0, C, kh, kw)} if
+     *     {@code wb} is given
+     * @param wb the 1×1 kernel {@code (M, r0, 1, 1)}, or {@code null}
+     * @param biasA the bias of the first convolution, or {@code null}
+     * @param biasB the bias of the 1×1 convolution, or {@code null}; only with {@code wb}
+     * @param rankFraction the rank as a fraction of {@code min(C·kh·kw, M)}, in {@code (0, 1]}
+     * @param stride the stride, two values at least 1
+     * @param padding the zero padding, two values at least 0
+     * @param dilation the dilation, two values at least 1
+     * @param groups the number of groups; only 1 is accepted
+     * @return the solution
+     * @throws IllegalArgumentException if shapes disagree, the settings are out of range or {@code
+     *     x} holds NaN or infinite values
+     * @see #fitConv2d(NDArray, NDArray, NDArray, NDArray, NDArray, int, Shape, Shape, Shape, int)
+     */
+    public LowRankSolution fitConv2d(
+            NDArray x,
+            NDArray wa,
+            NDArray wb,
+            NDArray biasA,
+            NDArray biasB,
+            double rankFraction,
+            Shape stride,
+            Shape padding,
+            Shape dilation,
+            int groups) {
+        checkFraction(rankFraction);
+        return conv(x, wa, wb, biasA, biasB, 0, rankFraction, stride, padding, dilation, groups);
+    }
+
+    /**
+     * Returns the largest rank whose factorization of a {@code [D, M]} weight still saves
+     * computation: the largest {@code r} with {@code r · (D + M) < D · M} and {@code r < min(D,
+     * M)}.
+     *
+     * @param fanIn {@code D}, the input size ({@code C·kh·kw} for a convolution)
+     * @param out {@code M}, the output size
+     * @return the rank, 0 if no rank saves computation
+     * @throws IllegalArgumentException if a size is below 1
+     */
+    public static int maxRankWithSpeedup(long fanIn, long out) {
+        if (fanIn < 1 || out < 1) {
+            throw new IllegalArgumentException(
+                    "sizes (" + fanIn + ", " + out + ") are not accepted; both must be >= 1");
+        }
+        long bound = (fanIn * out - 1) / (fanIn + out);
+        return (int) Math.max(0, Math.min(bound, Math.min(fanIn, out) - 1));
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // matrix
+
+    private LowRankSolution matrix(
+            NDArray x, NDArray y, NDArray wa, NDArray wb, NDArray bias, int rank, double fraction) {
+        Checks.dims(x, 2, "X");
+        Checks.dims(y, 2, "Y");
+        Checks.floatType(x, "X");
+        Checks.floatType(y, "Y");
+        Checks.dims(wa, 2, "Wa");
+        Checks.floatType(wa, "Wa");
+        long n = x.getShape().get(0);
+        long d = x.getShape().get(1);
+        long m = y.getShape().get(1);
+        if (y.getShape().get(0) != n) {
+            throw new IllegalArgumentException(
+                    "X has shape "
+                            + x.getShape()
+                            + " and Y has shape "
+                            + y.getShape()
+                            + "; they must have the same number of rows");
+        }
+        if (n < 1) {
+            throw new IllegalArgumentException(
+                    "X has shape " + x.getShape() + "; at least one row is accepted");
+        }
+        if (wa.getShape().get(0) != d) {
+            throw new IllegalArgumentException(
+                    "Wa has shape "
+                            + wa.getShape()
+                            + " but X has shape "
+                            + x.getShape()
+                            + "; Wa must have "
+                            + d
+                            + " rows");
+        }
+        if (wb == null) {
+            if (wa.getShape().get(1) != m) {
+                throw new IllegalArgumentException(
+                        "Wa has shape "
+                                + wa.getShape()
+                                + " but Y has shape "
+                                + y.getShape()
+                                + "; without Wb, Wa must be ("
+                                + d
+                                + ", "
+                                + m
+                                + ")");
+            }
+        } else {
+            Checks.dims(wb, 2, "Wb");
+            Checks.floatType(wb, "Wb");
+            if (wb.getShape().get(0) != wa.getShape().get(1) || wb.getShape().get(1) != m) {
+                throw new IllegalArgumentException(
+                        "Wb has shape "
+                                + wb.getShape()
+                                + " but Wa has shape "
+                                + wa.getShape()
+                                + " and Y has shape "
+                                + y.getShape()
+                                + "; Wb must be ("
+                                + wa.getShape().get(1)
+                                + ", "
+                                + m
+                                + ")");
+            }
+        }
+        checkBias(bias, m, "bias");
+        int k = resolveRank(rank, fraction, d, m);
+        DataType type = wa.getDataType();
+        try (Workspace ws = Workspace.of(wa)) {
+            adoptAll(ws, x, y, wa, wb, bias);
+            // inside the workspace, so that the checks' temporary copies are freed with it
+            Checks.finiteFloat(x, "X");
+            Checks.finiteFloat(y, "Y");
+            NDArray w0 = GramStats.f64(wa);
+            if (wb != null) {
+                w0 = w0.matMul(GramStats.f64(wb));
+            }
+            NDArray b0 = bias == null ? null : GramStats.f64(bias);
+            GramStats stats = new GramStats(ws.manager(), true);
+            long rowsPerChunk = Math.max(1, chunkSize / Math.max(d, m));
+            for (long start = 0; start < n; start += rowsPerChunk) {
+                long end = Math.min(n, start + rowsPerChunk);
+                try (Workspace chunk = Workspace.of(ws.manager())) {
+                    NDArray xc = x.get(new NDIndex("{}:{}", start, end));
+                    NDArray yc = y.get(new NDIndex("{}:{}", start, end));
+                    chunk.adopt(xc);
+                    chunk.adopt(yc);
+                    stats.add(GramStats.f64(xc), GramStats.f64(yc));
+                }
+            }
+            Problem p = Problem.fromTargets(stats, bias != null);
+            Factors f = solve(ws, p, w0, b0, false, k, d, m);
+            if (f.full) {
+                return LowRankSolution.full(
+                        ws.keep(f.a.toType(type, true)), keepBias(ws, f.bias, type), f.nmse);
+            }
+            return LowRankSolution.factorized(
+                    ws.keep(f.a.toType(type, true)),
+                    ws.keep(f.b.toType(type, true)),
+                    keepBias(ws, f.bias, type),
+                    f.rank,
+                    f.nmse);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // convolution
+
+    private LowRankSolution conv(
+            NDArray x,
+            NDArray wa,
+            NDArray wb,
+            NDArray biasA,
+            NDArray biasB,
+            int rank,
+            double fraction,
+            Shape stride,
+            Shape padding,
+            Shape dilation,
+            int groups) {
+        if (groups != 1) {
+            throw new IllegalArgumentException(
+                    "groups "
+                            + groups
+                            + " is not supported; only ordinary convolutions (groups 1) are"
+                            + " accepted");
+        }
+        checkSetting(stride, "stride", 1);
+        checkSetting(padding, "padding", 0);
+        checkSetting(dilation, "dilation", 1);
+        Checks.dims(x, 4, "X");
+        Checks.floatType(x, "X");
+        Checks.dims(wa, 4, "Wa");
+        Checks.floatType(wa, "Wa");
+        long n = x.getShape().get(0);
+        long c = x.getShape().get(1);
+        long h = x.getShape().get(2);
+        long w = x.getShape().get(3);
+        long r0 = wa.getShape().get(0);
+        long kh = wa.getShape().get(2);
+        long kw = wa.getShape().get(3);
+        if (wa.getShape().get(1) != c) {
+            throw new IllegalArgumentException(
+                    "Wa has shape "
+                            + wa.getShape()
+                            + " but X has shape "
+                            + x.getShape()
+                            + "; Wa must have "
+                            + c
+                            + " input channels (dimension 1)");
+        }
+        if (n < 1) {
+            throw new IllegalArgumentException(
+                    "X has shape " + x.getShape() + "; at least one image is accepted");
+        }
+        long m = r0;
+        if (wb == null) {
+            if (biasB != null) {
+                throw new IllegalArgumentException(
+                        "biasB of shape "
+                                + biasB.getShape()
+                                + " was given without Wb; biasB is accepted only together with"
+                                + " Wb");
+            }
+        } else {
+            Checks.dims(wb, 4, "Wb");
+            Checks.floatType(wb, "Wb");
+            Shape s = wb.getShape();
+            if (s.get(1) != r0 || s.get(2) != 1 || s.get(3) != 1) {
+                throw new IllegalArgumentException(
+                        "Wb has shape "
+                                + s
+                                + " but Wa has shape "
+                                + wa.getShape()
+                                + "; Wb must be a 1x1 kernel (M, "
+                                + r0
+                                + ", 1, 1)");
+            }
+            m = s.get(0);
+            checkBias(biasB, m, "biasB");
+        }
+        checkBias(biasA, r0, "biasA");
+        long ho = outSize(h, kh, stride.get(0), padding.get(0), dilation.get(0));
+        long wo = outSize(w, kw, stride.get(1), padding.get(1), dilation.get(1));
+        if (ho < 1 || wo < 1) {
+            throw new IllegalArgumentException(
+                    "a kernel of shape "
+                            + wa.getShape()
+                            + " with padding "
+                            + padding
+                            + " and dilation "
+                            + dilation
+                            + " does not fit into X of shape "
+                            + x.getShape()
+                            + "; the output would be "
+                            + ho
+                            + "x"
+                            + wo);
+        }
+        long d = c * kh * kw;
+        int k = resolveRank(rank, fraction, d, m);
+        DataType type = wa.getDataType();
+        try (Workspace ws = Workspace.of(wa)) {
+            adoptAll(ws, x, wa, wb, biasA, biasB);
+            Checks.finiteFloat(x, "X");
+            NDArray w0 = GramStats.f64(wa).reshape(r0, d).transpose(); // (D, r0)
+            NDArray b0 = biasA == null ? null : GramStats.f64(biasA);
+            if (wb != null) {
+                NDArray wbm = GramStats.f64(wb).reshape(m, r0).transpose(); // (r0, M)
+                w0 = w0.matMul(wbm);
+                if (b0 != null) {
+                    b0 = b0.reshape(1, r0).matMul(wbm).reshape(m);
+                }
+                if (biasB != null) {
+                    b0 = b0 == null ? GramStats.f64(biasB) : b0.add(GramStats.f64(biasB));
+                }
+            }
+            NDArray eye = patchKernel(ws.manager(), (int) c, (int) kh, (int) kw, x.getDataType());
+            GramStats stats = new GramStats(ws.manager(), false);
+            long perImage = ho * wo * d;
+            long imagesPerChunk = Math.max(1, chunkSize / perImage);
+            for (long start = 0; start < n; start += imagesPerChunk) {
+                long end = Math.min(n, start + imagesPerChunk);
+                try (Workspace chunk = Workspace.of(ws.manager())) {
+                    NDArray xc = x.get(new NDIndex("{}:{}", start, end));
+                    chunk.adopt(xc);
+                    NDArray cols =
+                            Conv2d.conv2d(xc, eye, null, stride, padding, dilation, (int) c)
+                                    .singletonOrThrow();
+                    NDArray rows = cols.transpose(0, 2, 3, 1).reshape(-1, d);
+                    stats.add(GramStats.f64(rows), null);
+                }
+            }
+            boolean hasBias = b0 != null;
+            Problem p = Problem.fromWeight(stats, w0, b0, hasBias);
+            Factors f = solve(ws, p, w0, b0, true, k, d, m);
+            NDArray bias = keepBias(ws, f.bias, type);
+            if (f.full) {
+                NDArray kernel = f.a.transpose().reshape(m, c, kh, kw).toType(type, true);
+                return LowRankSolution.full(ws.keep(kernel), bias, f.nmse);
+            }
+            NDArray first = f.a.transpose().reshape(f.rank, c, kh, kw).toType(type, true);
+            NDArray second = f.b.transpose().reshape(m, f.rank, 1, 1).toType(type, true);
+            return LowRankSolution.factorized(
+                    ws.keep(first), ws.keep(second), bias, f.rank, f.nmse);
+        }
+    }
+
+    /** The depthwise one-hot kernel whose convolution lays out every patch along the channels. */
+    private static NDArray patchKernel(NDManager manager, int c, int kh, int kw, DataType type) {
+        int k = kh * kw;
+        double[] values = new double[c * k * k];
+        for (int ch = 0; ch < c; ch++) {
+            for (int i = 0; i < kh; i++) {
+                for (int j = 0; j < kw; j++) {
+                    int out = ch * k + i * kw + j;
+                    values[(out * kh + i) * kw + j] = 1;
+                }
+            }
+        }
+        return HostArrays.create(manager, values, new Shape((long) c * k, 1, kh, kw), type);
+    }
+
+    private static long outSize(long in, long k, long stride, long pad, long dil) {
+        long span = dil * (k - 1) + 1;
+        long room = in + 2 * pad - span;
+        return room < 0 ? 0 : room / stride + 1;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // the solver
+
+    /** The statistics the solver works from, all float64 in the workspace. */
+    private static final class Problem {
+        long n;
+        boolean centred;
+        NDArray g; // Xᵀ X (centred if with a bias)
+        NDArray c; // Xᵀ Y (centred if with a bias)
+        double tyy; // trace of Yᵀ Y (centred if with a bias)
+        NDArray xMean; // (D)
+        NDArray yMean; // (M)
+        double totalSs; // sum of squared deviations of all elements of Y from their mean
+
+        static Problem fromTargets(GramStats stats, boolean centred) {
+            Problem p = new Problem();
+            p.n = stats.rows();
+            p.g = stats.centredXx();
+            p.c = stats.centredXy();
+            p.xMean = stats.meanX();
+            p.yMean = stats.meanY();
+            p.finish(stats.centredYyTrace(), centred);
+            return p;
+        }
+
+        static Problem fromWeight(GramStats stats, NDArray w0, NDArray b0, boolean centred) {
+            Problem p = new Problem();
+            p.n = stats.rows();
+            p.g = stats.centredXx();
+            p.c = p.g.matMul(w0);
+            p.xMean = stats.meanX();
+            NDArray ym = p.xMean.reshape(1, -1).matMul(w0).reshape(-1);
+            p.yMean = b0 == null ? ym : ym.add(b0);
+            p.finish(w0.mul(p.c).sum().getDouble(), centred);
+            return p;
+        }
+
+        private void finish(double centredTyy, boolean withBias) {
+            double[] ym = yMean.toDoubleArray();
+            double grand = 0;
+            for (double v : ym) {
+                grand += v;
+            }
+            grand /= ym.length;
+            double spread = 0;
+            double sq = 0;
+            for (double v : ym) {
+                spread += (v - grand) * (v - grand);
+                sq += v * v;
+            }
+            totalSs = centredTyy + n * spread;
+            centred = withBias;
+            if (withBias) {
+                tyy = centredTyy;
+            } else {
+                NDArray xm = xMean.reshape(-1, 1);
+                g = g.add(xm.matMul(xm.transpose()).mul(n));
+                c = c.add(xm.matMul(yMean.reshape(1, -1)).mul(n));
+                tyy = centredTyy + n * sq;
+            }
+        }
+
+        /** Sum of squared errors of {@code X · A · B + bias} ({@code B == null}: A is full). */
+        double sse(NDArray a, NDArray b, NDArray bias) {
+            double cross;
+            double quad;
+            NDArray xw;
+            if (b == null) {
+                cross = a.mul(c).sum().getDouble();
+                quad = a.mul(g.matMul(a)).sum().getDouble();
+                xw = xMean.reshape(1, -1).matMul(a).reshape(-1);
+            } else {
+                NDArray at = a.transpose();
+                cross = at.matMul(c).mul(b).sum().getDouble();
+                quad = at.matMul(g).matMul(a).mul(b.matMul(b.transpose())).sum().getDouble();
+                xw = xMean.reshape(1, -1).matMul(a).matMul(b).reshape(-1);
+            }
+            double sse = tyy - 2 * cross + quad;
+            if (centred) {
+                NDArray off = bias == null ? yMean.sub(xw) : yMean.sub(xw).sub(bias);
+                sse += n * off.mul(off).sum().getDouble();
+            }
+            return Math.max(0, sse);
+        }
+
+        double nmse(double sse) {
+            if (totalSs <= 0) {
+                return sse <= 0 ? 0 : Double.POSITIVE_INFINITY;
+            }
+            return sse / totalSs;
+        }
+
+        /** The bias that is optimal for the product {@code A · B}. */
+        NDArray refitBias(NDArray a, NDArray b) {
+            return yMean.sub(xMean.reshape(1, -1).matMul(a).matMul(b).reshape(-1));
+        }
+    }
+
+    /** A solution in float64, in the workspace, in matrix layout. */
+    private static final class Factors {
+        boolean full;
+        NDArray a;
+        NDArray b;
+        NDArray bias;
+        int rank;
+        double nmse;
+    }
+
+    private Factors solve(
+            Workspace ws, Problem p, NDArray w0, NDArray b0, boolean exact, int k, long d, long m) {
+        long small = Math.min(d, m);
+        Factors f = new Factors();
+        boolean noSaving = k >= small || (long) k * (d + m) >= d * m;
+        if (requireSpeedup && noSaving) {
+            f.full = true;
+            f.rank = -1;
+            f.a = w0;
+            f.bias = b0;
+            f.nmse = p.nmse(p.sse(w0, null, b0));
+            return f;
+        }
+        int r = (int) Math.min(k, small);
+        NDManager manager = ws.manager();
+        NDArray wStar = exact ? w0 : leastSquares(manager, p, w0);
+        NDArray a;
+        NDArray b;
+        if (solver == Solver.CLOSED_FORM) {
+            NDArray q = wStar.transpose().matMul(p.c);
+            DMatrixRMaj vectors = new DMatrixRMaj(1, 1);
+            HostLinalg.symmetricEigen(HostLinalg.toHost(q), vectors);
+            DMatrixRMaj lead = new DMatrixRMaj(vectors.getNumRows(), r);
+            org.ejml.dense.row.CommonOps_DDRM.extract(
+                    vectors, 0, vectors.getNumRows(), 0, r, lead, 0, 0);
+            NDArray v = HostLinalg.toEngine(manager, lead, DataType.FLOAT64);
+            a = wStar.matMul(v);
+            b = v.transpose();
+        } else {
+            Svd svd = TruncatedSvd.leading(w0, r);
+            a = svd.getU().mul(svd.getS().reshape(1, r));
+            b = svd.getVt();
+            for (int it = 0; it < iterations; it++) {
+                // A = W* Bᵀ (B Bᵀ)⁻¹
+                NDArray bbt = b.matMul(b.transpose());
+                NDArray rhs = b.matMul(wStar.transpose());
+                a = solveHost(manager, bbt, rhs).transpose();
+                // B = (Aᵀ G A)⁻¹ Aᵀ C
+                NDArray at = a.transpose();
+                b = solveHost(manager, at.matMul(p.g).matMul(a), at.matMul(p.c));
+            }
+        }
+        f.rank = r;
+        f.a = a;
+        f.b = b;
+        f.bias = p.centred ? p.refitBias(a, b) : null;
+        f.nmse = p.nmse(p.sse(a, b, f.bias));
+        return f;
+    }
+
+    /** A least-squares solution {@code W*} of {@code G W = C}, the one closest to {@code W0}. */
+    private static NDArray leastSquares(NDManager manager, Problem p, NDArray w0) {
+        NDArray residual = p.c.sub(p.g.matMul(w0));
+        DMatrixRMaj delta =
+                HostLinalg.solveSymmetric(HostLinalg.toHost(p.g), HostLinalg.toHost(residual));
+        return w0.add(HostLinalg.toEngine(manager, delta, DataType.FLOAT64));
+    }
+
+    private static NDArray solveHost(NDManager manager, NDArray a, NDArray b) {
+        DMatrixRMaj x = HostLinalg.solve(HostLinalg.toHost(a), HostLinalg.toHost(b));
+        return HostLinalg.toEngine(manager, x, DataType.FLOAT64);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // helpers
+
+    private static NDArray keepBias(Workspace ws, NDArray bias, DataType type) {
+        return bias == null ? null : ws.keep(bias.toType(type, true));
+    }
+
+    private static void adoptAll(Workspace ws, NDArray... arrays) {
+        for (int i = 0; i < arrays.length; i++) {
+            NDArray a = arrays[i];
+            if (a == null) {
+                continue;
+            }
+            boolean seen = false;
+            for (int j = 0; j < i; j++) {
+                seen |= arrays[j] == a;
+            }
+            if (!seen) {
+                ws.adopt(a);
+            }
+        }
+    }
+
+    private static void checkBias(NDArray bias, long size, String name) {
+        if (bias == null) {
+            return;
+        }
+        Checks.floatType(bias, name);
+        if (bias.getShape().dimension() != 1 || bias.getShape().get(0) != size) {
+            throw new IllegalArgumentException(
+                    name
+                            + " has shape "
+                            + bias.getShape()
+                            + "; a 1-D array of "
+                            + size
+                            + " values is accepted");
+        }
+    }
+
+    private static void checkSetting(Shape setting, String name, long min) {
+        if (setting == null || setting.dimension() != 2) {
+            throw new IllegalArgumentException(
+                    name + " " + setting + " is not accepted; two values (height, width) are");
+        }
+        for (long v : setting.getShape()) {
+            if (v < min) {
+                throw new IllegalArgumentException(
+                        name + " " + setting + " is not accepted; every value must be >= " + min);
+            }
+        }
+    }
+
+    private static void checkRank(int rank) {
+        if (rank < 1) {
+            throw new IllegalArgumentException(
+                    "rank " + rank + " is not accepted; it must be >= 1");
+        }
+    }
+
+    private static void checkFraction(double fraction) {
+        if (!(fraction > 0 && fraction <= 1)) {
+            throw new IllegalArgumentException(
+                    "rank fraction " + fraction + " is not accepted; it must lie in (0, 1]");
+        }
+    }
+
+    private static int resolveRank(int rank, double fraction, long d, long m) {
+        if (Double.isNaN(fraction)) {
+            return rank;
+        }
+        return (int) Math.max(1, Math.rint(fraction * Math.min(d, m)));
+    }
+
+    /** Builds a {@link LowRankFit}. */
+    public static final class Builder {
+
+        private Solver solver = Solver.CLOSED_FORM;
+        private int iterations = 3;
+        private boolean requireSpeedup = true;
+        private long chunkSize = 1L << 22;
+
+        private Builder() {}
+
+        /**
+         * Sets the solver (default {@link Solver#CLOSED_FORM}).
+         *
+         * @param solver the solver
+         * @return this builder
+         */
+        public Builder optSolver(Solver solver) {
+            if (solver == null) {
+                throw new IllegalArgumentException(
+                        "solver null is not accepted; use CLOSED_FORM or"
+                                + " ALTERNATING_LEAST_SQUARES");
+            }
+            this.solver = solver;
+            return this;
+        }
+
+        /**
+         * Sets the number of rounds of {@link Solver#ALTERNATING_LEAST_SQUARES} (default 3); 0
+         * keeps the truncated SVD of the weight and only refits the bias. The closed-form solver
+         * ignores it.
+         *
+         * @param iterations at least 0
+         * @return this builder
+         */
+        public Builder optIterations(int iterations) {
+            if (iterations < 0) {
+                throw new IllegalArgumentException(
+                        "iterations " + iterations + " is not accepted; it must be >= 0");
+            }
+            this.iterations = iterations;
+            return this;
+        }
+
+        /**
+         * Sets whether a rank that cannot save computation yields the full solution of rank {@code
+         * -1} (default {@code true}). When {@code false}, any rank is factorized, ranks above
+         * {@code min(D, M)} being lowered to it.
+         *
+         * @param requireSpeedup whether to return the full solution when factorizing does not pay
+         * @return this builder
+         */
+        public Builder optRequireSpeedup(boolean requireSpeedup) {
+            this.requireSpeedup = requireSpeedup;
+            return this;
+        }
+
+        /**
+         * Sets the largest number of elements of one chunk of the design matrix ({@code X} rows, or
+         * the im2col patches of a group of images) processed at once (default {@code 2^22}). One
+         * row or one image is always processed whole.
+         *
+         * @param chunkSize at least 1
+         * @return this builder
+         */
+        public Builder optChunkSize(long chunkSize) {
+            if (chunkSize < 1) {
+                throw new IllegalArgumentException(
+                        "chunk size " + chunkSize + " is not accepted; it must be >= 1");
+            }
+            this.chunkSize = chunkSize;
+            return this;
+        }
+
+        /**
+         * Builds the options.
+         *
+         * @return the fitter
+         */
+        public LowRankFit build() {
+            return new LowRankFit(this);
+        }
+    }
+}
