@@ -1,6 +1,9 @@
 package org.lowrank4j.decompose;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
@@ -10,7 +13,6 @@ import java.util.Map;
 import java.util.Random;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
-import org.lowrank4j.internal.HostArrays;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.linalg.HostLinalg;
 import org.lowrank4j.linalg.Svd;
@@ -23,11 +25,13 @@ import org.lowrank4j.tensor.TensorOps;
 /**
  * CP decomposition by alternating least squares (CP-ALS, PARAFAC).
  *
- * <p>Each sweep updates every factor in turn by solving the small {@code R × R} normal equations on
- * the host (in double precision); the big product of every update (the matricised tensor times
- * Khatri-Rao product, MTTKRP) runs on the engine without forming the Khatri-Rao product of all
- * other factors: the tensor is first contracted with the factor of its largest other mode by one
- * matrix product, then with the remaining factors one mode at a time.
+ * <p>Each sweep updates every factor in turn, entirely on the engine (no host round trip but one
+ * scalar pair per sweep for the error): the big product of an update (the matricised tensor times
+ * the Khatri-Rao product of the other factors, MTTKRP) is computed without forming that Khatri-Rao
+ * product — the tensor is first contracted with the factor of its largest other mode by one matrix
+ * product, then with the remaining factors one mode at a time — and the small {@code R × R} normal
+ * equations are solved in double precision, with a relative ridge of {@code 1e-10} (plus {@link
+ * Builder#optL2Reg the L2 regularisation}) that keeps them invertible.
  *
  * <p>The SVD initialisation takes the leading left singular vectors of each unfolding from {@link
  * TruncatedSvd} (a Gram eigenproblem of size {@code I_k}), never a full SVD of the wide unfolding;
@@ -49,6 +53,8 @@ public final class Parafac {
         /** Independent normal values drawn from the seed. */
         RANDOM
     }
+
+    private static final double RIDGE = 1e-10;
 
     private final Rank rank;
     private final int maxIterations;
@@ -96,6 +102,7 @@ public final class Parafac {
         boolean converged = false;
         CPTensor result;
         try (Workspace ws = Workspace.of(tensor)) {
+            NDManager manager = ws.manager();
             NDArray x = ws.adopt(tensor);
             double normX2;
             try (NDArray x64 = x.toType(DataType.FLOAT64, true);
@@ -104,37 +111,51 @@ public final class Parafac {
                 normX2 = s.getDouble();
             }
             Map<Integer, NDArray> unfoldings = new HashMap<>();
-            DMatrixRMaj[] host = new DMatrixRMaj[n];
-            DMatrixRMaj[] grams = new DMatrixRMaj[n];
             NDArray[] factors = new NDArray[n];
+            NDArray[] grams = new NDArray[n];
             for (int k = 0; k < n; k++) {
-                host[k] = initialFactor(x, k, r, random);
-                grams[k] = gram(host[k]);
-                factors[k] = HostLinalg.toEngine(ws.manager(), host[k], type);
+                DMatrixRMaj init0 = initialFactor(x, k, r, random);
+                NDArray a64 = HostLinalg.toEngine(manager, init0, DataType.FLOAT64);
+                grams[k] = a64.transpose().matMul(a64);
+                factors[k] = a64.toType(type, false);
             }
-            double[] weights = new double[r];
-            java.util.Arrays.fill(weights, 1.0);
+            NDArray eye = manager.eye(r, r, 0, DataType.FLOAT64);
+            NDArray weights = manager.ones(new Shape(r), DataType.FLOAT64);
             for (int iteration = 0; iteration < maxIterations; iteration++) {
-                DMatrixRMaj lastM = null;
+                double[] terms = null;
                 for (int k = 0; k < n; k++) {
-                    DMatrixRMaj v = hadamardExcept(grams, k, r);
-                    for (int i = 0; i < r; i++) {
-                        v.add(i, i, l2Reg);
+                    try (Workspace step = Workspace.of(manager)) {
+                        NDArray v = step.manager().ones(new Shape(r, r), DataType.FLOAT64);
+                        for (int j = 0; j < n; j++) {
+                            if (j != k) {
+                                v = v.mul(step.adopt(grams[j]));
+                            }
+                        }
+                        NDArray e = step.adopt(eye);
+                        // a tiny relative ridge keeps the normal equations invertible
+                        NDArray ridge = e.mul(v.mul(e).sum().mul(RIDGE / r).add(l2Reg));
+                        NDArray m64 =
+                                mttkrp(step, x, factors, k, unfoldings)
+                                        .toType(DataType.FLOAT64, false);
+                        NDArray a64 = m64.matMul(v.add(ridge).inverse());
+                        if (normalizeFactors) {
+                            NDArray norms = a64.mul(a64).sum(new int[] {0}).sqrt();
+                            NDArray safe = norms.add(norms.eq(0).toType(DataType.FLOAT64, false));
+                            a64 = a64.div(safe.reshape(1, r));
+                            weights.close();
+                            weights = step.keep(norms);
+                        }
+                        grams[k].close();
+                        grams[k] = step.keep(a64.transpose().matMul(a64));
+                        factors[k].close();
+                        factors[k] = step.keep(a64.toType(type, true));
+                        if (k == n - 1) {
+                            terms = errorTerms(step, m64, a64, grams, step.adopt(weights));
+                        }
                     }
-                    DMatrixRMaj m = mttkrp(ws, x, factors, k, unfoldings);
-                    DMatrixRMaj mt = CommonOps_DDRM.transpose(m, null);
-                    DMatrixRMaj a =
-                            CommonOps_DDRM.transpose(HostLinalg.solveSymmetric(v, mt), null);
-                    if (normalizeFactors) {
-                        weights = normalizeColumns(a);
-                    }
-                    host[k] = a;
-                    grams[k] = gram(a);
-                    factors[k].close();
-                    factors[k] = HostLinalg.toEngine(ws.manager(), a, type);
-                    lastM = m;
                 }
-                double error = relativeError(normX2, lastM, host[n - 1], grams, weights);
+                double err2 = Math.max(normX2 - 2 * terms[0] + terms[1], 0);
+                double error = normX2 == 0 ? Math.sqrt(err2) : Math.sqrt(err2 / normX2);
                 errors.add(error);
                 if (iteration > 0 && Math.abs(errors.get(iteration - 1) - error) < tolerance) {
                     converged = true;
@@ -145,10 +166,25 @@ public final class Parafac {
             for (NDArray f : factors) {
                 kept.add(ws.keep(f));
             }
-            NDArray w = ws.keep(HostArrays.create(ws.manager(), weights, new Shape(r), type));
-            result = new CPTensor(w, kept);
+            result = new CPTensor(ws.keep(weights.toType(type, true)), kept);
         }
         return new Decomposition<>(result, errors, Inputs.relativeError(tensor, result), converged);
+    }
+
+    /**
+     * {@code <X, X̂>} and {@code ‖X̂‖²} from the last MTTKRP, the last factor, the Gram matrices
+     * and the weights, fetched from the engine together.
+     */
+    private static double[] errorTerms(
+            Workspace step, NDArray m64, NDArray a64, NDArray[] grams, NDArray weights) {
+        int r = Math.toIntExact(weights.getShape().get(0));
+        NDArray inner = m64.mul(a64).sum(new int[] {0}).mul(weights).sum();
+        NDArray h = step.adopt(grams[0]);
+        for (int j = 1; j < grams.length; j++) {
+            h = h.mul(step.adopt(grams[j]));
+        }
+        NDArray norm = h.mul(weights.reshape(r, 1).matMul(weights.reshape(1, r))).sum();
+        return NDArrays.stack(new NDList(inner, norm)).toDoubleArray();
     }
 
     private DMatrixRMaj initialFactor(NDArray x, int mode, int r, Random random) {
@@ -177,72 +213,13 @@ public final class Parafac {
         return f;
     }
 
-    private static DMatrixRMaj gram(DMatrixRMaj a) {
-        DMatrixRMaj g = new DMatrixRMaj(a.getNumCols(), a.getNumCols());
-        CommonOps_DDRM.multTransA(a, a, g);
-        return g;
-    }
-
-    private static DMatrixRMaj hadamardExcept(DMatrixRMaj[] grams, int skip, int r) {
-        DMatrixRMaj v = new DMatrixRMaj(r, r);
-        v.fill(1.0);
-        for (int j = 0; j < grams.length; j++) {
-            if (j != skip) {
-                CommonOps_DDRM.elementMult(v, grams[j]);
-            }
-        }
-        return v;
-    }
-
-    private static double[] normalizeColumns(DMatrixRMaj a) {
-        int rows = a.getNumRows();
-        int r = a.getNumCols();
-        double[] norms = new double[r];
-        for (int c = 0; c < r; c++) {
-            double s = 0;
-            for (int i = 0; i < rows; i++) {
-                s += a.get(i, c) * a.get(i, c);
-            }
-            norms[c] = Math.sqrt(s);
-            double d = norms[c] == 0 ? 1 : norms[c];
-            for (int i = 0; i < rows; i++) {
-                a.set(i, c, a.get(i, c) / d);
-            }
-        }
-        return norms;
-    }
-
-    /** Relative error from {@code ‖X‖²}, the last MTTKRP and factor, and the Gram matrices. */
-    private static double relativeError(
-            double normX2, DMatrixRMaj m, DMatrixRMaj a, DMatrixRMaj[] grams, double[] w) {
-        int r = w.length;
-        DMatrixRMaj h = hadamardExcept(grams, -1, r);
-        double normEst2 = 0;
-        for (int i = 0; i < r; i++) {
-            for (int j = 0; j < r; j++) {
-                normEst2 += w[i] * w[j] * h.get(i, j);
-            }
-        }
-        double inner = 0;
-        for (int i = 0; i < a.getNumRows(); i++) {
-            for (int c = 0; c < r; c++) {
-                inner += m.get(i, c) * a.get(i, c) * w[c];
-            }
-        }
-        double err2 = Math.max(normX2 - 2 * inner + normEst2, 0);
-        return normX2 == 0 ? Math.sqrt(err2) : Math.sqrt(err2 / normX2);
-    }
-
     /**
      * {@code unfold(X, k) · khatriRao(A_j, j ≠ k)} without the Khatri-Rao product: contract with
      * the factor of the largest other mode by a matrix product, then the other modes one at a time.
+     * The result lives in {@code step}.
      */
-    private static DMatrixRMaj mttkrp(
-            Workspace outer,
-            NDArray x,
-            NDArray[] factors,
-            int k,
-            Map<Integer, NDArray> unfoldings) {
+    private static NDArray mttkrp(
+            Workspace step, NDArray x, NDArray[] factors, int k, Map<Integer, NDArray> unfoldings) {
         Shape shape = x.getShape();
         int n = shape.dimension();
         int g = -1;
@@ -251,35 +228,32 @@ public final class Parafac {
                 g = j;
             }
         }
-        final int big = g;
-        NDArray unfolded = unfoldings.computeIfAbsent(big, mode -> TensorOps.unfold(x, mode));
-        try (Workspace ws = Workspace.of(outer.manager())) {
-            NDArray ag = ws.adopt(factors[big]);
-            long r = ag.getShape().get(1);
-            NDArray w = ag.transpose().matMul(ws.adopt(unfolded));
-            // w is (R, dims of the modes other than big, in order)
-            List<Integer> modes = new ArrayList<>();
-            for (int j = 0; j < n; j++) {
-                if (j != big) {
-                    modes.add(j);
-                }
+        NDArray unfolded = unfoldings.computeIfAbsent(g, mode -> TensorOps.unfold(x, mode));
+        NDArray ag = step.adopt(factors[g]);
+        long r = ag.getShape().get(1);
+        NDArray w = ag.transpose().matMul(step.adopt(unfolded));
+        // w is (R, dims of the modes other than g, in order)
+        List<Integer> modes = new ArrayList<>();
+        for (int j = 0; j < n; j++) {
+            if (j != g) {
+                modes.add(j);
             }
-            for (int p = modes.size() - 1; p >= 0; p--) {
-                int j = modes.get(p);
-                if (j == k) {
-                    continue;
-                }
-                long before = 1;
-                for (int q = 0; q < p; q++) {
-                    before *= shape.get(modes.get(q));
-                }
-                long size = shape.get(j);
-                long after = w.getShape().size() / (r * before * size);
-                NDArray aj = ws.adopt(factors[j]).transpose().reshape(r, 1, size, 1);
-                w = w.reshape(r, before, size, after).mul(aj).sum(new int[] {2});
-            }
-            return HostLinalg.toHost(w.reshape(r, shape.get(k)).transpose());
         }
+        for (int p = modes.size() - 1; p >= 0; p--) {
+            int j = modes.get(p);
+            if (j == k) {
+                continue;
+            }
+            long before = 1;
+            for (int q = 0; q < p; q++) {
+                before *= shape.get(modes.get(q));
+            }
+            long size = shape.get(j);
+            long after = w.getShape().size() / (r * before * size);
+            NDArray aj = step.adopt(factors[j]).transpose().reshape(r, 1, size, 1);
+            w = w.reshape(r, before, size, after).mul(aj).sum(new int[] {2});
+        }
+        return w.reshape(r, shape.get(k)).transpose();
     }
 
     /** Builds a {@link Parafac}. */

@@ -172,7 +172,7 @@ public final class Tucker {
         private int[] fixedModes = new int[0];
         private Method method = Method.HOOI;
         private int maxIterations = 100;
-        private double tolerance = 1e-8;
+        private double tolerance = 1e-4;
         private long seed;
 
         private Builder() {}
@@ -229,8 +229,8 @@ public final class Tucker {
         }
 
         /**
-         * Sets the tolerance on the change of relative error between HOOI iterations (default
-         * 1e-8).
+         * Sets the tolerance on the change of relative error between HOOI iterations (default 1e-4,
+         * as TensorLy's Tucker).
          *
          * @param tolerance at least 0
          * @return this builder

@@ -69,12 +69,15 @@ public final class Workspace implements AutoCloseable {
 
     /**
      * Temporarily attaches an input to this scope; it goes back to its own manager on close.
+     * Adopting an array that already lives in this scope changes nothing.
      *
      * @param array the input
      * @return the same array
      */
     public NDArray adopt(NDArray array) {
-        array.tempAttach(scope);
+        if (array.getManager() != scope) {
+            array.tempAttach(scope);
+        }
         return array;
     }
 

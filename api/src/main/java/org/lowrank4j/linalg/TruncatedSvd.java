@@ -27,7 +27,8 @@ import org.lowrank4j.internal.Workspace;
  * </ul>
  *
  * <p>{@link Method#AUTO} (the default) takes the Gram method when the smaller side is at most
- * {@link Builder#optGramLimit(int) the Gram limit} (1024) or {@code k} is a large part of it.
+ * {@link Builder#optGramLimit(int) the Gram limit} (256) or {@code k} plus the oversampling is more
+ * than a quarter of it, and the randomized method otherwise.
  *
  * <p>Left singular vectors always come out orthonormal; where a singular value is zero, {@code U}
  * is completed with orthonormal columns and the row of {@code Vt} is zero.
@@ -107,7 +108,8 @@ public final class TruncatedSvd {
         }
         boolean gram =
                 method == Method.GRAM
-                        || (method == Method.AUTO && (p <= gramLimit || k + oversampling >= p / 2));
+                        || (method == Method.AUTO
+                                && (p <= gramLimit || 4L * (k + oversampling) > p));
         try (Workspace ws = Workspace.of(matrix)) {
             NDArray a = ws.adopt(matrix).toType(DataType.FLOAT64, false);
             Svd svd = gram ? gram(ws, a, k) : randomized(ws, a, k);
@@ -231,7 +233,7 @@ public final class TruncatedSvd {
         private long seed;
         private int oversampling = 10;
         private int powerIterations = 3;
-        private int gramLimit = 1024;
+        private int gramLimit = 256;
 
         private Builder() {}
 
@@ -294,7 +296,7 @@ public final class TruncatedSvd {
 
         /**
          * Sets the largest smaller side for which {@link Method#AUTO} uses the Gram method (default
-         * 1024).
+         * 256).
          *
          * @param gramLimit at least 1
          * @return this builder
