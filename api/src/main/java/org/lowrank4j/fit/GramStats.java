@@ -79,6 +79,17 @@ final class GramStats {
     }
 
     /**
+     * Returns the accumulator arrays that exist.
+     *
+     * @return the arrays
+     */
+    NDArray[] arrays() {
+        return java.util.stream.Stream.of(shiftX, shiftY, gxx, gxy, sumX, sumY, sumYy)
+                .filter(java.util.Objects::nonNull)
+                .toArray(NDArray[]::new);
+    }
+
+    /**
      * Returns the number of rows accumulated.
      *
      * @return the number of rows

@@ -289,6 +289,136 @@ public final class LowRankFit {
     }
 
     /**
+     * Fits a rank-{@code rank} factorization of a linear layer {@code y = x · W + b} from the
+     * statistics of its inputs, minimising the output error on them.
+     *
+     * <p>The targets are the layer's own outputs, so the statistics of the inputs are all that is
+     * needed: calibration memory stays bounded whatever the number of batches. The solution's nmse
+     * is the output error on the calibration inputs.
+     *
+     * @param stats statistics made by {@link InputStatistics#forMatrix}
+     * @param weight the weight {@code [D, M]}
+     * @param bias the bias {@code [M]}, or {@code null} to fit without a bias
+     * @param rank the rank, at least 1
+     * @return the solution ({@code [D, r]}, {@code [r, M]}, bias {@code [M]} or {@code null}); or
+     *     the full weight with rank {@code -1} when the rank saves nothing and speed-up is required
+     * @throws IllegalArgumentException if the statistics are of a convolution or shapes disagree
+     * @throws IllegalStateException if no input was added to the statistics
+     */
+    public LowRankSolution fitMatrix(
+            InputStatistics stats, NDArray weight, NDArray bias, int rank) {
+        checkRank(rank);
+        if (stats.isConv2d()) {
+            throw new IllegalArgumentException(
+                    "statistics of convolution patches are not accepted by fitMatrix; use"
+                            + " fitConv2d or InputStatistics.forMatrix");
+        }
+        Checks.dims(weight, 2, "W");
+        Checks.floatType(weight, "W");
+        if (weight.getShape().get(0) != stats.getFeatures()) {
+            throw new IllegalArgumentException(
+                    "W has shape "
+                            + weight.getShape()
+                            + " but the statistics have "
+                            + stats.getFeatures()
+                            + " features; W must have "
+                            + stats.getFeatures()
+                            + " rows");
+        }
+        long d = weight.getShape().get(0);
+        long m = weight.getShape().get(1);
+        checkBias(bias, m, "bias");
+        DataType type = weight.getDataType();
+        try (Workspace ws = Workspace.of(weight)) {
+            adoptAll(ws, weight, bias);
+            NDArray w0 = GramStats.f64(weight);
+            NDArray b0 = bias == null ? null : GramStats.f64(bias);
+            Factors f = fromStatistics(ws, stats, w0, b0, rank, d, m);
+            if (f.full) {
+                return LowRankSolution.full(
+                        ws.keep(f.a.toType(type, true)), keepBias(ws, f.bias, type), f.nmse);
+            }
+            return LowRankSolution.factorized(
+                    ws.keep(f.a.toType(type, true)),
+                    ws.keep(f.b.toType(type, true)),
+                    keepBias(ws, f.bias, type),
+                    f.rank,
+                    f.nmse);
+        }
+    }
+
+    /**
+     * Fits a rank-{@code rank} factorization of a 2-D convolution from the statistics of its input
+     * patches: a {@code kh×kw} convolution with {@code rank} output channels and the layer's
+     * stride, padding and dilation (those of the statistics), then a 1×1 convolution with a bias.
+     *
+     * @param stats statistics made by {@link InputStatistics#forConv2d}
+     * @param kernel the kernel {@code (M, C, kh, kw)}
+     * @param bias the bias {@code (M)}, or {@code null} to fit without a bias
+     * @param rank the rank, at least 1
+     * @return the solution: {@code Wa (r, C, kh, kw)}, {@code Wb (M, r, 1, 1)}, bias {@code (M)} or
+     *     {@code null}; or the full kernel with rank {@code -1}
+     * @throws IllegalArgumentException if the statistics are not of this kernel's patches
+     * @throws IllegalStateException if no input was added to the statistics
+     */
+    public LowRankSolution fitConv2d(
+            InputStatistics stats, NDArray kernel, NDArray bias, int rank) {
+        checkRank(rank);
+        Checks.dims(kernel, 4, "kernel");
+        Checks.floatType(kernel, "kernel");
+        Shape ks = kernel.getShape();
+        if (!stats.isConv2d()
+                || ks.get(1) != stats.getChannels()
+                || ks.get(2) != stats.getKernelShape().get(0)
+                || ks.get(3) != stats.getKernelShape().get(1)) {
+            throw new IllegalArgumentException(
+                    "a kernel of shape "
+                            + ks
+                            + " does not match statistics of "
+                            + (stats.isConv2d()
+                                    ? stats.getChannels()
+                                            + " channels and kernel "
+                                            + stats.getKernelShape()
+                                    : "a linear layer")
+                            + "; statistics from InputStatistics.forConv2d with the kernel's"
+                            + " channels and shape are accepted");
+        }
+        long m = ks.get(0);
+        long c = ks.get(1);
+        long d = stats.getFeatures();
+        checkBias(bias, m, "bias");
+        DataType type = kernel.getDataType();
+        try (Workspace ws = Workspace.of(kernel)) {
+            adoptAll(ws, kernel, bias);
+            NDArray w0 = GramStats.f64(kernel).reshape(m, d).transpose();
+            NDArray b0 = bias == null ? null : GramStats.f64(bias);
+            Factors f = fromStatistics(ws, stats, w0, b0, rank, d, m);
+            NDArray kept = keepBias(ws, f.bias, type);
+            if (f.full) {
+                NDArray full = f.a.transpose().reshape(ks).toType(type, true);
+                return LowRankSolution.full(ws.keep(full), kept, f.nmse);
+            }
+            NDArray first =
+                    f.a.transpose().reshape(f.rank, c, ks.get(2), ks.get(3)).toType(type, true);
+            NDArray second = f.b.transpose().reshape(m, f.rank, 1, 1).toType(type, true);
+            return LowRankSolution.factorized(
+                    ws.keep(first), ws.keep(second), kept, f.rank, f.nmse);
+        }
+    }
+
+    private Factors fromStatistics(
+            Workspace ws, InputStatistics stats, NDArray w0, NDArray b0, int k, long d, long m) {
+        GramStats gram = stats.gram();
+        // the statistics' accumulators stay in their own manager; derived arrays go to the scope
+        NDArray[] held = gram.arrays();
+        for (NDArray a : held) {
+            ws.adopt(a);
+        }
+        Problem p = Problem.fromWeight(gram, w0, b0, b0 != null);
+        return solve(ws, p, w0, b0, true, k, d, m);
+    }
+
+    /**
      * Returns the largest rank whose factorization of a {@code [D, M]} weight still saves
      * computation: the largest {@code r} with {@code r · (D + M) < D · M} and {@code r < min(D,
      * M)}.
@@ -558,7 +688,7 @@ public final class LowRankFit {
     }
 
     /** The depthwise one-hot kernel whose convolution lays out every patch along the channels. */
-    private static NDArray patchKernel(NDManager manager, int c, int kh, int kw, DataType type) {
+    static NDArray patchKernel(NDManager manager, int c, int kh, int kw, DataType type) {
         int k = kh * kw;
         double[] values = new double[c * k * k];
         for (int ch = 0; ch < c; ch++) {

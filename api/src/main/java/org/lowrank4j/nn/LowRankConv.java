@@ -13,6 +13,7 @@ import ai.djl.util.PairList;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import org.lowrank4j.fit.InputStatistics;
 import org.lowrank4j.fit.LowRankFit;
 import org.lowrank4j.fit.LowRankSolution;
 import org.lowrank4j.internal.Workspace;
@@ -234,6 +235,98 @@ public class LowRankConv extends AbstractBlock {
      */
     public long getFilters() {
         return filters;
+    }
+
+    /**
+     * Returns the kernel shape {@code (kh, kw)} of the first convolution.
+     *
+     * @return the kernel shape
+     */
+    public Shape getKernelShape() {
+        return kernelShape;
+    }
+
+    /**
+     * Returns the stride of the first convolution.
+     *
+     * @return the stride
+     */
+    public Shape getStride() {
+        return stride;
+    }
+
+    /**
+     * Returns the zero padding of the first convolution.
+     *
+     * @return the padding
+     */
+    public Shape getPadding() {
+        return padding;
+    }
+
+    /**
+     * Returns the dilation of the first convolution.
+     *
+     * @return the dilation
+     */
+    public Shape getDilation() {
+        return dilation;
+    }
+
+    /**
+     * Builds the block from a factorization computed elsewhere, for example by {@link
+     * LowRankFit#fitConv2d(InputStatistics, NDArray, NDArray, int)} from calibration statistics.
+     * The parameters are copies in the manager of the solution's first kernel; the solution stays
+     * the caller's.
+     *
+     * @param solution a factorized solution: {@code Wa (rank, C, kh, kw)}, {@code Wb (filters,
+     *     rank, 1, 1)} and a bias {@code (filters)}
+     * @param stride the stride of the first convolution, two values at least 1
+     * @param padding the zero padding of the first convolution, two values at least 0
+     * @param dilation the dilation of the first convolution, two values at least 1
+     * @return the block
+     * @throws IllegalArgumentException if the solution is not factorized, has no bias or its
+     *     kernels do not have these shapes
+     */
+    public static LowRankConv fromSolution(
+            LowRankSolution solution, Shape stride, Shape padding, Shape dilation) {
+        if (!solution.isFactorized() || solution.getBias() == null) {
+            throw new IllegalArgumentException(
+                    "solution "
+                            + solution
+                            + " is not accepted; a factorized solution with a bias is");
+        }
+        Shape a = solution.getWa().getShape();
+        Shape b = solution.getWb().getShape();
+        if (a.dimension() != 4
+                || b.dimension() != 4
+                || b.get(1) != a.get(0)
+                || b.get(2) != 1
+                || b.get(3) != 1) {
+            throw new IllegalArgumentException(
+                    "kernels of shapes "
+                            + a
+                            + " and "
+                            + b
+                            + " are not accepted; (rank, C, kh, kw) and (filters, rank, 1, 1) are");
+        }
+        LowRankConv block =
+                builder()
+                        .setKernelShape(new Shape(a.get(2), a.get(3)))
+                        .setFilters(b.get(0))
+                        .setRank(solution.getRank())
+                        .optStride(stride)
+                        .optPadding(padding)
+                        .optDilation(dilation)
+                        .build();
+        block.channels = a.get(1);
+        try (Workspace ws = Workspace.of(solution.getWa())) {
+            ws.adopt(solution.getWa());
+            ws.adopt(solution.getWb());
+            ws.adopt(solution.getBias());
+            block.install(ws, solution);
+        }
+        return block;
     }
 
     /** {@inheritDoc} */

@@ -13,6 +13,7 @@ import ai.djl.util.PairList;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import org.lowrank4j.fit.InputStatistics;
 import org.lowrank4j.fit.LowRankFit;
 import org.lowrank4j.fit.LowRankSolution;
 import org.lowrank4j.internal.Workspace;
@@ -208,6 +209,39 @@ public class LowRankLinear extends AbstractBlock {
      */
     public long getUnits() {
         return units;
+    }
+
+    /**
+     * Builds the block from a factorization computed elsewhere, for example by {@link
+     * LowRankFit#fitMatrix(InputStatistics, NDArray, NDArray, int)} from calibration statistics.
+     * The parameters are copies in the manager of the solution's first factor; the solution stays
+     * the caller's.
+     *
+     * @param solution a factorized solution in matrix layout: {@code Wa [in, rank]}, {@code Wb
+     *     [rank, units]} and a bias {@code [units]}
+     * @return the block
+     * @throws IllegalArgumentException if the solution is not factorized or has no bias
+     */
+    public static LowRankLinear fromSolution(LowRankSolution solution) {
+        if (!solution.isFactorized() || solution.getBias() == null) {
+            throw new IllegalArgumentException(
+                    "solution "
+                            + solution
+                            + " is not accepted; a factorized solution with a bias is");
+        }
+        LowRankLinear block =
+                builder()
+                        .setUnits(solution.getWb().getShape().get(1))
+                        .setRank(solution.getRank())
+                        .build();
+        block.inputs = solution.getWa().getShape().get(0);
+        try (Workspace ws = Workspace.of(solution.getWa())) {
+            ws.adopt(solution.getWa());
+            ws.adopt(solution.getWb());
+            ws.adopt(solution.getBias());
+            block.install(ws, solution);
+        }
+        return block;
     }
 
     /** {@inheritDoc} */

@@ -1,0 +1,218 @@
+package org.lowrank4j.cost;
+
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.LambdaBlock;
+import ai.djl.nn.ParallelBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Convolution;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.nn.norm.LayerNorm;
+import ai.djl.util.Pair;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import org.lowrank4j.nn.LowRankConv;
+import org.lowrank4j.nn.LowRankLinear;
+
+/**
+ * Counts the parameters and the floating-point operations of a block tree for a given input shape.
+ *
+ * <p>The counter walks {@link SequentialBlock}s and {@link ParallelBlock}s (any depth), passing
+ * each child the shapes its predecessor produces, and counts every other block as one layer:
+ *
+ * <ul>
+ *   <li>{@link CostAware} blocks report their own cost;
+ *   <li>convolutions of any order (grouped ones included) and {@link Linear}: one
+ *       multiply–accumulate per weight and output position, plus one addition per output element
+ *       for the bias;
+ *   <li>{@link LowRankConv} and {@link LowRankLinear}: both factors plus the bias;
+ *   <li>{@link BatchNorm} and {@link LayerNorm}: two operations per element;
+ *   <li>activations made by {@link ai.djl.nn.Activation} (a {@link LambdaBlock} named after the
+ *       function): one per element; pooling blocks made by {@link ai.djl.nn.pooling.Pool}: one per
+ *       input element; other lambdas (flatten, identity) and {@link Dropout} (at inference): none;
+ *   <li>any other block: its initialised parameters, and no operations ({@link
+ *       LayerCost#isCounted()} is then {@code false}).
+ * </ul>
+ *
+ * The join of a {@link ParallelBlock} (an addition or a concatenation) is not counted.
+ *
+ * <pre>{@code
+ * BlockCost total = CostCounter.count(resnet, new Shape(1, 3, 32, 32));
+ * for (LayerCost layer : CostCounter.layers(resnet, new Shape(1, 3, 32, 32))) {
+ *     System.out.println(layer);
+ * }
+ * }</pre>
+ */
+public final class CostCounter {
+
+    private static final Set<String> ACTIVATIONS =
+            Set.of(
+                    "ReLU",
+                    "ReLU6",
+                    "sigmoid",
+                    "Tanh",
+                    "softPlus",
+                    "softSign",
+                    "LeakyReLU",
+                    "ELU",
+                    "SELU",
+                    "GELU",
+                    "Swish",
+                    "Mish");
+
+    private CostCounter() {}
+
+    /**
+     * Returns the total cost of a block tree.
+     *
+     * @param block the block
+     * @param inputShapes the shapes of its inputs, batch included
+     * @return the sum of the costs of its layers
+     * @throws IllegalArgumentException if no input shape is given
+     */
+    public static BlockCost count(Block block, Shape... inputShapes) {
+        BlockCost total = BlockCost.ZERO;
+        for (LayerCost layer : layers(block, inputShapes)) {
+            total = total.plus(layer.getCost());
+        }
+        return total;
+    }
+
+    /**
+     * Returns the cost of every layer of a block tree, in the order of the forward pass.
+     *
+     * @param block the block
+     * @param inputShapes the shapes of its inputs, batch included
+     * @return the layers (the blocks that are not sequential or parallel containers)
+     * @throws IllegalArgumentException if no input shape is given
+     */
+    public static List<LayerCost> layers(Block block, Shape... inputShapes) {
+        if (inputShapes == null || inputShapes.length == 0) {
+            throw new IllegalArgumentException(
+                    "no input shape was given; the shapes of the block's inputs (batch included)"
+                            + " are accepted");
+        }
+        List<LayerCost> out = new ArrayList<>();
+        walk(block, "", inputShapes, out);
+        return Collections.unmodifiableList(out);
+    }
+
+    /**
+     * Returns the cost of one block, counted as a single layer (a container is not walked).
+     *
+     * @param block the block
+     * @param inputShapes the shapes of its inputs, batch included
+     * @return its cost
+     */
+    public static BlockCost layer(Block block, Shape... inputShapes) {
+        return leaf(block, inputShapes, block.getOutputShapes(inputShapes)).getKey();
+    }
+
+    private static Shape[] walk(Block block, String path, Shape[] in, List<LayerCost> out) {
+        if (!(block instanceof CostAware)) {
+            if (block instanceof SequentialBlock) {
+                Shape[] current = in;
+                for (Pair<String, Block> child : block.getChildren()) {
+                    current = walk(child.getValue(), join(path, child.getKey()), current, out);
+                }
+                return current;
+            }
+            if (block instanceof ParallelBlock) {
+                for (Pair<String, Block> child : block.getChildren()) {
+                    walk(child.getValue(), join(path, child.getKey()), in, out);
+                }
+                return block.getOutputShapes(in);
+            }
+        }
+        Shape[] result = block.getOutputShapes(in);
+        Pair<BlockCost, Boolean> cost = leaf(block, in, result);
+        out.add(new LayerCost(path, block, in, result, cost.getKey(), cost.getValue()));
+        return result;
+    }
+
+    private static String join(String path, String name) {
+        return path.isEmpty() ? name : path + "/" + name;
+    }
+
+    private static Pair<BlockCost, Boolean> leaf(Block block, Shape[] in, Shape[] outShapes) {
+        if (block instanceof CostAware) {
+            return new Pair<>(((CostAware) block).cost(in), true);
+        }
+        Shape x = in[0];
+        Shape y = outShapes[0];
+        if (block instanceof Convolution) {
+            Convolution conv = (Convolution) block;
+            long channels = x.get(1);
+            long kernel = conv.getKernelShape().size();
+            long fanIn = channels / conv.getGroups() * kernel;
+            long filters = conv.getFilters();
+            boolean bias = conv.isIncludeBias();
+            long params = filters * fanIn + (bias ? filters : 0);
+            long flops = y.size() * fanIn + (bias ? y.size() : 0);
+            return new Pair<>(BlockCost.of(params, flops), true);
+        }
+        if (block instanceof Linear) {
+            long features = x.get(x.dimension() - 1);
+            long units = y.get(y.dimension() - 1);
+            long rows = x.size() / features;
+            boolean bias = block.getParameters().contains("bias");
+            long params = units * features + (bias ? units : 0);
+            long flops = rows * units * features + (bias ? rows * units : 0);
+            return new Pair<>(BlockCost.of(params, flops), true);
+        }
+        if (block instanceof LowRankLinear) {
+            LowRankLinear lr = (LowRankLinear) block;
+            long features = x.get(x.dimension() - 1);
+            long units = lr.getUnits();
+            long rank = lr.getRank();
+            long rows = x.size() / features;
+            long perRow = rank * features + units * rank + units;
+            return new Pair<>(BlockCost.of(perRow, rows * perRow), true);
+        }
+        if (block instanceof LowRankConv) {
+            LowRankConv lr = (LowRankConv) block;
+            long fanIn = x.get(1) * lr.getKernelShape().size();
+            long filters = lr.getFilters();
+            long rank = lr.getRank();
+            long positions = y.size() / filters;
+            long params = rank * fanIn + filters * rank + filters;
+            return new Pair<>(BlockCost.of(params, positions * params), true);
+        }
+        long params = initialisedParameters(block);
+        if (block instanceof BatchNorm || block instanceof LayerNorm) {
+            return new Pair<>(BlockCost.of(params, 2 * y.size()), true);
+        }
+        if (block instanceof Dropout) {
+            return new Pair<>(BlockCost.of(params, 0), true);
+        }
+        if (block instanceof LambdaBlock) {
+            String name = ((LambdaBlock) block).getName();
+            if (ACTIVATIONS.contains(name)) {
+                return new Pair<>(BlockCost.of(params, y.size()), true);
+            }
+            if (name.contains("Pool")) {
+                return new Pair<>(BlockCost.of(params, x.size()), true);
+            }
+            return new Pair<>(BlockCost.of(params, 0), true);
+        }
+        return new Pair<>(BlockCost.of(params, 0), false);
+    }
+
+    private static long initialisedParameters(Block block) {
+        long total = 0;
+        for (Pair<String, Parameter> p : block.getParameters()) {
+            Parameter parameter = p.getValue();
+            if (parameter.isInitialized()) {
+                total += parameter.getArray().size();
+            } else if (parameter.getShape() != null) {
+                total += parameter.getShape().size();
+            }
+        }
+        return total;
+    }
+}

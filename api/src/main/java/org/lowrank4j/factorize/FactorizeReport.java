@@ -1,0 +1,438 @@
+package org.lowrank4j.factorize;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import org.lowrank4j.cost.BlockCost;
+import org.lowrank4j.internal.Json;
+
+/**
+ * What a {@link Factorizer} did: for every candidate layer, whether it was swapped (or why not),
+ * the new type and ranks, parameters and FLOPs before and after, the relative weight error and the
+ * output error on the calibration data; the totals of the whole model; the blocks it refused to
+ * enter; and the {@link FactorizePlan} to rebuild the result.
+ *
+ * <p>{@link #toString()} prints a table; {@link #toCsv()} and {@link #toJson()} export it.
+ */
+public final class FactorizeReport {
+
+    private final List<Layer> layers;
+    private final BlockCost totalBefore;
+    private final BlockCost totalAfter;
+    private final List<String> refused;
+    private final FactorizePlan plan;
+
+    FactorizeReport(
+            List<Layer> layers,
+            BlockCost totalBefore,
+            BlockCost totalAfter,
+            List<String> refused,
+            FactorizePlan plan) {
+        this.layers = Collections.unmodifiableList(new ArrayList<>(layers));
+        this.totalBefore = totalBefore;
+        this.totalAfter = totalAfter;
+        this.refused = Collections.unmodifiableList(new ArrayList<>(refused));
+        this.plan = plan;
+    }
+
+    /**
+     * Returns every candidate layer, in forward order.
+     *
+     * @return the layers
+     */
+    public List<Layer> getLayers() {
+        return layers;
+    }
+
+    /**
+     * Returns the swapped layers.
+     *
+     * @return the layers that were replaced
+     */
+    public List<Layer> getSwapped() {
+        List<Layer> out = new ArrayList<>();
+        for (Layer l : layers) {
+            if (l.isSwapped()) {
+                out.add(l);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Returns the layer at a path.
+     *
+     * @param path the path
+     * @return the layer
+     * @throws IllegalArgumentException if no candidate layer has that path
+     */
+    public Layer getLayer(String path) {
+        for (Layer l : layers) {
+            if (l.path.equals(path)) {
+                return l;
+            }
+        }
+        throw new IllegalArgumentException(
+                "no candidate layer has path '" + path + "'; see getLayers() for the paths");
+    }
+
+    /**
+     * Returns the cost of the whole model before.
+     *
+     * @return the total parameters and FLOPs before
+     */
+    public BlockCost getTotalBefore() {
+        return totalBefore;
+    }
+
+    /**
+     * Returns the cost of the whole model after.
+     *
+     * @return the total parameters and FLOPs after
+     */
+    public BlockCost getTotalAfter() {
+        return totalAfter;
+    }
+
+    /**
+     * Returns the containers that forward through fields rather than their children, which the
+     * factorizer left alone with everything inside.
+     *
+     * @return their paths and types
+     */
+    public List<String> getRefusedBlocks() {
+        return refused;
+    }
+
+    /**
+     * Returns the plan that rebuilds the factorized structure.
+     *
+     * @return the plan
+     */
+    public FactorizePlan getPlan() {
+        return plan;
+    }
+
+    /**
+     * Returns the report as CSV, one row per candidate layer and a final total row.
+     *
+     * @return the CSV text, with a header
+     */
+    public String toCsv() {
+        StringBuilder b = new StringBuilder();
+        b.append(
+                "path,old_type,new_type,method,ranks,implementation,params_before,params_after,"
+                        + "flops_before,flops_after,weight_error,output_nmse,swapped,reason\n");
+        for (Layer l : layers) {
+            b.append(csv(l.path)).append(',');
+            b.append(csv(l.oldType)).append(',');
+            b.append(csv(nz(l.newType))).append(',');
+            b.append(csv(nz(l.method))).append(',');
+            b.append(csv(ranks(l.ranks, " "))).append(',');
+            b.append(csv(nz(l.implementation))).append(',');
+            b.append(l.before.getParameters()).append(',');
+            b.append(l.after.getParameters()).append(',');
+            b.append(l.before.getFlops()).append(',');
+            b.append(l.after.getFlops()).append(',');
+            b.append(num(l.weightError)).append(',');
+            b.append(num(l.outputNmse)).append(',');
+            b.append(l.swapped).append(',');
+            b.append(csv(nz(l.reason))).append('\n');
+        }
+        b.append("TOTAL,,,,,,")
+                .append(totalBefore.getParameters())
+                .append(',')
+                .append(totalAfter.getParameters())
+                .append(',')
+                .append(totalBefore.getFlops())
+                .append(',')
+                .append(totalAfter.getFlops())
+                .append(",,,,\n");
+        return b.toString();
+    }
+
+    /**
+     * Returns the report as JSON: the layers, the totals, the refused blocks and the plan.
+     *
+     * @return the JSON text
+     */
+    public String toJson() {
+        StringBuilder b = new StringBuilder("{\"layers\": [");
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            b.append(i == 0 ? "\n  " : ",\n  ").append('{');
+            b.append("\"path\": ").append(Json.quote(l.path));
+            b.append(", \"oldType\": ").append(Json.quote(l.oldType));
+            b.append(", \"newType\": ").append(str(l.newType));
+            b.append(", \"method\": ").append(str(l.method));
+            b.append(", \"ranks\": [").append(ranks(l.ranks, ", ")).append(']');
+            b.append(", \"implementation\": ").append(str(l.implementation));
+            b.append(", \"paramsBefore\": ").append(l.before.getParameters());
+            b.append(", \"paramsAfter\": ").append(l.after.getParameters());
+            b.append(", \"flopsBefore\": ").append(l.before.getFlops());
+            b.append(", \"flopsAfter\": ").append(l.after.getFlops());
+            b.append(", \"weightError\": ").append(Json.number(l.weightError));
+            b.append(", \"outputNmse\": ").append(Json.number(l.outputNmse));
+            b.append(", \"swapped\": ").append(l.swapped);
+            b.append(", \"reason\": ").append(str(l.reason)).append('}');
+        }
+        b.append(layers.isEmpty() ? "]" : "\n]");
+        b.append(", \"total\": {\"paramsBefore\": ").append(totalBefore.getParameters());
+        b.append(", \"paramsAfter\": ").append(totalAfter.getParameters());
+        b.append(", \"flopsBefore\": ").append(totalBefore.getFlops());
+        b.append(", \"flopsAfter\": ").append(totalAfter.getFlops()).append('}');
+        b.append(", \"refused\": [");
+        for (int i = 0; i < refused.size(); i++) {
+            b.append(i == 0 ? "" : ", ").append(Json.quote(refused.get(i)));
+        }
+        b.append("], \"plan\": ").append(plan.toJson().trim()).append("}\n");
+        return b.toString();
+    }
+
+    /**
+     * Returns the report as a table: one line per candidate layer, then the totals.
+     *
+     * @return the table
+     */
+    @Override
+    public String toString() {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(
+                new String[] {
+                    "layer", "type", "rank", "params", "FLOPs", "weight err", "output nmse", "note"
+                });
+        for (Layer l : layers) {
+            rows.add(
+                    new String[] {
+                        l.path,
+                        l.swapped ? l.oldType + " -> " + l.newType : l.oldType,
+                        ranks(l.ranks, "x"),
+                        l.swapped
+                                ? l.before.getParameters() + " -> " + l.after.getParameters()
+                                : String.valueOf(l.before.getParameters()),
+                        l.swapped
+                                ? l.before.getFlops() + " -> " + l.after.getFlops()
+                                : String.valueOf(l.before.getFlops()),
+                        fmt(l.weightError),
+                        fmt(l.outputNmse),
+                        l.swapped ? "" : "kept: " + l.reason
+                    });
+        }
+        rows.add(
+                new String[] {
+                    "total",
+                    getSwapped().size() + " of " + layers.size() + " swapped",
+                    "",
+                    totalBefore.getParameters() + " -> " + totalAfter.getParameters(),
+                    totalBefore.getFlops() + " -> " + totalAfter.getFlops(),
+                    "",
+                    "",
+                    ""
+                });
+        int[] widths = new int[rows.get(0).length];
+        for (String[] r : rows) {
+            for (int i = 0; i < r.length - 1; i++) {
+                widths[i] = Math.max(widths[i], r[i].length());
+            }
+        }
+        StringBuilder b = new StringBuilder();
+        for (String[] r : rows) {
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < r.length; i++) {
+                line.append(i == r.length - 1 ? r[i] : pad(r[i], widths[i])).append("  ");
+            }
+            b.append(line.toString().stripTrailing()).append('\n');
+        }
+        for (String r : refused) {
+            b.append("refused (forwards through fields): ").append(r).append('\n');
+        }
+        return b.toString();
+    }
+
+    private static String pad(String s, int width) {
+        return s + " ".repeat(width - s.length());
+    }
+
+    private static String fmt(double v) {
+        return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.3g", v);
+    }
+
+    private static String num(double v) {
+        return Double.isNaN(v) ? "" : String.valueOf(v);
+    }
+
+    private static String nz(String s) {
+        return s == null ? "" : s;
+    }
+
+    private static String str(String s) {
+        return s == null ? "null" : Json.quote(s);
+    }
+
+    private static String ranks(int[] ranks, String sep) {
+        StringBuilder b = new StringBuilder();
+        for (int r : ranks) {
+            b.append(b.length() == 0 ? "" : sep).append(r);
+        }
+        return b.toString();
+    }
+
+    private static String csv(String s) {
+        if (s.contains(",") || s.contains("\"") || s.contains("\n")) {
+            return '"' + s.replace("\"", "\"\"") + '"';
+        }
+        return s;
+    }
+
+    /** One candidate layer of the report. */
+    public static final class Layer {
+
+        private final String path;
+        private final String oldType;
+        private final String newType;
+        private final String method;
+        private final int[] ranks;
+        private final String implementation;
+        private final BlockCost before;
+        private final BlockCost after;
+        private final double weightError;
+        private final double outputNmse;
+        private final boolean swapped;
+        private final String reason;
+
+        Layer(
+                String path,
+                String oldType,
+                String newType,
+                String method,
+                int[] ranks,
+                String implementation,
+                BlockCost before,
+                BlockCost after,
+                double weightError,
+                double outputNmse,
+                String reason) {
+            this.path = path;
+            this.oldType = oldType;
+            this.newType = newType;
+            this.method = method;
+            this.ranks = ranks.clone();
+            this.implementation = implementation;
+            this.before = before;
+            this.after = after;
+            this.weightError = weightError;
+            this.outputNmse = outputNmse;
+            this.swapped = reason == null;
+            this.reason = reason;
+        }
+
+        /**
+         * Returns the layer's path.
+         *
+         * @return the path
+         */
+        public String getPath() {
+            return path;
+        }
+
+        /**
+         * Returns the simple class name of the original layer.
+         *
+         * @return the old type
+         */
+        public String getOldType() {
+            return oldType;
+        }
+
+        /**
+         * Returns the simple class name of the new block.
+         *
+         * @return the new type, {@code null} if the layer was kept
+         */
+        public String getNewType() {
+            return newType;
+        }
+
+        /**
+         * Returns the name of the method used.
+         *
+         * @return the method, {@code null} if the layer was kept
+         */
+        public String getMethod() {
+            return method;
+        }
+
+        /**
+         * Returns the realised ranks.
+         *
+         * @return a copy, empty if the layer was kept
+         */
+        public int[] getRanks() {
+            return ranks.clone();
+        }
+
+        /**
+         * Returns the new block's forward implementation.
+         *
+         * @return the implementation, {@code null} if the layer was kept
+         */
+        public String getImplementation() {
+            return implementation;
+        }
+
+        /**
+         * Returns the layer's cost before.
+         *
+         * @return the cost of the original layer
+         */
+        public BlockCost getBefore() {
+            return before;
+        }
+
+        /**
+         * Returns the layer's cost after: the new block's, or the original's if it was kept.
+         *
+         * @return the cost
+         */
+        public BlockCost getAfter() {
+            return after;
+        }
+
+        /**
+         * Returns the relative Frobenius error of the new block's weight.
+         *
+         * @return the error, NaN if the layer was kept
+         */
+        public double getWeightError() {
+            return weightError;
+        }
+
+        /**
+         * Returns the normalised mean squared output error on the calibration data.
+         *
+         * @return the nmse, NaN without calibration data or if the layer was kept
+         */
+        public double getOutputNmse() {
+            return outputNmse;
+        }
+
+        /**
+         * Returns whether the layer was swapped.
+         *
+         * @return whether it was replaced
+         */
+        public boolean isSwapped() {
+            return swapped;
+        }
+
+        /**
+         * Returns why the layer was kept.
+         *
+         * @return the reason, {@code null} if it was swapped
+         */
+        public String getReason() {
+            return reason;
+        }
+    }
+}

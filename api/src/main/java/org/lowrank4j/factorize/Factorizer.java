@@ -1,0 +1,694 @@
+package org.lowrank4j.factorize;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.convolutional.Convolution;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.dataset.Batch;
+import ai.djl.training.dataset.Dataset;
+import ai.djl.translate.TranslateException;
+import ai.djl.util.Pair;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.lowrank4j.cost.BlockCost;
+import org.lowrank4j.cost.CostCounter;
+import org.lowrank4j.cost.LayerCost;
+import org.lowrank4j.internal.Workspace;
+
+/**
+ * Compresses a whole DJL model in one call: walks its block tree and swaps convolution and linear
+ * layers for factorized blocks as a {@link FactorizePolicy} says.
+ *
+ * <pre>{@code
+ * FactorizeReport report = Factorizer.builder()
+ *         .setPolicy(FactorizePolicy.builder().setRank(Rank.fraction(0.5)).build())
+ *         .optCalibration(batches)                 // optional: fit to the data
+ *         .build()
+ *         .factorize(model.getBlock());
+ * System.out.println(report);
+ * }</pre>
+ *
+ * <p>The walker enters {@link ai.djl.nn.SequentialBlock}s and {@link ai.djl.nn.ParallelBlock}s at
+ * any depth (residual units, concatenations) and every container type given to {@link
+ * Builder#optContainer(Class)}; it leaves every other block untouched with its trained parameters.
+ * A container that computes through fields rather than its children list (any other block with
+ * children) cannot be rewritten safely: it is reported in {@link
+ * FactorizeReport#getRefusedBlocks()} and the layers inside it are kept.
+ *
+ * <p>Every swapped layer starts from its trained weight: the decomposition of the weight, or with
+ * calibration data a fit of the layer's outputs on that data. Calibration runs the batches through
+ * the model once, recording bounded statistics of the inputs of every layer to swap (each is
+ * wrapped in a recording block for the time being; DJL has no forward hooks).
+ *
+ * <p>Nothing is half done: every new block is built before the first one is put in place, and on
+ * any error the model is left as it was. After a swap, a {@link ai.djl.training.Trainer} made
+ * before must be made anew. The replaced layers' arrays stay in their manager.
+ */
+public final class Factorizer {
+
+    private final FactorizePolicy policy;
+    private final Shape[] inputShapes;
+    private final Iterable<NDList> batches;
+    private final Dataset dataset;
+    private final long maxBatches;
+    private final Set<Class<?>> containers;
+
+    private Factorizer(Builder b) {
+        policy = b.policy;
+        inputShapes = b.inputShapes;
+        batches = b.batches;
+        dataset = b.dataset;
+        maxBatches = b.maxBatches;
+        containers = new LinkedHashSet<>(b.containers);
+    }
+
+    /**
+     * Returns a new builder.
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Factorizes a model in place.
+     *
+     * @param block the model's block, initialised with trained parameters
+     * @return the report, with the plan that rebuilds the result
+     * @throws IllegalArgumentException if the policy selects no layer or names a path the model
+     *     does not have, or the calibration data does not fit the model; the model is unchanged
+     * @throws IllegalStateException if the block is not initialised or its input shapes are not
+     *     known
+     */
+    public FactorizeReport factorize(Block block) {
+        if (!block.isInitialized()) {
+            throw new IllegalStateException(
+                    "the block is not initialised; a trained (initialised) block is accepted");
+        }
+        Shape[] shapes = modelInputShapes(block);
+        List<BlockTree.Node> nodes = BlockTree.nodes(block, containers);
+        Set<String> paths = new LinkedHashSet<>();
+        for (BlockTree.Node n : nodes) {
+            paths.add(n.path);
+        }
+        for (String p : policy.getOverriddenPaths()) {
+            if (!paths.contains(p)) {
+                throw new IllegalArgumentException(
+                        "the policy names layer path '"
+                                + p
+                                + "', which the model does not have; its layer paths are "
+                                + layerPaths(nodes));
+            }
+        }
+        Map<String, LayerCost> costs = new HashMap<>();
+        BlockCost totalBefore = BlockCost.ZERO;
+        for (LayerCost c : CostCounter.layers(block, shapes)) {
+            costs.put(c.getPath(), c);
+            totalBefore = totalBefore.plus(c.getCost());
+        }
+        List<String> refused = new ArrayList<>();
+        List<Candidate> candidates = new ArrayList<>();
+        for (BlockTree.Node n : nodes) {
+            if (n.refusedBy != null && n.block.getChildren().isEmpty() && isLayer(n.block)) {
+                String r = n.refusedBy;
+                if (!refused.contains(r)) {
+                    refused.add(r);
+                }
+            }
+            if (isLayer(n.block) && policy.isCandidate(n.block)) {
+                candidates.add(new Candidate(n, costs.get(n.path)));
+            }
+        }
+        select(candidates);
+        List<Candidate> selected = new ArrayList<>();
+        for (Candidate c : candidates) {
+            if (c.reason == null) {
+                selected.add(c);
+            }
+        }
+        if (selected.isEmpty()) {
+            StringBuilder why = new StringBuilder();
+            for (Candidate c : candidates) {
+                why.append(why.length() == 0 ? "" : "; ").append(c.node.path).append(": ");
+                why.append(c.reason);
+            }
+            throw new IllegalArgumentException(
+                    "the policy selects no layer of the model"
+                            + (candidates.isEmpty()
+                                    ? "; the model has no layer of the types " + typeNames(policy)
+                                    : "; the candidates were kept because " + why));
+        }
+        // fit every selected layer (calibration first), then swap them all at once
+        NDManager calibration = NDManager.newBaseManager();
+        Map<Candidate, LayerRecorder> recorders = new LinkedHashMap<>();
+        List<Block> made = new ArrayList<>();
+        try {
+            if (batches != null || dataset != null) {
+                for (Candidate c : selected) {
+                    if (c.method.isDataAware()) {
+                        recorders.put(
+                                c,
+                                c.method.newRecorder(c.node.block, c.inputShapes(), calibration));
+                    }
+                }
+                if (!recorders.isEmpty()) {
+                    calibrate(block, shapes, recorders);
+                }
+            }
+            for (Candidate c : selected) {
+                LayerRequest request =
+                        new LayerRequest(
+                                c.node.path,
+                                c.node.block,
+                                c.inputShapes(),
+                                policy.rankFor(c.node.path),
+                                policy.getImplementation(),
+                                recorders.get(c));
+                LayerResult result = c.method.factorize(request);
+                made.add(result.getBlock());
+                c.result = result;
+                c.after = CostCounter.layer(result.getBlock(), c.inputShapes());
+                if (policy.isOnlyIfCheaper() && !c.after.isCheaperThan(c.before)) {
+                    c.reason =
+                            "not cheaper at rank "
+                                    + Arrays.toString(result.getRanks())
+                                    + ": parameters "
+                                    + c.before.getParameters()
+                                    + " -> "
+                                    + c.after.getParameters()
+                                    + ", FLOPs "
+                                    + c.before.getFlops()
+                                    + " -> "
+                                    + c.after.getFlops();
+                }
+            }
+        } catch (RuntimeException e) {
+            for (Block b : made) {
+                dispose(b);
+            }
+            throw e;
+        } finally {
+            for (LayerRecorder r : recorders.values()) {
+                r.close();
+            }
+            calibration.close();
+        }
+        List<BlockTree.Node> targets = new ArrayList<>();
+        List<Block> replacements = new ArrayList<>();
+        for (Candidate c : selected) {
+            if (c.reason == null) {
+                targets.add(c.node);
+                replacements.add(c.result.getBlock());
+            } else {
+                dispose(c.result.getBlock());
+            }
+        }
+        swapAll(targets, replacements);
+        BlockCost totalAfter = CostCounter.count(block, shapes);
+        List<FactorizeReport.Layer> layers = new ArrayList<>();
+        List<FactorizePlan.Entry> entries = new ArrayList<>();
+        for (Candidate c : candidates) {
+            if (c.reason == null) {
+                LayerResult r = c.result;
+                layers.add(
+                        new FactorizeReport.Layer(
+                                c.node.path,
+                                BlockTree.typeName(c.node.block),
+                                BlockTree.typeName(r.getBlock()),
+                                c.method.getName(),
+                                r.getRanks(),
+                                r.getImplementation(),
+                                c.before,
+                                c.after,
+                                r.getWeightError(),
+                                r.getOutputNmse(),
+                                null));
+                entries.add(
+                        new FactorizePlan.Entry(
+                                c.node.path, c.method.getName(), c.method.describe(r.getBlock())));
+            } else {
+                layers.add(
+                        new FactorizeReport.Layer(
+                                c.node.path,
+                                BlockTree.typeName(c.node.block),
+                                null,
+                                null,
+                                new int[0],
+                                null,
+                                c.before,
+                                c.before,
+                                Double.NaN,
+                                Double.NaN,
+                                c.reason));
+            }
+        }
+        return new FactorizeReport(
+                layers, totalBefore, totalAfter, refused, FactorizePlan.of(entries));
+    }
+
+    /**
+     * Rebuilds a plan's structure in a freshly built model, so that the parameters saved from the
+     * factorized model load into it ({@code Model.load} or {@code Block.loadParameters}). The new
+     * blocks are not initialised; loading gives them their parameters.
+     *
+     * @param block the model's block, built the same way as the one that was factorized
+     * @param plan the plan from {@link FactorizeReport#getPlan()} or {@link #plan(Block)}
+     * @throws IllegalArgumentException if the plan does not fit the block (a path it lacks, another
+     *     layer type or configuration there, an unknown method); the block is then unchanged
+     */
+    public static void restore(Block block, FactorizePlan plan) {
+        List<BlockTree.Node> nodes = BlockTree.nodes(block, Set.of());
+        List<BlockTree.Node> targets = new ArrayList<>();
+        List<Block> replacements = new ArrayList<>();
+        for (FactorizePlan.Entry e : plan.getEntries()) {
+            BlockTree.Node n = BlockTree.find(nodes, e.getPath());
+            if (n == null) {
+                throw new IllegalArgumentException(
+                        "the plan does not fit the block: it names layer path '"
+                                + e.getPath()
+                                + "', which the block does not have; its layer paths are "
+                                + layerPaths(nodes));
+            }
+            if (n.parent == null) {
+                throw new IllegalArgumentException(
+                        "the plan does not fit the block: it replaces the root block, which cannot"
+                                + " be replaced in place");
+            }
+            if (n.refusedBy != null) {
+                throw new IllegalArgumentException(
+                        "the plan does not fit the block: layer '"
+                                + e.getPath()
+                                + "' lies inside "
+                                + n.refusedBy
+                                + ", which forwards through fields and cannot be rewritten");
+            }
+            LayerMethod method = LayerMethods.forName(e.getMethod());
+            try {
+                replacements.add(method.rebuild(n.block, e.getSettings()));
+            } catch (IllegalArgumentException ex) {
+                throw new IllegalArgumentException(
+                        "the plan does not fit the block at '"
+                                + e.getPath()
+                                + "': "
+                                + ex.getMessage(),
+                        ex);
+            }
+            targets.add(n);
+        }
+        swapAll(targets, replacements);
+    }
+
+    /**
+     * Returns the plan of a factorized model: every block made by one of {@link
+     * LayerMethods#all()}, with its path and settings.
+     *
+     * @param block the model's block
+     * @return the plan
+     */
+    public static FactorizePlan plan(Block block) {
+        List<FactorizePlan.Entry> entries = new ArrayList<>();
+        for (BlockTree.Node n : BlockTree.nodes(block, Set.of())) {
+            LayerMethod m = producer(n.block);
+            if (m != null) {
+                entries.add(new FactorizePlan.Entry(n.path, m.getName(), m.describe(n.block)));
+            }
+        }
+        return FactorizePlan.of(entries);
+    }
+
+    /**
+     * Replaces, in place, every factorized block of a model by ordinary DJL layers (a {@link
+     * ai.djl.nn.SequentialBlock} of convolutions or linear layers) that give the same outputs, so
+     * the model can be deployed without this library.
+     *
+     * @param block the model's block, initialised
+     * @return the block, or the standard replacement if the block itself is a factorized block
+     */
+    public static Block toStandardBlocks(Block block) {
+        LayerMethod rootMethod = producer(block);
+        if (rootMethod != null) {
+            return rootMethod.toStandard(block);
+        }
+        List<BlockTree.Node> targets = new ArrayList<>();
+        List<Block> replacements = new ArrayList<>();
+        try {
+            for (BlockTree.Node n : BlockTree.nodes(block, Set.of())) {
+                LayerMethod m = producer(n.block);
+                if (m != null && n.parent != null) {
+                    replacements.add(m.toStandard(n.block));
+                    targets.add(n);
+                }
+            }
+        } catch (RuntimeException e) {
+            for (Block b : replacements) {
+                dispose(b);
+            }
+            throw e;
+        }
+        swapAll(targets, replacements);
+        return block;
+    }
+
+    // ------------------------------------------------------------------------------------------
+
+    private static LayerMethod producer(Block block) {
+        for (LayerMethod m : LayerMethods.all()) {
+            if (m.produced(block)) {
+                return m;
+            }
+        }
+        return null;
+    }
+
+    private static boolean isLayer(Block block) {
+        return block instanceof Convolution || block instanceof Linear;
+    }
+
+    /** Decides which candidates are selected, giving a reason to the others. */
+    private void select(List<Candidate> candidates) {
+        for (int i = 0; i < candidates.size(); i++) {
+            Candidate c = candidates.get(i);
+            BlockTree.Node n = c.node;
+            c.method = policy.methodFor(n.path, n.block);
+            if (n.parent == null) {
+                c.reason = "the root block cannot be replaced in place";
+            } else if (n.refusedBy != null) {
+                c.reason =
+                        "inside "
+                                + n.refusedBy
+                                + ", which forwards through fields and cannot be rewritten";
+            } else if (c.cost == null) {
+                c.reason = "its input shape is unknown";
+            } else if (!policy.acceptsPath(n.path)) {
+                c.reason = "excluded by the path filter";
+            } else if (policy.isSkipFirst() && i == 0) {
+                c.reason = "first layer, skipped by the policy";
+            } else if (policy.isSkipLast() && i == candidates.size() - 1) {
+                c.reason = "last layer, skipped by the policy";
+            } else {
+                c.reason = sizeReason(c);
+                if (c.reason == null) {
+                    c.reason = c.method.unsupportedReason(n.block, c.inputShapes());
+                }
+            }
+        }
+    }
+
+    private String sizeReason(Candidate c) {
+        Shape in = c.cost.getInputShapes()[0];
+        Shape out = c.cost.getOutputShapes()[0];
+        if (c.node.block instanceof Linear) {
+            long din = in.get(in.dimension() - 1);
+            long dout = out.get(out.dimension() - 1);
+            long min = policy.getMinFeatures();
+            return Math.min(din, dout) < min
+                    ? din + " -> " + dout + " features, fewer than minFeatures " + min
+                    : null;
+        }
+        long cin = in.get(1);
+        long cout = out.get(1);
+        long min = policy.getMinChannels();
+        return Math.min(cin, cout) < min
+                ? cin + " -> " + cout + " channels, fewer than minChannels " + min
+                : null;
+    }
+
+    private Shape[] modelInputShapes(Block block) {
+        if (inputShapes != null) {
+            return inputShapes.clone();
+        }
+        Shape[] shapes = null;
+        try {
+            shapes = block.getInputShapes();
+        } catch (RuntimeException e) {
+            // unknown: reported below
+        }
+        if (shapes == null || shapes.length == 0) {
+            throw new IllegalStateException(
+                    "the block's input shapes are not known; set them with"
+                            + " Factorizer.Builder.optInputShapes");
+        }
+        return shapes;
+    }
+
+    /** Runs the calibration data through the model with the recorders in place. */
+    private void calibrate(Block block, Shape[] shapes, Map<Candidate, LayerRecorder> recorders) {
+        List<BlockTree.Node> targets = new ArrayList<>();
+        List<Block> wrappers = new ArrayList<>();
+        for (Map.Entry<Candidate, LayerRecorder> e : recorders.entrySet()) {
+            targets.add(e.getKey().node);
+            wrappers.add(new RecordingBlock(e.getKey().node.block, e.getValue()));
+        }
+        swapAll(targets, wrappers);
+        NDManager manager = NDManager.newBaseManager();
+        try {
+            long count = 0;
+            if (batches != null) {
+                for (NDList batch : batches) {
+                    runBatch(block, shapes, batch, count++);
+                }
+            } else {
+                for (Batch batch : dataset.getData(manager)) {
+                    try (Batch b = batch) {
+                        if (count >= maxBatches) {
+                            break;
+                        }
+                        runBatch(block, shapes, b.getData(), count++);
+                    }
+                }
+            }
+            if (count == 0) {
+                throw new IllegalArgumentException(
+                        "the calibration data holds no batch; at least one batch is accepted");
+            }
+        } catch (IOException | TranslateException e) {
+            throw new IllegalStateException("the calibration dataset cannot be read", e);
+        } finally {
+            manager.close();
+            for (int i = 0; i < targets.size(); i++) {
+                BlockTree.replace(
+                        targets.get(i).parent, targets.get(i).index, targets.get(i).block);
+            }
+        }
+    }
+
+    private static void runBatch(Block block, Shape[] shapes, NDList batch, long index) {
+        boolean fits = batch.size() == shapes.length;
+        for (int i = 0; fits && i < shapes.length; i++) {
+            Shape s = batch.get(i).getShape();
+            Shape m = shapes[i];
+            fits = s.dimension() == m.dimension() && s.slice(1).equals(m.slice(1));
+        }
+        if (!fits) {
+            StringBuilder expected = new StringBuilder();
+            for (Shape s : shapes) {
+                expected.append(expected.length() == 0 ? "" : ", ");
+                expected.append("(N").append(s.dimension() > 1 ? ", " : "");
+                expected.append(s.slice(1).toString().replaceAll("[()]", "")).append(')');
+            }
+            throw new IllegalArgumentException(
+                    "calibration batch "
+                            + index
+                            + " has shapes "
+                            + Arrays.toString(batch.getShapes())
+                            + "; the model takes "
+                            + expected);
+        }
+        NDArray anchor = batch.get(0);
+        try (Workspace ws = Workspace.of(anchor)) {
+            for (NDArray a : batch) {
+                ws.adopt(a);
+            }
+            block.forward(new ParameterStore(ws.manager(), false), batch, false);
+        }
+    }
+
+    /** Replaces every target by its replacement, or none of them. */
+    private static void swapAll(List<BlockTree.Node> targets, List<Block> replacements) {
+        int done = 0;
+        try {
+            for (; done < targets.size(); done++) {
+                BlockTree.Node n = targets.get(done);
+                BlockTree.replace(n.parent, n.index, replacements.get(done));
+            }
+        } catch (RuntimeException e) {
+            for (int i = 0; i < done; i++) {
+                BlockTree.Node n = targets.get(i);
+                BlockTree.replace(n.parent, n.index, n.block);
+            }
+            throw e;
+        }
+    }
+
+    private static void dispose(Block block) {
+        for (Pair<String, Parameter> p : block.getParameters()) {
+            if (p.getValue().isInitialized()) {
+                p.getValue().close();
+            }
+        }
+    }
+
+    private static String layerPaths(List<BlockTree.Node> nodes) {
+        StringBuilder b = new StringBuilder();
+        for (BlockTree.Node n : nodes) {
+            if (n.block.getChildren().isEmpty()) {
+                b.append(b.length() == 0 ? "" : ", ").append(n.path);
+            }
+        }
+        return b.toString();
+    }
+
+    private static String typeNames(FactorizePolicy policy) {
+        StringBuilder b = new StringBuilder();
+        for (Class<? extends Block> t : policy.getLayerTypes()) {
+            b.append(b.length() == 0 ? "" : ", ").append(t.getSimpleName());
+        }
+        return b.toString();
+    }
+
+    /** A layer of a candidate type, and what happens to it. */
+    private static final class Candidate {
+        final BlockTree.Node node;
+        final LayerCost cost;
+        final BlockCost before;
+        LayerMethod method;
+        String reason;
+        LayerResult result;
+        BlockCost after;
+
+        Candidate(BlockTree.Node node, LayerCost cost) {
+            this.node = node;
+            this.cost = cost;
+            this.before = cost == null ? BlockCost.ZERO : cost.getCost();
+        }
+
+        Shape[] inputShapes() {
+            return cost.getInputShapes();
+        }
+    }
+
+    /** Builds a {@link Factorizer}. */
+    public static final class Builder {
+
+        private FactorizePolicy policy;
+        private Shape[] inputShapes;
+        private Iterable<NDList> batches;
+        private Dataset dataset;
+        private long maxBatches;
+        private final Set<Class<?>> containers = new LinkedHashSet<>();
+
+        private Builder() {}
+
+        /**
+         * Sets the policy (required).
+         *
+         * @param policy the policy
+         * @return this builder
+         */
+        public Builder setPolicy(FactorizePolicy policy) {
+            this.policy = policy;
+            return this;
+        }
+
+        /**
+         * Sets the shapes of the model's inputs, batch included, used to count FLOPs (default: the
+         * shapes the block was initialised with).
+         *
+         * @param shapes the input shapes
+         * @return this builder
+         */
+        public Builder optInputShapes(Shape... shapes) {
+            if (shapes == null || shapes.length == 0) {
+                throw new IllegalArgumentException(
+                        "no input shape was given; the shapes of the model's inputs are accepted");
+            }
+            this.inputShapes = shapes.clone();
+            return this;
+        }
+
+        /**
+         * Sets calibration batches: the model's inputs, run through it once to fit data-aware
+         * methods. The batches are left unchanged.
+         *
+         * @param batches the batches
+         * @return this builder
+         */
+        public Builder optCalibration(Iterable<NDList> batches) {
+            if (batches == null) {
+                throw new IllegalArgumentException(
+                        "calibration batches null are not accepted; an Iterable of NDList is");
+            }
+            this.batches = batches;
+            this.dataset = null;
+            return this;
+        }
+
+        /**
+         * Sets a calibration dataset: the data of its first {@code maxBatches} batches is run
+         * through the model once to fit data-aware methods.
+         *
+         * @param dataset the dataset
+         * @param maxBatches how many batches to use, at least 1
+         * @return this builder
+         */
+        public Builder optCalibration(Dataset dataset, long maxBatches) {
+            if (dataset == null || maxBatches < 1) {
+                throw new IllegalArgumentException(
+                        "calibration dataset "
+                                + dataset
+                                + " with "
+                                + maxBatches
+                                + " batches is not accepted; a dataset and at least 1 batch are");
+            }
+            this.dataset = dataset;
+            this.maxBatches = maxBatches;
+            this.batches = null;
+            return this;
+        }
+
+        /**
+         * Declares a container type that computes only through its children list, so that the
+         * factorizer may enter it (sequential and parallel blocks are known already).
+         *
+         * @param type the container type
+         * @return this builder
+         */
+        public Builder optContainer(Class<? extends AbstractBlock> type) {
+            if (type == null) {
+                throw new IllegalArgumentException(
+                        "container type null is not accepted; a block class is");
+            }
+            containers.add(type);
+            return this;
+        }
+
+        /**
+         * Builds the factorizer.
+         *
+         * @return the factorizer
+         * @throws IllegalArgumentException if the policy is not set
+         */
+        public Factorizer build() {
+            if (policy == null) {
+                throw new IllegalArgumentException(
+                        "no policy was set; setPolicy(FactorizePolicy.builder()...build()) is"
+                                + " required");
+            }
+            return new Factorizer(this);
+        }
+    }
+}

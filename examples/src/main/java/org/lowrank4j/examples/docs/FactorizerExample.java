@@ -1,0 +1,158 @@
+package org.lowrank4j.examples.docs;
+
+import ai.djl.Model;
+import ai.djl.basicmodelzoo.cv.classification.ResNetV1;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.Blocks;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.pooling.Pool;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.Trainer;
+import ai.djl.training.loss.Loss;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.lowrank4j.factorize.FactorizePlan;
+import org.lowrank4j.factorize.FactorizePolicy;
+import org.lowrank4j.factorize.FactorizeReport;
+import org.lowrank4j.factorize.Factorizer;
+import org.lowrank4j.nn.Rank;
+
+/** The examples of the factorizer guide: compress, report, fine-tune, save and reload, export. */
+public final class FactorizerExample {
+
+    private FactorizerExample() {}
+
+    /** A small ResNet from the model zoo's residual units, for 3×16×16 images. */
+    static SequentialBlock resnet() {
+        SequentialBlock net = new SequentialBlock();
+        net.add(
+                Conv2d.builder()
+                        .setKernelShape(new Shape(3, 3))
+                        .setFilters(16)
+                        .optPadding(new Shape(1, 1))
+                        .build());
+        net.add(BatchNorm.builder().build());
+        net.add(Activation.reluBlock());
+        net.add(ResNetV1.residualUnit(16, new Shape(1, 1), true, false, 0.9f));
+        net.add(ResNetV1.residualUnit(32, new Shape(2, 2), false, false, 0.9f));
+        net.add(ResNetV1.residualUnit(32, new Shape(1, 1), true, false, 0.9f));
+        net.add(Pool.globalAvgPool2dBlock());
+        net.add(Blocks.batchFlattenBlock());
+        net.add(Linear.builder().setUnits(10).build());
+        return net;
+    }
+
+    /**
+     * Runs the examples.
+     *
+     * @param args ignored
+     * @throws Exception if the model cannot be saved or loaded
+     */
+    public static void main(String[] args) throws Exception {
+        Path dir = Files.createTempDirectory("factorizer-example");
+        try (NDManager manager = NDManager.newBaseManager();
+                Model model = Model.newInstance("resnet")) {
+            Block block = resnet();
+            block.initialize(manager, DataType.FLOAT32, new Shape(8, 3, 16, 16));
+            model.setBlock(block); // stands for a trained model
+            NDArray images = manager.randomNormal(new Shape(8, 3, 16, 16));
+            NDArray labels = manager.randomInteger(0, 10, new Shape(8), DataType.INT32);
+            List<NDList> calibrationBatches = List.of(new NDList(images));
+
+            // snippet:compress
+            FactorizePolicy policy =
+                    FactorizePolicy.builder()
+                            .setRank(Rank.fraction(0.3)) // about 30% of each layer's parameters
+                            .optSkipFirst(true) // keep the 3-channel stem convolution
+                            .build();
+            FactorizeReport report =
+                    Factorizer.builder()
+                            .setPolicy(policy)
+                            .optCalibration(calibrationBatches) // optional: fit to the data
+                            .build()
+                            .factorize(model.getBlock());
+            System.out.println(report);
+            // end
+
+            // snippet:report
+            for (FactorizeReport.Layer layer : report.getLayers()) {
+                if (layer.isSwapped()) {
+                    System.out.printf(
+                            "%s: rank %d, %d -> %d FLOPs, output nmse %.3g%n",
+                            layer.getPath(),
+                            layer.getRanks()[0],
+                            layer.getBefore().getFlops(),
+                            layer.getAfter().getFlops(),
+                            layer.getOutputNmse());
+                } else {
+                    System.out.println(layer.getPath() + " kept: " + layer.getReason());
+                }
+            }
+            Files.writeString(dir.resolve("report.csv"), report.toCsv());
+            Files.writeString(dir.resolve("report.json"), report.toJson());
+            // end
+
+            // snippet:finetune
+            DefaultTrainingConfig config =
+                    new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss());
+            try (Trainer trainer = model.newTrainer(config)) { // a new Trainer after the swap
+                for (int step = 0; step < 3; step++) {
+                    try (GradientCollector collector = trainer.newGradientCollector()) {
+                        NDList predictions = trainer.forward(new NDList(images));
+                        NDArray loss = trainer.getLoss().evaluate(new NDList(labels), predictions);
+                        collector.backward(loss);
+                    }
+                    trainer.step();
+                }
+            }
+            // end
+
+            // snippet:save
+            model.save(dir, "resnet");
+            report.getPlan().save(dir.resolve("resnet-plan.json"));
+            // end
+
+            // snippet:reload
+            Block fresh = resnet(); // built as the original was
+            Factorizer.restore(fresh, FactorizePlan.load(dir.resolve("resnet-plan.json")));
+            try (Model reloaded = Model.newInstance("resnet")) {
+                reloaded.setBlock(fresh);
+                reloaded.load(dir, "resnet");
+                // ... the fine-tuned factorized model, ready to use
+            }
+            // end
+
+            // snippet:export
+            Block standard = Factorizer.toStandardBlocks(model.getBlock());
+            // every factorized layer is now a SequentialBlock of plain convolutions or linears
+            // end
+            NDArray out =
+                    standard.forward(new ParameterStore(manager, false), new NDList(images), false)
+                            .singletonOrThrow();
+            System.out.println("exported model output " + out.getShape());
+        } finally {
+            deleteAll(dir);
+        }
+    }
+
+    private static void deleteAll(Path dir) throws IOException {
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}
