@@ -35,13 +35,19 @@ final class Inputs {
 
     /** {@code ‖X − X̂‖ / ‖X‖} in double precision, from the reconstruction. */
     static double relativeError(NDArray tensor, FactorizedTensor approx) {
-        try (NDArray full = approx.toFull();
-                NDArray a = full.toType(DataType.FLOAT64, true);
-                NDArray b = tensor.toType(DataType.FLOAT64, true);
-                NDArray diff = a.sub(b);
+        try (NDArray full = approx.toFull()) {
+            return relativeError(full, tensor);
+        }
+    }
+
+    /** {@code ‖A − B‖ / ‖B‖} in double precision ({@code ‖A‖} if {@code B} is zero). */
+    static double relativeError(NDArray a, NDArray b) {
+        try (NDArray a64 = a.toType(DataType.FLOAT64, true);
+                NDArray b64 = b.toType(DataType.FLOAT64, true);
+                NDArray diff = a64.sub(b64);
                 NDArray d2 = diff.mul(diff);
                 NDArray num = d2.sum();
-                NDArray b2 = b.mul(b);
+                NDArray b2 = b64.mul(b64);
                 NDArray den = b2.sum()) {
             double n = den.getDouble();
             return n == 0 ? Math.sqrt(num.getDouble()) : Math.sqrt(num.getDouble() / n);

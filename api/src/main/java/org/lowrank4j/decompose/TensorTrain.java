@@ -140,22 +140,9 @@ public final class TensorTrain {
         double error;
         try (NDArray full = result.toMatrix();
                 NDArray original = matrix.reshape(rowShape.size(), columnShape.size())) {
-            error = relative(full, original);
+            error = Inputs.relativeError(full, original);
         }
         return new Decomposition<>(result, List.of(error), error, true);
-    }
-
-    private static double relative(NDArray a, NDArray b) {
-        try (NDArray a64 = a.toType(DataType.FLOAT64, true);
-                NDArray b64 = b.toType(DataType.FLOAT64, true);
-                NDArray d = a64.sub(b64);
-                NDArray d2 = d.mul(d);
-                NDArray num = d2.sum();
-                NDArray b2 = b64.mul(b64);
-                NDArray den = b2.sum()) {
-            double dd = den.getDouble();
-            return dd == 0 ? Math.sqrt(num.getDouble()) : Math.sqrt(num.getDouble() / dd);
-        }
     }
 
     /** TT-SVD sweep; the cores are kept in the workspace's target. */
