@@ -11,6 +11,7 @@ import org.ejml.dense.row.CommonOps_DDRM;
 import org.ejml.dense.row.SingularOps_DDRM;
 import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
 import org.ejml.dense.row.factory.LinearSolverFactory_DDRM;
+import org.ejml.interfaces.decomposition.CholeskyDecomposition_F64;
 import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
 import org.ejml.interfaces.decomposition.QRDecomposition;
 import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
@@ -226,15 +227,72 @@ public final class HostLinalg {
      */
     public static DMatrixRMaj solveSymmetric(DMatrixRMaj a, DMatrixRMaj b) {
         int n = a.getNumRows();
-        DMatrixRMaj x = new DMatrixRMaj(n, b.getNumCols());
-        LinearSolverDense<DMatrixRMaj> chol = LinearSolverFactory_DDRM.chol(n);
-        if (chol.setA(a.copy())) {
-            chol.solve(b, x);
+        if (n != a.getNumCols() || n != b.getNumRows()) {
+            throw new IllegalArgumentException(
+                    "cannot solve A X = B with A of shape ("
+                            + n
+                            + ", "
+                            + a.getNumCols()
+                            + ") and B of shape ("
+                            + b.getNumRows()
+                            + ", "
+                            + b.getNumCols()
+                            + "); A must be square with as many rows as B");
+        }
+        CholeskyDecomposition_F64<DMatrixRMaj> chol = DecompositionFactory_DDRM.chol(n, true);
+        if (chol.decompose(a.copy())) {
+            DMatrixRMaj x = choleskySolve(chol.getT(null), b);
             if (!org.ejml.dense.row.MatrixFeatures_DDRM.hasUncountable(x)) {
                 return x;
             }
         }
         return lstsq(a, b);
+    }
+
+    /**
+     * Solves {@code L Lᵀ X = B} by forward and back substitution over whole rows of {@code B}, so
+     * that many right-hand sides are solved with contiguous memory access.
+     */
+    private static DMatrixRMaj choleskySolve(DMatrixRMaj lower, DMatrixRMaj b) {
+        int n = lower.getNumRows();
+        int k = b.getNumCols();
+        double[] l = lower.getData();
+        double[] x = b.copy().getData();
+        // L Z = B
+        for (int i = 0; i < n; i++) {
+            int row = i * k;
+            for (int j = 0; j < i; j++) {
+                double lij = l[i * n + j];
+                if (lij != 0) {
+                    int other = j * k;
+                    for (int c = 0; c < k; c++) {
+                        x[row + c] -= lij * x[other + c];
+                    }
+                }
+            }
+            double d = l[i * n + i];
+            for (int c = 0; c < k; c++) {
+                x[row + c] /= d;
+            }
+        }
+        // Lᵀ X = Z
+        for (int i = n - 1; i >= 0; i--) {
+            int row = i * k;
+            for (int j = i + 1; j < n; j++) {
+                double lji = l[j * n + i];
+                if (lji != 0) {
+                    int other = j * k;
+                    for (int c = 0; c < k; c++) {
+                        x[row + c] -= lji * x[other + c];
+                    }
+                }
+            }
+            double d = l[i * n + i];
+            for (int c = 0; c < k; c++) {
+                x[row + c] /= d;
+            }
+        }
+        return DMatrixRMaj.wrap(n, k, x);
     }
 
     /**

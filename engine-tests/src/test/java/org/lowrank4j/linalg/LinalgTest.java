@@ -121,6 +121,24 @@ public class LinalgTest extends EngineTestBase {
     }
 
     @Test
+    public void symmetricSolveWithManyRightHandSides() {
+        NDArray m = randn(21, DataType.FLOAT64, 30, 12);
+        NDArray spd = m.transpose().matMul(m); // 12 x 12, positive definite
+        NDArray x = randn(22, DataType.FLOAT64, 12, 7);
+        NDArray b = spd.matMul(x);
+        org.ejml.data.DMatrixRMaj solved =
+                HostLinalg.solveSymmetric(HostLinalg.toHost(spd), HostLinalg.toHost(b));
+        assertClose(HostLinalg.toEngine(manager, solved, DataType.FLOAT64), x, 1e-9);
+        // a singular matrix falls back to the minimum-norm least-squares solution
+        NDArray thin = randn(23, DataType.FLOAT64, 12, 3);
+        NDArray singular = thin.matMul(thin.transpose());
+        NDArray rhs = singular.matMul(randn(24, DataType.FLOAT64, 12, 2));
+        org.ejml.data.DMatrixRMaj ls =
+                HostLinalg.solveSymmetric(HostLinalg.toHost(singular), HostLinalg.toHost(rhs));
+        assertClose(singular.matMul(HostLinalg.toEngine(manager, ls, DataType.FLOAT64)), rhs, 1e-8);
+    }
+
+    @Test
     public void badInput() {
         NDArray a = randn(1, DataType.FLOAT32, 4, 6);
         assertIllegalArgument(() -> TruncatedSvd.leading(a, 0), "0 singular triplets");
