@@ -510,6 +510,93 @@ final class TensorizedWeight {
         return t.reshape(batch, out);
     }
 
+    /**
+     * Rows of the {@code (out, in)} weight (an embedding table with the vocabulary as rows), never
+     * building the table; differentiable with respect to the arrays.
+     *
+     * @param ids the row indices, each in {@code [0, out)}
+     * @param eff the layer's arrays
+     * @return the {@code (ids.length, in)} rows
+     */
+    NDArray rows(long[] ids, NDList eff) {
+        NDManager manager = eff.get(0).getManager();
+        int n = outShape.dimension();
+        long count = ids.length;
+        NDList index = new NDList();
+        long stride = out;
+        for (int k = 0; k < n; k++) {
+            stride /= outShape.get(k);
+            long[] part = new long[ids.length];
+            for (int i = 0; i < ids.length; i++) {
+                part[i] = (ids[i] / stride) % outShape.get(k);
+            }
+            index.add(manager.create(part));
+        }
+        switch (format) {
+            case CP:
+                {
+                    long r = rank[0];
+                    NDArray t = eff.get(0).reshape(1, r);
+                    for (int k = 0; k < n; k++) {
+                        t = t.mul(eff.get(1 + k).get(index.get(k)));
+                    }
+                    int m = inShape.dimension();
+                    for (int k = 0; k < m - 1; k++) {
+                        Shape s = t.getShape();
+                        long[] dims = new long[s.dimension() + 1];
+                        System.arraycopy(s.getShape(), 0, dims, 0, s.dimension() - 1);
+                        dims[s.dimension() - 1] = 1;
+                        dims[s.dimension()] = r;
+                        t = t.reshape(new Shape(dims)).mul(eff.get(1 + n + k));
+                    }
+                    t = t.matMul(eff.get(n + m).transpose());
+                    return t.reshape(count, in);
+                }
+            case TUCKER:
+                {
+                    long[] outR = outRanks();
+                    long[] inR = inRanks();
+                    NDArray kron = null;
+                    long width = 1;
+                    for (int k = 0; k < n; k++) {
+                        NDArray g = eff.get(1 + k).get(index.get(k));
+                        kron =
+                                kron == null
+                                        ? g
+                                        : kron.reshape(count, width, 1)
+                                                .mul(g.reshape(count, 1, outR[k]))
+                                                .reshape(count, width * outR[k]);
+                        width *= outR[k];
+                    }
+                    long rin = product(inR);
+                    NDArray t = kron.matMul(eff.get(0).reshape(width, rin));
+                    long[] cur = inR.clone();
+                    for (int k = 0; k < inShape.dimension(); k++) {
+                        t = modeApply(t, count, cur, k, eff.get(1 + n + k));
+                        cur[k] = inShape.get(k);
+                    }
+                    return t.reshape(count, in);
+                }
+            case TT:
+                {
+                    NDArray acc = null;
+                    long width = 1;
+                    for (int k = 0; k < n; k++) {
+                        NDArray core = eff.get(k);
+                        Shape cs = core.getShape();
+                        NDArray picked = core.transpose(1, 0, 2, 3).get(index.get(k));
+                        NDArray mat = picked.reshape(count, cs.get(0), cs.get(2) * cs.get(3));
+                        acc = acc == null ? mat : acc.matMul(mat);
+                        width *= cs.get(2);
+                        acc = acc.reshape(count, width, cs.get(3));
+                    }
+                    return acc.reshape(count, in);
+                }
+            default:
+                return eff.get(0).get(manager.create(ids));
+        }
+    }
+
     /** The layer's dense {@code (out, in)} weight; differentiable. */
     NDArray reconstruct(NDList eff) {
         switch (format) {
