@@ -18,7 +18,7 @@ import org.lowrank4j.nn.Factorization;
 public final class LinearCost {
 
     /** The cost charged for every engine call, in multiply-adds. */
-    public static final long OP_OVERHEAD = 20_000;
+    public static final long OP_OVERHEAD = 500_000;
 
     private LinearCost() {}
 

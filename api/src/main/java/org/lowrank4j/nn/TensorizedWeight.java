@@ -458,7 +458,30 @@ final class TensorizedWeight {
         for (int j = k + 1; j < cur.length; j++) {
             after *= cur[j];
         }
-        return matrix.matMul(t.reshape(before, cur[k], after));
+        return leftApply(matrix, t.reshape(before, cur[k], after));
+    }
+
+    /**
+     * {@code matrix (m, k)} times every {@code (k, Q)} slice of {@code t (P, k, Q)}, as one matrix
+     * product (a broadcast product would copy the matrix {@code P} times).
+     */
+    static NDArray leftApply(NDArray matrix, NDArray t) {
+        Shape s = t.getShape();
+        long p = s.get(0);
+        long k = s.get(1);
+        long q = s.get(2);
+        long m = matrix.getShape().get(0);
+        if (p == 1) {
+            return matrix.matMul(t.reshape(k, q)).reshape(1, m, q);
+        }
+        if (q == 1) {
+            return t.reshape(p, k).matMul(matrix.transpose()).reshape(p, m, 1);
+        }
+        return t.transpose(0, 2, 1)
+                .reshape(p * q, k)
+                .matMul(matrix.transpose())
+                .reshape(p, q, m)
+                .transpose(0, 2, 1);
     }
 
     private NDArray ttForward(NDArray x, NDList eff, boolean reversed) {
@@ -494,7 +517,7 @@ final class TensorizedWeight {
             long rk1 = cs.get(3);
             right /= ins[k];
             NDArray c = core.transpose(1, 3, 0, 2).reshape(outs[k] * rk1, rk * ins[k]);
-            t = c.matMul(t.reshape(left, rk * ins[k], right));
+            t = leftApply(c, t.reshape(left, rk * ins[k], right));
             left *= outs[k];
         }
         if (reversed) {
