@@ -1,8 +1,10 @@
 /**
- * Parameter and FLOP counts of blocks and whole models.
+ * Parameter and FLOP counts of blocks and whole models, and the cost models that pick the forward
+ * implementation of factorized layers.
  *
  * <p>{@link org.lowrank4j.cost.CostCounter} walks any DJL block tree with an input shape and
  * returns a {@link org.lowrank4j.cost.BlockCost} per layer and in total. A block that knows its own
- * cost implements {@link org.lowrank4j.cost.CostAware}.
+ * cost implements {@link org.lowrank4j.cost.CostAware}. {@link org.lowrank4j.cost.LinearCost}
+ * prices the forward implementations of a tensorized linear layer.
  */
 package org.lowrank4j.cost;

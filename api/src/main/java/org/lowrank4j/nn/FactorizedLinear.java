@@ -1,0 +1,961 @@
+package org.lowrank4j.nn;
+
+import ai.djl.MalformedModelException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
+import ai.djl.util.PairList;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.lowrank4j.cost.LinearCost;
+import org.lowrank4j.internal.Workspace;
+
+/**
+ * A linear layer whose {@code (out, in)} weight is a tensorized matrix in a factorized format.
+ *
+ * <p>The input features are viewed as a tensor of shape {@code (I_0, …)} and the output features as
+ * {@code (O_0, …)}. {@link Factorization#CP} and {@link Factorization#TUCKER} factorize the weight
+ * tensor {@code (O_0, …, I_0, …)}; {@link Factorization#TT} stores a block tensor train (a {@link
+ * org.lowrank4j.tensor.TTMatrix} over the {@code (O_k, I_k)} pairs; both shapes must have the same
+ * order); {@link Factorization#DENSE} keeps the plain weight.
+ *
+ * <p>The forward pass takes {@code (…, in)} and returns {@code (…, out)}. {@link
+ * ConvImplementation#FACTORIZED} contracts the input with the factors in an order chosen by a small
+ * planner ({@link LinearCost}): CP contracts one input mode at a time, largest first, then expands
+ * the output modes; Tucker applies the factor that shrinks the temporary most first; block-TT
+ * sweeps the cores from whichever end is cheaper. Temporaries are kept below the size of the dense
+ * weight (or of the input and output when those are larger) by running the rank-one terms (CP) or
+ * the rows (Tucker, TT) in chunks. {@link ConvImplementation#RECONSTRUCTED} rebuilds the dense
+ * weight (once, then cached, when not training). {@link ConvImplementation#AUTO} picks the cheaper
+ * of the two by {@link LinearCost} for each call's batch size. {@link ConvImplementation#MOBILENET}
+ * is not accepted.
+ *
+ * <p>With {@link Builder#optLayers(int) several layers}, the layers share one factorization with a
+ * leading layer mode (a TT-matrix with a leading {@code (L, 1)} pair for TT), the forward pass
+ * takes the layer index as a second input (an integer scalar) and {@link #getLinear(int)} returns a
+ * block for one layer that shares the parameters.
+ *
+ * <p>New blocks are initialised so that the reconstructed weight has the standard deviation set
+ * with {@link Builder#optInitStd(double)} (default {@code 1/√in}), whatever the format; the bias
+ * starts at zero. {@link #fromLinear} builds one from a trained {@link Linear}.
+ *
+ * <pre>{@code
+ * FactorizedLinear layer = FactorizedLinear.builder()
+ *         .setInTensorizedFeatures(new Shape(4, 8, 16))
+ *         .setOutTensorizedFeatures(new Shape(4, 8, 16))
+ *         .setFactorization(Factorization.TT)
+ *         .setRank(Rank.fraction(0.1))
+ *         .build();
+ * }</pre>
+ */
+public class FactorizedLinear extends AbstractBlock {
+
+    private static final byte VERSION = 1;
+
+    private TensorizedWeight weight;
+    private boolean useBias;
+    private ConvImplementation implementation;
+    private double initStd;
+    private long seed;
+    private List<Parameter> factors = new ArrayList<>();
+    private Parameter bias;
+
+    private final Map<Integer, NDArray> cache = new HashMap<>();
+    private List<NDArray> cacheSource;
+
+    FactorizedLinear(Builder builder) {
+        super(VERSION);
+        this.weight =
+                TensorizedWeight.resolve(
+                        builder.factorization,
+                        builder.outShape,
+                        builder.inShape,
+                        builder.layers,
+                        builder.rank == null ? Rank.same() : builder.rank);
+        this.useBias = builder.bias;
+        this.implementation = builder.implementation;
+        this.initStd = builder.initStd;
+        this.seed = builder.seed == null ? new Random().nextLong() : builder.seed;
+        createParameters();
+    }
+
+    /**
+     * Returns a new builder.
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Factorizes a trained linear layer with automatic tensorized shapes of order 3 ({@link
+     * Tensorize#shapes(long, long, int)}).
+     *
+     * @param linear an initialised linear layer
+     * @param rank the rank request
+     * @param factorization the format
+     * @return the factorized block, with the layer's bias
+     * @throws IllegalArgumentException if the layer is not initialised or the rank does not fit
+     */
+    public static FactorizedLinear fromLinear(
+            Linear linear, Rank rank, Factorization factorization) {
+        return fromLinear(linear, null, null, rank, factorization);
+    }
+
+    /**
+     * Factorizes a trained linear layer: decomposes its weight (CP-ALS, HOSVD, TT-SVD) and copies
+     * its bias. At full rank ({@code Rank.same()} for Tucker and TT, a large enough CP rank) the
+     * block reproduces the layer. The new arrays live in the manager of the layer's weight.
+     *
+     * @param linear an initialised linear layer
+     * @param inShape the tensorized input features, or {@code null} for automatic shapes
+     * @param outShape the tensorized output features, or {@code null} for automatic shapes
+     * @param rank the rank request
+     * @param factorization the format
+     * @return the factorized block
+     * @throws IllegalArgumentException if the layer is not initialised, a shape's product is not
+     *     the layer's feature count, or the rank does not fit
+     */
+    public static FactorizedLinear fromLinear(
+            Linear linear, Shape inShape, Shape outShape, Rank rank, Factorization factorization) {
+        return fromLinearList(List.of(linear), inShape, outShape, rank, factorization);
+    }
+
+    /**
+     * Factorizes several trained linear layers of the same shape jointly, as the layers of one
+     * block ({@link Builder#optLayers(int)}); the block's {@link #getLinear(int)} views replace
+     * them.
+     *
+     * @param linears initialised linear layers with equal weight shapes, at least one
+     * @param inShape the tensorized input features, or {@code null} for automatic shapes
+     * @param outShape the tensorized output features, or {@code null} for automatic shapes
+     * @param rank the rank request
+     * @param factorization the format
+     * @return the factorized block
+     * @throws IllegalArgumentException if the list is empty, the layers differ in shape or are not
+     *     initialised, a shape's product is not the feature count, or the rank does not fit
+     */
+    public static FactorizedLinear fromLinearList(
+            List<Linear> linears,
+            Shape inShape,
+            Shape outShape,
+            Rank rank,
+            Factorization factorization) {
+        if (linears == null || linears.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "fromLinearList needs at least one linear layer, got none");
+        }
+        List<NDArray> weights = new ArrayList<>();
+        List<NDArray> biases = new ArrayList<>();
+        Shape wShape = null;
+        for (int i = 0; i < linears.size(); i++) {
+            Parameter w = linears.get(i).getParameters().get("weight");
+            if (w == null || !w.isInitialized()) {
+                throw new IllegalArgumentException(
+                        "linear layer "
+                                + i
+                                + " has no initialised weight; initialised layers are accepted");
+            }
+            Shape s = w.getArray().getShape();
+            if (wShape != null && !wShape.equals(s)) {
+                throw new IllegalArgumentException(
+                        "linear layer "
+                                + i
+                                + " has weight shape "
+                                + s
+                                + "; all layers must have the shape "
+                                + wShape);
+            }
+            wShape = s;
+            weights.add(w.getArray());
+            Parameter b = linears.get(i).getParameters().get("bias");
+            biases.add(b == null || !b.isInitialized() ? null : b.getArray());
+        }
+        long out = wShape.get(0);
+        long in = wShape.get(1);
+        if (inShape == null || outShape == null) {
+            Pair<Shape, Shape> auto = Tensorize.shapes(in, out, 3);
+            inShape = inShape == null ? auto.getKey() : inShape;
+            outShape = outShape == null ? auto.getValue() : outShape;
+        }
+        checkProduct(inShape, in, "input");
+        checkProduct(outShape, out, "output");
+        boolean anyBias = biases.stream().anyMatch(b -> b != null);
+        int layers = linears.size();
+        Builder builder =
+                builder()
+                        .setInTensorizedFeatures(inShape)
+                        .setOutTensorizedFeatures(outShape)
+                        .setFactorization(factorization)
+                        .setRank(rank)
+                        .optBias(anyBias)
+                        .optLayers(layers)
+                        .optSeed(0);
+        builder.validate();
+        NDArray anchor = weights.get(0);
+        FactorizedLinear block;
+        try (Workspace ws = Workspace.of(anchor)) {
+            NDList stack = new NDList();
+            for (NDArray w : weights) {
+                stack.add(ws.adopt(w));
+            }
+            NDArray stacked = layers == 1 ? stack.get(0) : NDArrays.stack(stack);
+            NDList arrays = new NDList();
+            TensorizedWeight tw =
+                    TensorizedWeight.decompose(
+                            stacked, factorization, outShape, inShape, layers, rank, arrays);
+            block = new FactorizedLinear(builder);
+            block.weight = tw;
+            block.createParameters();
+            DataType type = anchor.getDataType();
+            for (int i = 0; i < arrays.size(); i++) {
+                NDArray a = arrays.get(i);
+                block.factors.get(i).setArray(ws.keep(contiguous(a.toType(type, false))));
+            }
+            if (anyBias) {
+                NDList bs = new NDList();
+                for (NDArray b : biases) {
+                    bs.add(b == null ? ws.manager().zeros(new Shape(out), type) : ws.adopt(b));
+                }
+                NDArray b = layers == 1 ? bs.get(0) : NDArrays.stack(bs);
+                block.bias.setArray(ws.keep(contiguous(b.toType(type, false))));
+            }
+        }
+        return block;
+    }
+
+    private static NDArray contiguous(NDArray a) {
+        return a.reshape(-1).duplicate().reshape(a.getShape());
+    }
+
+    private static void checkProduct(Shape shape, long features, String side) {
+        if (shape.size() != features) {
+            throw new IllegalArgumentException(
+                    "tensorized "
+                            + side
+                            + " shape "
+                            + shape
+                            + " has "
+                            + shape.size()
+                            + " entries; the layer has "
+                            + features
+                            + " "
+                            + side
+                            + " features, so a shape whose product is "
+                            + features
+                            + " is accepted");
+        }
+    }
+
+    private void createParameters() {
+        for (Parameter p : parameters.values()) {
+            p.close();
+        }
+        parameters.clear();
+        factors = new ArrayList<>();
+        for (String name : weight.names()) {
+            factors.add(
+                    addParameter(
+                            Parameter.builder()
+                                    .setName(name)
+                                    .setType(Parameter.Type.WEIGHT)
+                                    .build()));
+        }
+        bias =
+                useBias
+                        ? addParameter(
+                                Parameter.builder()
+                                        .setName("bias")
+                                        .setType(Parameter.Type.BIAS)
+                                        .build())
+                        : null;
+        clearCache();
+    }
+
+    // ------------------------------------------------------------------------------ accessors
+
+    /**
+     * Returns the format of the weight.
+     *
+     * @return the factorization
+     */
+    public Factorization getFactorization() {
+        return weight.format;
+    }
+
+    /**
+     * Returns the tensorized input features.
+     *
+     * @return the shape {@code (I_0, …)}
+     */
+    public Shape getInTensorizedFeatures() {
+        return weight.inShape;
+    }
+
+    /**
+     * Returns the tensorized output features.
+     *
+     * @return the shape {@code (O_0, …)}
+     */
+    public Shape getOutTensorizedFeatures() {
+        return weight.outShape;
+    }
+
+    /**
+     * Returns the number of input features.
+     *
+     * @return {@code ∏ I_k}
+     */
+    public long getInFeatures() {
+        return weight.in;
+    }
+
+    /**
+     * Returns the number of output features.
+     *
+     * @return {@code ∏ O_k}
+     */
+    public long getOutFeatures() {
+        return weight.out;
+    }
+
+    /**
+     * Returns the realised rank of the factorization (after clipping).
+     *
+     * @return CP: {@code {R}}; Tucker: the core's shape (layer mode first when there are several
+     *     layers); TT: the bond ranks {@code {1, r_1, …, 1}}; dense: an empty array
+     */
+    public int[] getRank() {
+        return weight.rank.clone();
+    }
+
+    /**
+     * Returns the number of layers sharing the factorization.
+     *
+     * @return the number of layers
+     */
+    public int getLayers() {
+        return weight.layers;
+    }
+
+    /**
+     * Returns the configured implementation.
+     *
+     * @return the implementation ({@link ConvImplementation#AUTO} chooses per call)
+     */
+    public ConvImplementation getImplementation() {
+        return implementation;
+    }
+
+    /**
+     * Changes how the forward pass is computed.
+     *
+     * @param implementation FACTORIZED, RECONSTRUCTED or AUTO
+     * @throws IllegalArgumentException for MOBILENET or {@code null}
+     */
+    public void setImplementation(ConvImplementation implementation) {
+        checkImplementation(implementation);
+        this.implementation = implementation;
+    }
+
+    /**
+     * Returns the number of stored weight values (factors and bias).
+     *
+     * @return the parameter count
+     */
+    public long numParameters() {
+        long n = 0;
+        for (Parameter p : parameters.values()) {
+            n += p.isInitialized() ? p.getArray().size() : 0;
+        }
+        return n;
+    }
+
+    /**
+     * Returns the implementation a forward pass of {@code batch} rows uses: the configured one, or
+     * for AUTO the cheaper by {@link LinearCost} (a cached reconstruction costs nothing to rebuild
+     * outside training).
+     *
+     * @param batch the number of input rows (the product of the leading dimensions)
+     * @param training whether the pass is a training pass
+     * @return FACTORIZED or RECONSTRUCTED
+     */
+    public ConvImplementation chooseImplementation(long batch, boolean training) {
+        if (implementation != ConvImplementation.AUTO) {
+            return implementation;
+        }
+        long factorized = weight.factorizedCost(batch);
+        long reconstructed =
+                LinearCost.dense(batch, weight.in, weight.out)
+                        + (training ? weight.reconstructionCost() : 0);
+        return factorized < reconstructed
+                ? ConvImplementation.FACTORIZED
+                : ConvImplementation.RECONSTRUCTED;
+    }
+
+    /**
+     * Returns a block computing layer {@code layer} alone; it shares this block's parameters (and
+     * saves them with its own).
+     *
+     * @param layer the layer index, {@code 0 <= layer < getLayers()}
+     * @return the view
+     * @throws IllegalArgumentException if the index is out of range
+     */
+    public Block getLinear(int layer) {
+        checkLayer(layer);
+        return new LayerView(this, layer);
+    }
+
+    /**
+     * Rebuilds the dense weight of one layer.
+     *
+     * @param layer the layer index
+     * @return a new {@code (out, in)} array in the parameters' manager
+     * @throws IllegalStateException if the block has no weights yet
+     * @throws IllegalArgumentException if the index is out of range
+     */
+    public NDArray reconstructWeight(int layer) {
+        checkLayer(layer);
+        requireWeights();
+        List<NDArray> values = new ArrayList<>();
+        for (Parameter p : factors) {
+            values.add(p.getArray());
+        }
+        try (Workspace ws = Workspace.of(values.get(0))) {
+            NDList adopted = new NDList();
+            for (NDArray v : values) {
+                adopted.add(ws.adopt(v));
+            }
+            return ws.keep(weight.reconstruct(weight.select(adopted, layer)).duplicate());
+        }
+    }
+
+    // ------------------------------------------------------------------------------ forward
+
+    /** {@inheritDoc} */
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore parameterStore,
+            NDList inputs,
+            boolean training,
+            PairList<String, Object> params) {
+        int layer = layerIndex(inputs);
+        return new NDList(forwardLayer(parameterStore, inputs.get(0), layer, training));
+    }
+
+    NDArray forwardLayer(ParameterStore ps, NDArray x, int layer, boolean training) {
+        checkWidth(x.getShape());
+        Shape xs = x.getShape();
+        long batch = xs.size() / Math.max(1, weight.in);
+        ConvImplementation impl = chooseImplementation(batch, training);
+        List<NDArray> values = new ArrayList<>();
+        for (Parameter p : factors) {
+            values.add(ps.getValue(p, x.getDevice(), training));
+        }
+        NDArray b = bias == null ? null : ps.getValue(bias, x.getDevice(), training);
+        NDArray cached = null;
+        if (training) {
+            clearCache();
+        } else if (impl == ConvImplementation.RECONSTRUCTED
+                && weight.format != Factorization.DENSE) {
+            cached = cachedWeight(values, layer);
+        }
+        try (Workspace ws = Workspace.of(x)) {
+            NDArray x2 = ws.adopt(x).reshape(batch, weight.in);
+            NDList adopted = new NDList();
+            for (NDArray v : values) {
+                adopted.add(ws.adopt(v));
+            }
+            NDArray y;
+            if (weight.format == Factorization.DENSE) {
+                y = Linear.linear(x2, weight.select(adopted, layer).get(0)).singletonOrThrow();
+            } else if (impl == ConvImplementation.RECONSTRUCTED) {
+                NDArray w =
+                        cached != null
+                                ? ws.adopt(cached)
+                                : weight.reconstruct(weight.select(adopted, layer));
+                y = Linear.linear(x2, w).singletonOrThrow();
+            } else {
+                y = weight.factorized(x2, weight.select(adopted, layer));
+            }
+            if (b != null) {
+                ws.adopt(b);
+                y = y.add(weight.layered() ? b.get(layer) : b);
+            }
+            return ws.keep(y.reshape(xs.slice(0, xs.dimension() - 1).add(weight.out)));
+        }
+    }
+
+    private synchronized NDArray cachedWeight(List<NDArray> values, int layer) {
+        if (cacheSource != null && !sameArrays(cacheSource, values)) {
+            clearCache();
+        }
+        NDArray w = cache.get(layer);
+        if (w == null) {
+            try (Workspace ws = Workspace.of(values.get(0))) {
+                NDList adopted = new NDList();
+                for (NDArray v : values) {
+                    adopted.add(ws.adopt(v));
+                }
+                w = ws.keep(weight.reconstruct(weight.select(adopted, layer)));
+            }
+            cache.put(layer, w);
+            cacheSource = new ArrayList<>(values);
+        }
+        return w;
+    }
+
+    private static boolean sameArrays(List<NDArray> a, List<NDArray> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            if (a.get(i) != b.get(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private synchronized void clearCache() {
+        for (NDArray w : cache.values()) {
+            w.close();
+        }
+        cache.clear();
+        cacheSource = null;
+    }
+
+    private int layerIndex(NDList inputs) {
+        if (inputs.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "FactorizedLinear needs an input (..., " + weight.in + "), got none");
+        }
+        if (inputs.size() == 1) {
+            if (weight.layered()) {
+                throw new IllegalArgumentException(
+                        "this block has "
+                                + weight.layers
+                                + " layers and needs the layer index as a second input;"
+                                + " (input, index) is accepted, or use getLinear(i)");
+            }
+            return 0;
+        }
+        NDArray index = inputs.get(1);
+        if (index.getShape().size() != 1) {
+            throw new IllegalArgumentException(
+                    "layer index of shape "
+                            + index.getShape()
+                            + " is not accepted; a single integer is");
+        }
+        long value;
+        try (NDArray asLong = index.toType(DataType.INT64, true)) {
+            value = asLong.toLongArray()[0];
+        }
+        checkLayer(value);
+        return (int) value;
+    }
+
+    private void checkLayer(long layer) {
+        if (layer < 0 || layer >= weight.layers) {
+            throw new IllegalArgumentException(
+                    "layer index "
+                            + layer
+                            + " is out of range; accepted are 0.."
+                            + (weight.layers - 1));
+        }
+    }
+
+    private void checkWidth(Shape in) {
+        if (in.dimension() < 1 || in.get(in.dimension() - 1) != weight.in) {
+            throw new IllegalArgumentException(
+                    "input shape "
+                            + in
+                            + " does not match the block's "
+                            + weight.in
+                            + " input features; inputs (..., "
+                            + weight.in
+                            + ") are accepted");
+        }
+    }
+
+    private void requireWeights() {
+        for (Parameter p : parameters.values()) {
+            if (!p.isInitialized()) {
+                throw new IllegalStateException(
+                        "the block has no weights yet; initialise it or build it with fromLinear"
+                                + " first");
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------ DJL plumbing
+
+    /** {@inheritDoc} */
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape in = inputShapes[0];
+        checkWidth(in);
+        return new Shape[] {in.slice(0, in.dimension() - 1).add(weight.out)};
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void initialize(NDManager manager, DataType dataType, Shape... inputShapes) {
+        checkWidth(inputShapes[0]);
+        if (!isInitialized()) {
+            double std = Double.isNaN(initStd) ? 1 / Math.sqrt(weight.in) : initStd;
+            NDList drawn = weight.draw(manager, std, seed, dataType);
+            for (int i = 0; i < factors.size(); i++) {
+                if (factors.get(i).isInitialized()) {
+                    drawn.get(i).close();
+                } else {
+                    factors.get(i).setArray(drawn.get(i));
+                }
+            }
+            if (bias != null && !bias.isInitialized()) {
+                Shape s =
+                        weight.layered()
+                                ? new Shape(weight.layers, weight.out)
+                                : new Shape(weight.out);
+                bias.setArray(manager.zeros(s, dataType));
+            }
+            clearCache();
+        }
+        super.initialize(manager, dataType, inputShapes);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected void prepare(Shape[] inputShapes) {
+        // every parameter gets its array in initialize
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected void saveMetadata(DataOutputStream os) throws IOException {
+        os.writeBoolean(inputShapes != null);
+        if (inputShapes != null) {
+            saveInputShapes(os);
+        }
+        os.writeUTF(weight.format.name());
+        writeShape(os, weight.outShape);
+        writeShape(os, weight.inShape);
+        os.writeInt(weight.layers);
+        os.writeInt(weight.rank.length);
+        for (int r : weight.rank) {
+            os.writeInt(r);
+        }
+        os.writeBoolean(useBias);
+        os.writeUTF(implementation.name());
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void loadMetadata(byte loadVersion, DataInputStream is)
+            throws IOException, MalformedModelException {
+        if (loadVersion != VERSION) {
+            throw new MalformedModelException(
+                    "cannot load FactorizedLinear parameters of version "
+                            + loadVersion
+                            + "; version "
+                            + VERSION
+                            + " is accepted");
+        }
+        if (is.readBoolean()) {
+            readInputShapes(is);
+        }
+        Factorization format = Factorization.valueOf(is.readUTF());
+        Shape outShape = readShape(is);
+        Shape inShape = readShape(is);
+        int layers = is.readInt();
+        int[] rank = new int[is.readInt()];
+        for (int i = 0; i < rank.length; i++) {
+            rank[i] = is.readInt();
+        }
+        useBias = is.readBoolean();
+        implementation = ConvImplementation.valueOf(is.readUTF());
+        weight = new TensorizedWeight(format, outShape, inShape, layers, rank);
+        createParameters();
+    }
+
+    private static void writeShape(DataOutputStream os, Shape s) throws IOException {
+        os.writeInt(s.dimension());
+        for (long d : s.getShape()) {
+            os.writeLong(d);
+        }
+    }
+
+    private static Shape readShape(DataInputStream is) throws IOException {
+        long[] dims = new long[is.readInt()];
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = is.readLong();
+        }
+        return new Shape(dims);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String toString() {
+        return "FactorizedLinear("
+                + weight.format
+                + ", in="
+                + weight.inShape
+                + ", out="
+                + weight.outShape
+                + ", rank="
+                + Arrays.toString(weight.rank)
+                + (weight.layered() ? ", layers=" + weight.layers : "")
+                + ")";
+    }
+
+    private static void checkImplementation(ConvImplementation implementation) {
+        if (implementation == null || implementation == ConvImplementation.MOBILENET) {
+            throw new IllegalArgumentException(
+                    "implementation "
+                            + implementation
+                            + " is not accepted for a linear layer; FACTORIZED, RECONSTRUCTED or"
+                            + " AUTO are");
+        }
+    }
+
+    /** One layer of a multi-layer {@link FactorizedLinear}, sharing its parameters. */
+    private static final class LayerView extends AbstractBlock {
+
+        private final FactorizedLinear parent;
+        private final int layer;
+
+        LayerView(FactorizedLinear parent, int layer) {
+            super(VERSION);
+            this.parent = addChildBlock("shared", parent);
+            this.layer = layer;
+        }
+
+        @Override
+        protected NDList forwardInternal(
+                ParameterStore parameterStore,
+                NDList inputs,
+                boolean training,
+                PairList<String, Object> params) {
+            return new NDList(parent.forwardLayer(parameterStore, inputs.get(0), layer, training));
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputShapes) {
+            return parent.getOutputShapes(inputShapes);
+        }
+
+        @Override
+        protected void initializeChildBlocks(
+                NDManager manager, DataType dataType, Shape... inputShapes) {
+            parent.initialize(manager, dataType, inputShapes[0]);
+        }
+
+        @Override
+        public String toString() {
+            return "Layer " + layer + " of " + parent;
+        }
+    }
+
+    /** Builds a {@link FactorizedLinear}. */
+    public static final class Builder {
+
+        private Shape inShape;
+        private Shape outShape;
+        private Factorization factorization;
+        private Rank rank;
+        private boolean bias = true;
+        private ConvImplementation implementation = ConvImplementation.AUTO;
+        private int layers = 1;
+        private double initStd = Double.NaN;
+        private Long seed;
+
+        Builder() {}
+
+        /**
+         * Sets the tensorized input features (required); their product is the input size.
+         *
+         * @param shape the shape {@code (I_0, …)}
+         * @return this builder
+         */
+        public Builder setInTensorizedFeatures(Shape shape) {
+            this.inShape = shape;
+            return this;
+        }
+
+        /**
+         * Sets the tensorized output features (required); their product is the output size.
+         *
+         * @param shape the shape {@code (O_0, …)}
+         * @return this builder
+         */
+        public Builder setOutTensorizedFeatures(Shape shape) {
+            this.outShape = shape;
+            return this;
+        }
+
+        /**
+         * Sets the format (required).
+         *
+         * @param factorization CP, TUCKER, TT (block-TT) or DENSE
+         * @return this builder
+         */
+        public Builder setFactorization(Factorization factorization) {
+            this.factorization = factorization;
+            return this;
+        }
+
+        /**
+         * Sets the rank (required except for DENSE). Fractions follow TensorLy's rules on the
+         * weight tensor ({@link org.lowrank4j.tensor.Ranks}); explicit values are one CP rank, one
+         * or one-per-mode Tucker ranks, one or per-bond TT ranks. Ranks above what the format can
+         * realise are clipped.
+         *
+         * @param rank the rank request
+         * @return this builder
+         */
+        public Builder setRank(Rank rank) {
+            this.rank = rank;
+            return this;
+        }
+
+        /**
+         * Sets whether the layer adds a bias (default true).
+         *
+         * @param bias whether to add a bias
+         * @return this builder
+         */
+        public Builder optBias(boolean bias) {
+            this.bias = bias;
+            return this;
+        }
+
+        /**
+         * Sets how the forward pass is computed (default AUTO).
+         *
+         * @param implementation FACTORIZED, RECONSTRUCTED or AUTO
+         * @return this builder
+         */
+        public Builder optImplementation(ConvImplementation implementation) {
+            this.implementation = implementation;
+            return this;
+        }
+
+        /**
+         * Sets the number of layers sharing one factorization (default 1).
+         *
+         * @param layers at least 1
+         * @return this builder
+         */
+        public Builder optLayers(int layers) {
+            this.layers = layers;
+            return this;
+        }
+
+        /**
+         * Sets the standard deviation of the reconstructed weight at initialisation (default {@code
+         * 1/√in}).
+         *
+         * @param std finite and greater than 0
+         * @return this builder
+         */
+        public Builder optInitStd(double std) {
+            this.initStd = std;
+            return this;
+        }
+
+        /**
+         * Sets the seed of the initial values (default: a random seed).
+         *
+         * @param seed the seed
+         * @return this builder
+         */
+        public Builder optSeed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        void validate() {
+            if (inShape == null || outShape == null) {
+                throw new IllegalArgumentException(
+                        "tensorized "
+                                + (inShape == null ? "input" : "output")
+                                + " features are not set; set a shape such as (4, 8, 16)");
+            }
+            checkDims(inShape, "input");
+            checkDims(outShape, "output");
+            if (factorization == null) {
+                throw new IllegalArgumentException(
+                        "factorization is not set; CP, TUCKER, TT or DENSE are accepted");
+            }
+            if (rank == null && factorization != Factorization.DENSE) {
+                throw new IllegalArgumentException(
+                        "rank is not set; set one such as Rank.fraction(0.5) or Rank.of(8)");
+            }
+            checkImplementation(implementation);
+            if (layers < 1) {
+                throw new IllegalArgumentException(
+                        "layers " + layers + " is not accepted; it must be >= 1");
+            }
+            if (!Double.isNaN(initStd) && (!Double.isFinite(initStd) || initStd <= 0)) {
+                throw new IllegalArgumentException(
+                        "init std " + initStd + " is not accepted; it must be finite and > 0");
+            }
+            if (factorization == Factorization.TT && inShape.dimension() != outShape.dimension()) {
+                throw new IllegalArgumentException(
+                        "block-TT needs input and output shapes of the same order, got "
+                                + inShape
+                                + " and "
+                                + outShape
+                                + "; pad the shorter one with 1s");
+            }
+        }
+
+        private static void checkDims(Shape shape, String side) {
+            if (shape.dimension() < 1) {
+                throw new IllegalArgumentException(
+                        "tensorized " + side + " shape " + shape + " is empty; order >= 1 is");
+            }
+            for (long d : shape.getShape()) {
+                if (d < 1) {
+                    throw new IllegalArgumentException(
+                            "tensorized "
+                                    + side
+                                    + " shape "
+                                    + shape
+                                    + " has a mode of size "
+                                    + d
+                                    + "; sizes >= 1 are accepted");
+                }
+            }
+        }
+
+        /**
+         * Builds the block; its parameters get their values in {@code initialize}.
+         *
+         * @return the block
+         * @throws IllegalArgumentException if a required value is missing or a value is out of
+         *     range, or the rank does not fit the shapes
+         */
+        public FactorizedLinear build() {
+            validate();
+            return new FactorizedLinear(this);
+        }
+    }
+}
