@@ -111,46 +111,52 @@ public final class Parafac {
                 normX2 = s.getDouble();
             }
             Map<Integer, NDArray> unfoldings = new HashMap<>();
-            NDArray[] factors = new NDArray[n];
+            // factors are kept transposed, (R, I_k), so every product reads them contiguously
+            NDArray[] rows = new NDArray[n];
             NDArray[] grams = new NDArray[n];
             for (int k = 0; k < n; k++) {
-                DMatrixRMaj init0 = initialFactor(x, k, r, random);
-                NDArray a64 = HostLinalg.toEngine(manager, init0, DataType.FLOAT64);
-                grams[k] = a64.transpose().matMul(a64);
-                factors[k] = a64.toType(type, false);
+                DMatrixRMaj init0 = CommonOps_DDRM.transpose(initialFactor(x, k, r, random), null);
+                NDArray at = HostLinalg.toEngine(manager, init0, DataType.FLOAT64);
+                grams[k] = at.matMul(at.transpose());
+                rows[k] = at.toType(type, false);
             }
-            NDArray eye = manager.eye(r, r, 0, DataType.FLOAT64);
+            // a tiny relative ridge on the diagonal keeps the normal equations invertible
+            NDArray ridge = manager.eye(r, r, 0, DataType.FLOAT64).mul(RIDGE);
+            NDArray l2 = manager.eye(r, r, 0, DataType.FLOAT64).mul(l2Reg);
             NDArray weights = manager.ones(new Shape(r), DataType.FLOAT64);
             for (int iteration = 0; iteration < maxIterations; iteration++) {
                 double[] terms = null;
                 for (int k = 0; k < n; k++) {
                     try (Workspace step = Workspace.of(manager)) {
-                        NDArray v = step.manager().ones(new Shape(r, r), DataType.FLOAT64);
+                        NDArray v = null;
                         for (int j = 0; j < n; j++) {
                             if (j != k) {
-                                v = v.mul(step.adopt(grams[j]));
+                                NDArray g = step.adopt(grams[j]);
+                                v = v == null ? g.mul(1) : v.mul(g);
                             }
                         }
-                        NDArray e = step.adopt(eye);
-                        // a tiny relative ridge keeps the normal equations invertible
-                        NDArray ridge = e.mul(v.mul(e).sum().mul(RIDGE / r).add(l2Reg));
-                        NDArray m64 =
-                                mttkrp(step, x, factors, k, unfoldings)
+                        v = v.add(v.mul(step.adopt(ridge)));
+                        if (l2Reg > 0) {
+                            v = v.add(step.adopt(l2));
+                        }
+                        NDArray mt =
+                                mttkrp(step, x, rows, k, unfoldings)
                                         .toType(DataType.FLOAT64, false);
-                        NDArray a64 = m64.matMul(v.add(ridge).inverse());
+                        // Aᵀ = V⁻¹ Mᵀ (V is symmetric)
+                        NDArray at = v.inverse().matMul(mt);
                         if (normalizeFactors) {
-                            NDArray norms = a64.mul(a64).sum(new int[] {0}).sqrt();
+                            NDArray norms = at.mul(at).sum(new int[] {1}).sqrt();
                             NDArray safe = norms.add(norms.eq(0).toType(DataType.FLOAT64, false));
-                            a64 = a64.div(safe.reshape(1, r));
+                            at = at.div(safe.reshape(r, 1));
                             weights.close();
                             weights = step.keep(norms);
                         }
                         grams[k].close();
-                        grams[k] = step.keep(a64.transpose().matMul(a64));
-                        factors[k].close();
-                        factors[k] = step.keep(a64.toType(type, true));
+                        grams[k] = step.keep(at.matMul(at.transpose()));
+                        rows[k].close();
+                        rows[k] = step.keep(at.toType(type, true));
                         if (k == n - 1) {
-                            terms = errorTerms(step, m64, a64, grams, step.adopt(weights));
+                            terms = errorTerms(step, mt, at, grams, step.adopt(weights));
                         }
                     }
                 }
@@ -163,8 +169,8 @@ public final class Parafac {
                 }
             }
             List<NDArray> kept = new ArrayList<>();
-            for (NDArray f : factors) {
-                kept.add(ws.keep(f));
+            for (NDArray f : rows) {
+                kept.add(ws.keep(f.transpose()));
             }
             result = new CPTensor(ws.keep(weights.toType(type, true)), kept);
         }
@@ -176,9 +182,9 @@ public final class Parafac {
      * and the weights, fetched from the engine together.
      */
     private static double[] errorTerms(
-            Workspace step, NDArray m64, NDArray a64, NDArray[] grams, NDArray weights) {
+            Workspace step, NDArray mt, NDArray at, NDArray[] grams, NDArray weights) {
         int r = Math.toIntExact(weights.getShape().get(0));
-        NDArray inner = m64.mul(a64).sum(new int[] {0}).mul(weights).sum();
+        NDArray inner = mt.mul(at).sum(new int[] {1}).mul(weights).sum();
         NDArray h = step.adopt(grams[0]);
         for (int j = 1; j < grams.length; j++) {
             h = h.mul(step.adopt(grams[j]));
@@ -219,7 +225,7 @@ public final class Parafac {
      * The result lives in {@code step}.
      */
     private static NDArray mttkrp(
-            Workspace step, NDArray x, NDArray[] factors, int k, Map<Integer, NDArray> unfoldings) {
+            Workspace step, NDArray x, NDArray[] rows, int k, Map<Integer, NDArray> unfoldings) {
         Shape shape = x.getShape();
         int n = shape.dimension();
         int g = -1;
@@ -229,9 +235,9 @@ public final class Parafac {
             }
         }
         NDArray unfolded = unfoldings.computeIfAbsent(g, mode -> TensorOps.unfold(x, mode));
-        NDArray ag = step.adopt(factors[g]);
-        long r = ag.getShape().get(1);
-        NDArray w = ag.transpose().matMul(step.adopt(unfolded));
+        NDArray ag = step.adopt(rows[g]);
+        long r = ag.getShape().get(0);
+        NDArray w = ag.matMul(step.adopt(unfolded));
         // w is (R, dims of the modes other than g, in order)
         List<Integer> modes = new ArrayList<>();
         for (int j = 0; j < n; j++) {
@@ -250,10 +256,10 @@ public final class Parafac {
             }
             long size = shape.get(j);
             long after = w.getShape().size() / (r * before * size);
-            NDArray aj = step.adopt(factors[j]).transpose().reshape(r, 1, size, 1);
+            NDArray aj = step.adopt(rows[j]).reshape(r, 1, size, 1);
             w = w.reshape(r, before, size, after).mul(aj).sum(new int[] {2});
         }
-        return w.reshape(r, shape.get(k)).transpose();
+        return w.reshape(r, shape.get(k));
     }
 
     /** Builds a {@link Parafac}. */
