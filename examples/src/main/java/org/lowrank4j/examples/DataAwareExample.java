@@ -22,6 +22,7 @@ public final class DataAwareExample {
      * @param args unused
      */
     public static void main(String[] args) {
+        // snippet:example
         try (NDManager manager = NDManager.newBaseManager()) {
             manager.getEngine().setRandomSeed(42);
             int n = 2048;
@@ -69,5 +70,6 @@ public final class DataAwareExample {
                             + "; the largest rank that is still faster: "
                             + fitted.maxRankWithSpeedup());
         }
+        // end
     }
 }
