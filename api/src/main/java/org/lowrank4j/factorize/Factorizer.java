@@ -27,6 +27,7 @@ import org.lowrank4j.cost.BlockCost;
 import org.lowrank4j.cost.CostCounter;
 import org.lowrank4j.cost.LayerCost;
 import org.lowrank4j.internal.Workspace;
+import org.lowrank4j.nn.Rank;
 
 /**
  * Compresses a whole DJL model in one call: walks its block tree and swaps convolution and linear
@@ -169,31 +170,47 @@ public final class Factorizer {
                     calibrate(block, shapes, recorders);
                 }
             }
+            List<Candidate> global = new ArrayList<>();
+            long othersParams = totalBefore.getParameters();
+            long othersFlops = totalBefore.getFlops();
             for (Candidate c : selected) {
-                LayerRequest request =
-                        new LayerRequest(
-                                c.node.path,
-                                c.node.block,
-                                c.inputShapes(),
-                                policy.rankFor(c.node.path),
-                                policy.getImplementation(),
-                                recorders.get(c));
-                LayerResult result = c.method.factorize(request);
-                made.add(result.getBlock());
-                c.result = result;
-                c.after = CostCounter.layer(result.getBlock(), c.inputShapes());
-                if (policy.isOnlyIfCheaper() && !c.after.isCheaperThan(c.before)) {
-                    c.reason =
-                            "not cheaper at rank "
-                                    + Arrays.toString(result.getRanks())
-                                    + ": parameters "
-                                    + c.before.getParameters()
-                                    + " -> "
-                                    + c.after.getParameters()
-                                    + ", FLOPs "
-                                    + c.before.getFlops()
-                                    + " -> "
-                                    + c.after.getFlops();
+                RankSelector selector = policy.selectorFor(c.node.path);
+                if (selector.isGlobal()) {
+                    global.add(c);
+                    othersParams -= c.before.getParameters();
+                    othersFlops -= c.before.getFlops();
+                    continue;
+                }
+                Rank rank = policy.rankFor(c.node.path);
+                if (rank == null) {
+                    rank = selector.select(profile(c, recorders.get(c)));
+                }
+                fit(c, rank, recorders.get(c), made);
+                if (c.reason == null) {
+                    othersParams += c.after.getParameters() - c.before.getParameters();
+                    othersFlops += c.after.getFlops() - c.before.getFlops();
+                }
+            }
+            if (!global.isEmpty()) {
+                // per-layer overrides are never global, so every such layer has the policy's one
+                RankSelector selector = policy.selectorFor(global.get(0).node.path);
+                List<LayerProfile> profiles = new ArrayList<>();
+                for (Candidate c : global) {
+                    profiles.add(profile(c, recorders.get(c)));
+                }
+                Map<String, Rank> chosen =
+                        selector.selectAll(
+                                ModelProfile.of(
+                                        profiles,
+                                        totalBefore,
+                                        BlockCost.of(othersParams, othersFlops)));
+                for (Candidate c : global) {
+                    Rank rank = chosen.get(c.node.path);
+                    if (rank == null) {
+                        c.reason = "kept dense by " + selector;
+                    } else {
+                        fit(c, rank, recorders.get(c), made);
+                    }
                 }
             }
         } catch (RuntimeException e) {
@@ -213,7 +230,7 @@ public final class Factorizer {
             if (c.reason == null) {
                 targets.add(c.node);
                 replacements.add(c.result.getBlock());
-            } else {
+            } else if (c.result != null) {
                 dispose(c.result.getBlock());
             }
         }
@@ -372,6 +389,58 @@ public final class Factorizer {
             }
         }
         return null;
+    }
+
+    /** Factorizes one candidate at a rank, and decides whether the swap pays. */
+    private void fit(Candidate c, Rank rank, LayerRecorder recorder, List<Block> made) {
+        LayerRequest request =
+                new LayerRequest(
+                        c.node.path,
+                        c.node.block,
+                        c.inputShapes(),
+                        rank,
+                        policy.getImplementation(),
+                        recorder);
+        LayerResult result = c.method.factorize(request);
+        made.add(result.getBlock());
+        c.result = result;
+        c.after = CostCounter.layer(result.getBlock(), c.inputShapes());
+        if (policy.isOnlyIfCheaper() && !c.after.isCheaperThan(c.before)) {
+            c.reason =
+                    "not cheaper at rank "
+                            + Arrays.toString(result.getRanks())
+                            + ": parameters "
+                            + c.before.getParameters()
+                            + " -> "
+                            + c.after.getParameters()
+                            + ", FLOPs "
+                            + c.before.getFlops()
+                            + " -> "
+                            + c.after.getFlops();
+        }
+    }
+
+    /** The profile of a candidate, for a rank selector. */
+    private LayerProfile profile(Candidate c, LayerRecorder recorder) {
+        try {
+            return c.method.profile(
+                    new LayerRequest(
+                            c.node.path,
+                            c.node.block,
+                            c.inputShapes(),
+                            null,
+                            policy.getImplementation(),
+                            recorder));
+        } catch (UnsupportedOperationException e) {
+            throw new IllegalArgumentException(
+                    "layer '"
+                            + c.node.path
+                            + "' needs its rank chosen by "
+                            + policy.selectorFor(c.node.path)
+                            + ", but "
+                            + e.getMessage(),
+                    e);
+        }
     }
 
     private static boolean isLayer(Block block) {
