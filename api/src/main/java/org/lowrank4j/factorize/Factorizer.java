@@ -21,10 +21,12 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.lowrank4j.cost.BlockCost;
 import org.lowrank4j.cost.CostCounter;
+import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.cost.LayerCost;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.nn.Rank;
@@ -66,6 +68,7 @@ public final class Factorizer {
     private final Dataset dataset;
     private final long maxBatches;
     private final Set<Class<?>> containers;
+    private final LatencyMeter latency;
 
     private Factorizer(Builder b) {
         policy = b.policy;
@@ -74,6 +77,7 @@ public final class Factorizer {
         dataset = b.dataset;
         maxBatches = b.maxBatches;
         containers = new LinkedHashSet<>(b.containers);
+        latency = b.latency;
     }
 
     /**
@@ -253,6 +257,8 @@ public final class Factorizer {
                                 c.after,
                                 r.getWeightError(),
                                 r.getOutputNmse(),
+                                c.latencyBefore,
+                                c.latencyAfter,
                                 null));
                 entries.add(
                         new FactorizePlan.Entry(
@@ -270,6 +276,8 @@ public final class Factorizer {
                                 c.before,
                                 Double.NaN,
                                 Double.NaN,
+                                c.latencyBefore,
+                                c.latencyAfter,
                                 c.reason));
             }
         }
@@ -417,6 +425,18 @@ public final class Factorizer {
                             + c.before.getFlops()
                             + " -> "
                             + c.after.getFlops();
+        }
+        if (c.reason == null && latency != null) {
+            c.latencyBefore = latency.measure(c.node.block, c.inputShapes());
+            c.latencyAfter = latency.measure(result.getBlock(), c.inputShapes());
+            if (c.latencyAfter >= c.latencyBefore) {
+                c.reason =
+                        String.format(
+                                Locale.ROOT,
+                                "measured slower than the dense layer: %.4g ms -> %.4g ms",
+                                c.latencyBefore,
+                                c.latencyAfter);
+            }
         }
     }
 
@@ -638,6 +658,8 @@ public final class Factorizer {
         String reason;
         LayerResult result;
         BlockCost after;
+        double latencyBefore = Double.NaN;
+        double latencyAfter = Double.NaN;
 
         Candidate(BlockTree.Node node, LayerCost cost) {
             this.node = node;
@@ -659,8 +681,27 @@ public final class Factorizer {
         private Dataset dataset;
         private long maxBatches;
         private final Set<Class<?>> containers = new LinkedHashSet<>();
+        private LatencyMeter latency;
 
         private Builder() {}
+
+        /**
+         * Sets a latency meter: every layer that would be swapped is timed, dense and factorized,
+         * on the engine and device of its parameters with its real input shape, and kept when the
+         * factorized block measures no faster. The report shows both latencies. Measurements are
+         * cached by the meter per layer configuration, engine, device and threads.
+         *
+         * @param meter the meter
+         * @return this builder
+         */
+        public Builder optLatency(LatencyMeter meter) {
+            if (meter == null) {
+                throw new IllegalArgumentException(
+                        "latency meter null is not accepted; LatencyMeter.builder().build() is");
+            }
+            this.latency = meter;
+            return this;
+        }
 
         /**
          * Sets the policy (required).
