@@ -25,6 +25,9 @@ import org.lowrank4j.nn.Rank;
  *         .optSkipFirst(true)                      // keep the stem convolution
  *         .optLayerRank("05Linear", Rank.of(8))    // one layer at another rank
  *         .build();
+ * FactorizePolicy chosen = FactorizePolicy.builder()
+ *         .setRank(RankSelector.budget(Budget.flops(0.4)))  // ranks chosen for 40% of the FLOPs
+ *         .build();
  * }</pre>
  *
  * <p>By default every {@link Conv1d}, {@link Conv2d}, {@link Conv3d} and {@link Linear} layer is a
@@ -46,8 +49,8 @@ public final class FactorizePolicy {
     private final LayerMethod convMethod;
     private final LayerMethod linearMethod;
     private final Map<String, LayerMethod> layerMethods;
-    private final Rank rank;
-    private final Map<String, Rank> layerRanks;
+    private final RankSelector rank;
+    private final Map<String, RankSelector> layerRanks;
     private final ConvImplementation implementation;
     private final boolean onlyIfCheaper;
 
@@ -162,12 +165,25 @@ public final class FactorizePolicy {
     }
 
     /**
-     * Returns the rank for a layer: its override, else the policy's rank.
+     * Returns the fixed rank for a layer: its override, else the policy's rank.
      *
      * @param path the layer's path
-     * @return the rank
+     * @return the rank, {@code null} if the layer's rank is chosen by a {@link RankSelector} other
+     *     than {@link RankSelector#fixed(Rank)}
      */
     public Rank rankFor(String path) {
+        RankSelector s = selectorFor(path);
+        return s instanceof Selectors.Fixed ? ((Selectors.Fixed) s).rank : null;
+    }
+
+    /**
+     * Returns what chooses a layer's rank: its override, else the policy's selector (a fixed rank
+     * is {@link RankSelector#fixed(Rank)}).
+     *
+     * @param path the layer's path
+     * @return the selector
+     */
+    public RankSelector selectorFor(String path) {
         return layerRanks.getOrDefault(path, rank);
     }
 
@@ -212,8 +228,8 @@ public final class FactorizePolicy {
         private LayerMethod convMethod = LayerMethods.lowRank();
         private LayerMethod linearMethod = LayerMethods.lowRank();
         private final Map<String, LayerMethod> layerMethods = new LinkedHashMap<>();
-        private Rank rank;
-        private final Map<String, Rank> layerRanks = new LinkedHashMap<>();
+        private RankSelector rank;
+        private final Map<String, RankSelector> layerRanks = new LinkedHashMap<>();
         private ConvImplementation implementation = ConvImplementation.AUTO;
         private boolean onlyIfCheaper = true;
 
@@ -226,7 +242,20 @@ public final class FactorizePolicy {
          * @return this builder
          */
         public Builder setRank(Rank rank) {
-            this.rank = rank;
+            this.rank = rank == null ? null : RankSelector.fixed(rank);
+            return this;
+        }
+
+        /**
+         * Sets what chooses the rank of every swapped layer (required, or {@link #setRank(Rank)}):
+         * a per-layer selector such as {@link RankSelector#energy(double)}, or a global one such as
+         * {@link RankSelector#budget(Budget)}.
+         *
+         * @param selector the selector
+         * @return this builder
+         */
+        public Builder setRank(RankSelector selector) {
+            this.rank = selector;
             return this;
         }
 
@@ -247,7 +276,29 @@ public final class FactorizePolicy {
                                 + ") is not accepted; a path and a"
                                 + " rank are");
             }
-            layerRanks.put(path, rank);
+            layerRanks.put(path, RankSelector.fixed(rank));
+            return this;
+        }
+
+        /**
+         * Sets what chooses the rank of one layer.
+         *
+         * @param path the layer's path, as the report shows it
+         * @param selector a per-layer selector
+         * @return this builder
+         * @throws IllegalArgumentException if an argument is {@code null} or the selector is global
+         */
+        public Builder optLayerRank(String path, RankSelector selector) {
+            if (path == null || selector == null || selector.isGlobal()) {
+                throw new IllegalArgumentException(
+                        "layer rank ("
+                                + path
+                                + ", "
+                                + selector
+                                + ") is not accepted; a path and a per-layer selector are (a"
+                                + " global selector such as a budget is set with setRank)");
+            }
+            layerRanks.put(path, selector);
             return this;
         }
 
@@ -445,8 +496,9 @@ public final class FactorizePolicy {
         public FactorizePolicy build() {
             if (rank == null) {
                 throw new IllegalArgumentException(
-                        "no rank was set; setRank(Rank.fraction(f)), setRank(Rank.of(r)) or"
-                                + " setRank(Rank.same()) is required");
+                        "no rank was set; setRank(Rank.fraction(f)), setRank(Rank.of(r)),"
+                                + " setRank(Rank.same()) or setRank(RankSelector...) is"
+                                + " required");
             }
             return new FactorizePolicy(this);
         }

@@ -1,6 +1,7 @@
 package org.lowrank4j.factorize;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
@@ -9,9 +10,10 @@ import org.lowrank4j.internal.Json;
 
 /**
  * What a {@link Factorizer} did: for every candidate layer, whether it was swapped (or why not),
- * the new type and ranks, parameters and FLOPs before and after, the relative weight error and the
- * output error on the calibration data; the totals of the whole model; the blocks it refused to
- * enter; and the {@link FactorizePlan} to rebuild the result.
+ * the new type and ranks, parameters and FLOPs before and after, the relative weight error, the
+ * output error on the calibration data and, when measured, the latency before and after; the totals
+ * of the whole model; the blocks it refused to enter; and the {@link FactorizePlan} to rebuild the
+ * result.
  *
  * <p>{@link #toString()} prints a table; {@link #toCsv()} and {@link #toJson()} export it.
  */
@@ -123,7 +125,8 @@ public final class FactorizeReport {
         StringBuilder b = new StringBuilder();
         b.append(
                 "path,old_type,new_type,method,ranks,implementation,params_before,params_after,"
-                        + "flops_before,flops_after,weight_error,output_nmse,swapped,reason\n");
+                        + "flops_before,flops_after,weight_error,output_nmse,latency_before_ms,"
+                        + "latency_after_ms,swapped,reason\n");
         for (Layer l : layers) {
             b.append(csv(l.path)).append(',');
             b.append(csv(l.oldType)).append(',');
@@ -137,6 +140,8 @@ public final class FactorizeReport {
             b.append(l.after.getFlops()).append(',');
             b.append(num(l.weightError)).append(',');
             b.append(num(l.outputNmse)).append(',');
+            b.append(num(l.latencyBefore)).append(',');
+            b.append(num(l.latencyAfter)).append(',');
             b.append(l.swapped).append(',');
             b.append(csv(nz(l.reason))).append('\n');
         }
@@ -148,7 +153,7 @@ public final class FactorizeReport {
                 .append(totalBefore.getFlops())
                 .append(',')
                 .append(totalAfter.getFlops())
-                .append(",,,,\n");
+                .append(",,,,,,\n");
         return b.toString();
     }
 
@@ -174,6 +179,8 @@ public final class FactorizeReport {
             b.append(", \"flopsAfter\": ").append(l.after.getFlops());
             b.append(", \"weightError\": ").append(Json.number(l.weightError));
             b.append(", \"outputNmse\": ").append(Json.number(l.outputNmse));
+            b.append(", \"latencyBeforeMs\": ").append(Json.number(l.latencyBefore));
+            b.append(", \"latencyAfterMs\": ").append(Json.number(l.latencyAfter));
             b.append(", \"swapped\": ").append(l.swapped);
             b.append(", \"reason\": ").append(str(l.reason)).append('}');
         }
@@ -230,6 +237,30 @@ public final class FactorizeReport {
                     "",
                     ""
                 });
+        boolean timed = false;
+        for (Layer l : layers) {
+            timed |= !Double.isNaN(l.latencyBefore);
+        }
+        if (timed) {
+            // a latency column before the note
+            for (int i = 0; i < rows.size(); i++) {
+                String[] r = rows.get(i);
+                String cell = "";
+                if (i == 0) {
+                    cell = "latency ms";
+                } else if (i <= layers.size()) {
+                    Layer l = layers.get(i - 1);
+                    cell =
+                            Double.isNaN(l.latencyBefore)
+                                    ? ""
+                                    : fmt(l.latencyBefore) + " -> " + fmt(l.latencyAfter);
+                }
+                String[] wide = Arrays.copyOf(r, r.length + 1);
+                wide[r.length - 1] = cell;
+                wide[r.length] = r[r.length - 1];
+                rows.set(i, wide);
+            }
+        }
         int[] widths = new int[rows.get(0).length];
         for (String[] r : rows) {
             for (int i = 0; i < r.length - 1; i++) {
@@ -298,6 +329,8 @@ public final class FactorizeReport {
         private final BlockCost after;
         private final double weightError;
         private final double outputNmse;
+        private final double latencyBefore;
+        private final double latencyAfter;
         private final boolean swapped;
         private final String reason;
 
@@ -312,6 +345,8 @@ public final class FactorizeReport {
                 BlockCost after,
                 double weightError,
                 double outputNmse,
+                double latencyBefore,
+                double latencyAfter,
                 String reason) {
             this.path = path;
             this.oldType = oldType;
@@ -323,6 +358,8 @@ public final class FactorizeReport {
             this.after = after;
             this.weightError = weightError;
             this.outputNmse = outputNmse;
+            this.latencyBefore = latencyBefore;
+            this.latencyAfter = latencyAfter;
             this.swapped = reason == null;
             this.reason = reason;
         }
@@ -415,6 +452,25 @@ public final class FactorizeReport {
          */
         public double getOutputNmse() {
             return outputNmse;
+        }
+
+        /**
+         * Returns the measured latency of the dense layer.
+         *
+         * @return milliseconds, NaN when latency was not measured
+         */
+        public double getLatencyBefore() {
+            return latencyBefore;
+        }
+
+        /**
+         * Returns the measured latency of the factorized block (also when it was not swapped
+         * because it measured slower).
+         *
+         * @return milliseconds, NaN when latency was not measured
+         */
+        public double getLatencyAfter() {
+            return latencyAfter;
         }
 
         /**

@@ -21,12 +21,15 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.lowrank4j.cost.BlockCost;
 import org.lowrank4j.cost.CostCounter;
+import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.cost.LayerCost;
 import org.lowrank4j.internal.Workspace;
+import org.lowrank4j.nn.Rank;
 
 /**
  * Compresses a whole DJL model in one call: walks its block tree and swaps convolution and linear
@@ -65,6 +68,7 @@ public final class Factorizer {
     private final Dataset dataset;
     private final long maxBatches;
     private final Set<Class<?>> containers;
+    private final LatencyMeter latency;
 
     private Factorizer(Builder b) {
         policy = b.policy;
@@ -73,6 +77,7 @@ public final class Factorizer {
         dataset = b.dataset;
         maxBatches = b.maxBatches;
         containers = new LinkedHashSet<>(b.containers);
+        latency = b.latency;
     }
 
     /**
@@ -169,31 +174,47 @@ public final class Factorizer {
                     calibrate(block, shapes, recorders);
                 }
             }
+            List<Candidate> global = new ArrayList<>();
+            long othersParams = totalBefore.getParameters();
+            long othersFlops = totalBefore.getFlops();
             for (Candidate c : selected) {
-                LayerRequest request =
-                        new LayerRequest(
-                                c.node.path,
-                                c.node.block,
-                                c.inputShapes(),
-                                policy.rankFor(c.node.path),
-                                policy.getImplementation(),
-                                recorders.get(c));
-                LayerResult result = c.method.factorize(request);
-                made.add(result.getBlock());
-                c.result = result;
-                c.after = CostCounter.layer(result.getBlock(), c.inputShapes());
-                if (policy.isOnlyIfCheaper() && !c.after.isCheaperThan(c.before)) {
-                    c.reason =
-                            "not cheaper at rank "
-                                    + Arrays.toString(result.getRanks())
-                                    + ": parameters "
-                                    + c.before.getParameters()
-                                    + " -> "
-                                    + c.after.getParameters()
-                                    + ", FLOPs "
-                                    + c.before.getFlops()
-                                    + " -> "
-                                    + c.after.getFlops();
+                RankSelector selector = policy.selectorFor(c.node.path);
+                if (selector.isGlobal()) {
+                    global.add(c);
+                    othersParams -= c.before.getParameters();
+                    othersFlops -= c.before.getFlops();
+                    continue;
+                }
+                Rank rank = policy.rankFor(c.node.path);
+                if (rank == null) {
+                    rank = selector.select(profile(c, recorders.get(c)));
+                }
+                fit(c, rank, recorders.get(c), made);
+                if (c.reason == null) {
+                    othersParams += c.after.getParameters() - c.before.getParameters();
+                    othersFlops += c.after.getFlops() - c.before.getFlops();
+                }
+            }
+            if (!global.isEmpty()) {
+                // per-layer overrides are never global, so every such layer has the policy's one
+                RankSelector selector = policy.selectorFor(global.get(0).node.path);
+                List<LayerProfile> profiles = new ArrayList<>();
+                for (Candidate c : global) {
+                    profiles.add(profile(c, recorders.get(c)));
+                }
+                Map<String, Rank> chosen =
+                        selector.selectAll(
+                                ModelProfile.of(
+                                        profiles,
+                                        totalBefore,
+                                        BlockCost.of(othersParams, othersFlops)));
+                for (Candidate c : global) {
+                    Rank rank = chosen.get(c.node.path);
+                    if (rank == null) {
+                        c.reason = "kept dense by " + selector;
+                    } else {
+                        fit(c, rank, recorders.get(c), made);
+                    }
                 }
             }
         } catch (RuntimeException e) {
@@ -213,7 +234,7 @@ public final class Factorizer {
             if (c.reason == null) {
                 targets.add(c.node);
                 replacements.add(c.result.getBlock());
-            } else {
+            } else if (c.result != null) {
                 dispose(c.result.getBlock());
             }
         }
@@ -236,6 +257,8 @@ public final class Factorizer {
                                 c.after,
                                 r.getWeightError(),
                                 r.getOutputNmse(),
+                                c.latencyBefore,
+                                c.latencyAfter,
                                 null));
                 entries.add(
                         new FactorizePlan.Entry(
@@ -253,6 +276,8 @@ public final class Factorizer {
                                 c.before,
                                 Double.NaN,
                                 Double.NaN,
+                                c.latencyBefore,
+                                c.latencyAfter,
                                 c.reason));
             }
         }
@@ -372,6 +397,70 @@ public final class Factorizer {
             }
         }
         return null;
+    }
+
+    /** Factorizes one candidate at a rank, and decides whether the swap pays. */
+    private void fit(Candidate c, Rank rank, LayerRecorder recorder, List<Block> made) {
+        LayerRequest request =
+                new LayerRequest(
+                        c.node.path,
+                        c.node.block,
+                        c.inputShapes(),
+                        rank,
+                        policy.getImplementation(),
+                        recorder);
+        LayerResult result = c.method.factorize(request);
+        made.add(result.getBlock());
+        c.result = result;
+        c.after = CostCounter.layer(result.getBlock(), c.inputShapes());
+        if (policy.isOnlyIfCheaper() && !c.after.isCheaperThan(c.before)) {
+            c.reason =
+                    "not cheaper at rank "
+                            + Arrays.toString(result.getRanks())
+                            + ": parameters "
+                            + c.before.getParameters()
+                            + " -> "
+                            + c.after.getParameters()
+                            + ", FLOPs "
+                            + c.before.getFlops()
+                            + " -> "
+                            + c.after.getFlops();
+        }
+        if (c.reason == null && latency != null) {
+            c.latencyBefore = latency.measure(c.node.block, c.inputShapes());
+            c.latencyAfter = latency.measure(result.getBlock(), c.inputShapes());
+            if (c.latencyAfter >= c.latencyBefore) {
+                c.reason =
+                        String.format(
+                                Locale.ROOT,
+                                "measured slower than the dense layer: %.4g ms -> %.4g ms",
+                                c.latencyBefore,
+                                c.latencyAfter);
+            }
+        }
+    }
+
+    /** The profile of a candidate, for a rank selector. */
+    private LayerProfile profile(Candidate c, LayerRecorder recorder) {
+        try {
+            return c.method.profile(
+                    new LayerRequest(
+                            c.node.path,
+                            c.node.block,
+                            c.inputShapes(),
+                            null,
+                            policy.getImplementation(),
+                            recorder));
+        } catch (UnsupportedOperationException e) {
+            throw new IllegalArgumentException(
+                    "layer '"
+                            + c.node.path
+                            + "' needs its rank chosen by "
+                            + policy.selectorFor(c.node.path)
+                            + ", but "
+                            + e.getMessage(),
+                    e);
+        }
     }
 
     private static boolean isLayer(Block block) {
@@ -569,6 +658,8 @@ public final class Factorizer {
         String reason;
         LayerResult result;
         BlockCost after;
+        double latencyBefore = Double.NaN;
+        double latencyAfter = Double.NaN;
 
         Candidate(BlockTree.Node node, LayerCost cost) {
             this.node = node;
@@ -590,8 +681,27 @@ public final class Factorizer {
         private Dataset dataset;
         private long maxBatches;
         private final Set<Class<?>> containers = new LinkedHashSet<>();
+        private LatencyMeter latency;
 
         private Builder() {}
+
+        /**
+         * Sets a latency meter: every layer that would be swapped is timed, dense and factorized,
+         * on the engine and device of its parameters with its real input shape, and kept when the
+         * factorized block measures no faster. The report shows both latencies. Measurements are
+         * cached by the meter per layer configuration, engine, device and threads.
+         *
+         * @param meter the meter
+         * @return this builder
+         */
+        public Builder optLatency(LatencyMeter meter) {
+            if (meter == null) {
+                throw new IllegalArgumentException(
+                        "latency meter null is not accepted; LatencyMeter.builder().build() is");
+            }
+            this.latency = meter;
+            return this;
+        }
 
         /**
          * Sets the policy (required).

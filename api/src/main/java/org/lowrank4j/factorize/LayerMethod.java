@@ -64,6 +64,22 @@ public interface LayerMethod {
     LayerResult factorize(LayerRequest request);
 
     /**
+     * Returns what a {@link RankSelector} needs to choose this layer's ranks: the singular values
+     * of the unfoldings the method truncates, the output spectrum on calibration data when the
+     * method is data-aware and the request has statistics, and the cost of every rank.
+     *
+     * @param request the layer, its input shapes and the calibration statistics; the rank is
+     *     ignored
+     * @return the profile
+     * @throws UnsupportedOperationException if the method cannot choose ranks (then only a fixed
+     *     {@link org.lowrank4j.nn.Rank} is accepted for it)
+     */
+    default LayerProfile profile(LayerRequest request) {
+        throw new UnsupportedOperationException(
+                "the " + getName() + " method cannot choose ranks; a fixed Rank is accepted");
+    }
+
+    /**
      * Returns whether a block was made by this method.
      *
      * @param block a block

@@ -21,7 +21,8 @@ public final class LayerRequest {
      * @param path the layer's path in the model
      * @param layer the trained layer
      * @param inputShapes the shapes of the layer's inputs, batch included
-     * @param rank the requested rank
+     * @param rank the requested rank, {@code null} when the request only asks for a {@link
+     *     LayerMethod#profile profile}
      * @param implementation the requested forward implementation
      * @param recorder the statistics recorded on calibration data by {@link
      *     LayerMethod#newRecorder}, or {@code null} when there is no calibration data
@@ -71,7 +72,7 @@ public final class LayerRequest {
     /**
      * Returns the requested rank.
      *
-     * @return the rank
+     * @return the rank, {@code null} in a profile request
      */
     public Rank getRank() {
         return rank;

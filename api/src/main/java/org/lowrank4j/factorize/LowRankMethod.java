@@ -12,9 +12,12 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.lowrank4j.cost.BlockCost;
+import org.lowrank4j.cost.CostCounter;
 import org.lowrank4j.fit.InputStatistics;
 import org.lowrank4j.fit.LowRankFit;
 import org.lowrank4j.fit.LowRankSolution;
+import org.lowrank4j.fit.OutputSpectrum;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.nn.LowRankConv;
 import org.lowrank4j.nn.LowRankLinear;
@@ -147,6 +150,61 @@ final class LowRankMethod implements LayerMethod {
                         : ((LowRankConv) block).getRank();
         double error = weightError(w, block);
         return LayerResult.of(block, new int[] {realised}, "two-factor", error, nmse);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public LayerProfile profile(LayerRequest request) {
+        Block layer = request.getLayer();
+        String reason = unsupportedReason(layer, request.getInputShapes());
+        if (reason != null) {
+            throw new IllegalArgumentException(reason);
+        }
+        NDArray w = weight(layer);
+        long out = w.getShape().get(0);
+        long fanIn = w.getShape().size() / out;
+        Shape[] in = request.getInputShapes();
+        Shape y = layer.getOutputShapes(in)[0];
+        long rows = y.size() / out;
+        double[] sv;
+        try (NDArray unfolding = w.reshape(out, fanIn)) {
+            sv = LayerProfile.singularValues(unfolding);
+        }
+        OutputSpectrum spectrum = null;
+        if (request.getRecorder() != null) {
+            InputStatistics stats = ((StatisticsRecorder) request.getRecorder()).stats;
+            Parameter b =
+                    layer.getParameters().contains("bias")
+                            ? layer.getParameters().get("bias")
+                            : null;
+            NDArray bias =
+                    b != null && b.isInitialized()
+                            ? b.getArray()
+                            : w.getManager().zeros(new Shape(out), w.getDataType());
+            NDArray weight = layer instanceof Linear ? w.transpose() : w;
+            try {
+                spectrum = LowRankFit.outputSpectrum(stats, weight, bias);
+            } finally {
+                if (weight != w) {
+                    weight.close();
+                }
+                if (b == null || !b.isInitialized()) {
+                    bias.close();
+                }
+            }
+        }
+        return LayerProfile.builder()
+                .setPath(request.getPath())
+                .addMode(sv, out, fanIn)
+                .optOutputSpectrum(spectrum)
+                .setDenseCost(CostCounter.layer(layer, in))
+                .setCostModel(
+                        r -> {
+                            long params = r[0] * (fanIn + out) + out;
+                            return BlockCost.of(params, rows * params);
+                        })
+                .optResolver(rank -> new int[] {resolve(rank, fanIn, out)})
+                .build();
     }
 
     /** {@inheritDoc} */

@@ -406,6 +406,74 @@ public final class LowRankFit {
         }
     }
 
+    /**
+     * Returns the spectrum of a layer's outputs on the inputs recorded in the statistics: the
+     * eigenvalues of the output Gram matrix (centred when a bias is given, as the fit refits the
+     * bias) and the nmse denominator, so that the output error of every rank is known without
+     * fitting ({@link OutputSpectrum#nmseAt(int)} equals the nmse of the closed-form fit of that
+     * rank).
+     *
+     * @param stats statistics made by {@link InputStatistics#forMatrix} or {@link
+     *     InputStatistics#forConv2d}
+     * @param weight the weight {@code [D, M]} for matrix statistics, the kernel {@code (M, C, kh,
+     *     kw)} for convolution statistics
+     * @param bias the bias {@code [M]}, or {@code null} for a layer without a bias
+     * @return the spectrum
+     * @throws IllegalArgumentException if the weight does not match the statistics
+     * @throws IllegalStateException if no input was added to the statistics
+     */
+    public static OutputSpectrum outputSpectrum(
+            InputStatistics stats, NDArray weight, NDArray bias) {
+        Checks.floatType(weight, "weight");
+        long d = stats.getFeatures();
+        long m;
+        if (stats.isConv2d()) {
+            Checks.dims(weight, 4, "kernel");
+            m = weight.getShape().get(0);
+            if (weight.getShape().size() / m != d) {
+                throw new IllegalArgumentException(
+                        "a kernel of shape "
+                                + weight.getShape()
+                                + " does not match statistics of "
+                                + d
+                                + " patch features; a kernel with C·kh·kw = "
+                                + d
+                                + " is accepted");
+            }
+        } else {
+            Checks.dims(weight, 2, "W");
+            m = weight.getShape().get(1);
+            if (weight.getShape().get(0) != d) {
+                throw new IllegalArgumentException(
+                        "W has shape "
+                                + weight.getShape()
+                                + " but the statistics have "
+                                + d
+                                + " features; W must have "
+                                + d
+                                + " rows");
+            }
+        }
+        checkBias(bias, m, "bias");
+        try (Workspace ws = Workspace.of(weight)) {
+            adoptAll(ws, weight, bias);
+            GramStats gram = stats.gram();
+            for (NDArray a : gram.arrays()) {
+                ws.adopt(a);
+            }
+            NDArray w0 = GramStats.f64(weight);
+            if (stats.isConv2d()) {
+                w0 = w0.reshape(m, d).transpose();
+            }
+            NDArray b0 = bias == null ? null : GramStats.f64(bias);
+            Problem p = Problem.fromWeight(gram, w0, b0, b0 != null);
+            NDArray q = w0.transpose().matMul(p.c);
+            double[] values =
+                    HostLinalg.symmetricEigen(HostLinalg.toHost(q), new DMatrixRMaj(1, 1));
+            return new OutputSpectrum(values, p.totalSs);
+        }
+    }
+
     private Factors fromStatistics(
             Workspace ws, InputStatistics stats, NDArray w0, NDArray b0, int k, long d, long m) {
         GramStats gram = stats.gram();

@@ -1,0 +1,366 @@
+package org.lowrank4j.cost;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.convolutional.Convolution;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
+import java.util.Arrays;
+import java.util.function.LongSupplier;
+import org.lowrank4j.nn.LowRankConv;
+
+/**
+ * Measures the inference latency of any block on the engine, device and thread count it runs on,
+ * with a given input shape: warm-up runs, then timed runs, and the median. Results are cached by
+ * {@link LatencyKey} (the block's configuration with its input shapes, the engine, the device and
+ * the threads), so each configuration is timed once.
+ *
+ * <pre>{@code
+ * LatencyMeter meter = LatencyMeter.builder().optRepeats(20).build();
+ * double dense = meter.measure(conv, new Shape(1, 64, 56, 56));
+ * double factorized = meter.measure(lowRankConv, new Shape(1, 64, 56, 56));
+ * }</pre>
+ *
+ * <p>The configuration of a block ({@link #signature}) is its class, the settings of known layers
+ * (convolution kernel, stride, padding, dilation, groups), the names and shapes of its parameters
+ * and, recursively, its children; a block type whose forward pass depends on settings none of these
+ * show should include them in its {@code toString()}, which the signature of an unknown type adds.
+ * Inputs are random, of the data type of the block's first parameter, on its device.
+ */
+public final class LatencyMeter {
+
+    private final int warmup;
+    private final int repeats;
+    private final int threads;
+    private final LatencyCache cache;
+    private final BlockTimer timer;
+
+    private LatencyMeter(Builder b) {
+        warmup = b.warmup;
+        repeats = b.repeats;
+        threads = b.threads;
+        cache = b.cache;
+        LongSupplier clock = b.clock;
+        timer = b.timer != null ? b.timer : (block, inputs) -> timeOnce(block, inputs, clock);
+    }
+
+    /**
+     * Returns a new builder.
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Returns the median latency of a block's forward pass, measuring it unless its key is cached.
+     *
+     * @param block the block, initialised
+     * @param inputShapes the shapes of its inputs, batch included
+     * @return the latency in milliseconds
+     * @throws IllegalArgumentException if no input shape is given
+     * @throws IllegalStateException if the block is not initialised
+     */
+    public double measure(Block block, Shape... inputShapes) {
+        LatencyKey key = keyOf(block, inputShapes);
+        return cache.computeIfAbsent(key, k -> run(block, inputShapes));
+    }
+
+    /**
+     * Returns the cache key of a block with input shapes on this meter's threads and the block's
+     * engine and device.
+     *
+     * @param block the block, initialised
+     * @param inputShapes the shapes of its inputs
+     * @return the key
+     * @throws IllegalArgumentException if no input shape is given
+     * @throws IllegalStateException if the block is not initialised
+     */
+    public LatencyKey keyOf(Block block, Shape... inputShapes) {
+        if (inputShapes == null || inputShapes.length == 0) {
+            throw new IllegalArgumentException(
+                    "no input shape was given; the shapes of the block's inputs are accepted");
+        }
+        NDArray anchor = firstArray(block);
+        NDManager manager = anchor == null ? null : anchor.getManager();
+        String engine;
+        String device;
+        if (manager != null) {
+            engine = manager.getEngine().getEngineName() + " " + manager.getEngine().getVersion();
+            device = manager.getDevice().toString();
+        } else {
+            try (NDManager m = NDManager.newBaseManager()) {
+                engine = m.getEngine().getEngineName() + " " + m.getEngine().getVersion();
+                device = m.getDevice().toString();
+            }
+        }
+        return LatencyKey.of(signature(block, inputShapes), engine, device, threads);
+    }
+
+    /**
+     * Returns the cache this meter fills.
+     *
+     * @return the cache
+     */
+    public LatencyCache getCache() {
+        return cache;
+    }
+
+    /**
+     * Returns the thread count this meter's keys carry.
+     *
+     * @return the threads
+     */
+    public int getThreads() {
+        return threads;
+    }
+
+    /**
+     * Returns the configuration of a block with its input shapes, as the cache keys use it.
+     *
+     * @param block the block
+     * @param inputShapes the shapes of its inputs
+     * @return the signature
+     */
+    public static String signature(Block block, Shape... inputShapes) {
+        StringBuilder b = new StringBuilder();
+        describe(block, b);
+        b.append(" <- ").append(Arrays.toString(inputShapes));
+        NDArray anchor = firstArray(block);
+        if (anchor != null) {
+            b.append(' ').append(anchor.getDataType());
+        }
+        return b.toString();
+    }
+
+    private static void describe(Block block, StringBuilder b) {
+        b.append(block.getClass().getName()).append('{');
+        if (block instanceof Convolution) {
+            Convolution c = (Convolution) block;
+            b.append("kernel=").append(c.getKernelShape());
+            b.append(",stride=").append(c.getStride());
+            b.append(",padding=").append(c.getPadding());
+            b.append(",dilation=").append(c.getDilation());
+            b.append(",filters=").append(c.getFilters());
+            b.append(",groups=").append(c.getGroups());
+            b.append(",bias=").append(c.isIncludeBias()).append(',');
+        } else if (block instanceof LowRankConv) {
+            LowRankConv c = (LowRankConv) block;
+            b.append("kernel=").append(c.getKernelShape());
+            b.append(",stride=").append(c.getStride());
+            b.append(",padding=").append(c.getPadding());
+            b.append(",dilation=").append(c.getDilation()).append(',');
+        } else if (!block.getClass().getName().startsWith("ai.djl.")
+                && !block.getClass().getName().startsWith("org.lowrank4j.")) {
+            b.append("config=").append(block).append(',');
+        }
+        for (Pair<String, Parameter> p : block.getDirectParameters()) {
+            Parameter param = p.getValue();
+            Shape s = param.isInitialized() ? param.getArray().getShape() : param.getShape();
+            b.append(p.getKey()).append('=').append(s).append(',');
+        }
+        for (Pair<String, Block> child : block.getChildren()) {
+            b.append(child.getKey()).append(':');
+            describe(child.getValue(), b);
+            b.append(',');
+        }
+        b.append('}');
+    }
+
+    private static NDArray firstArray(Block block) {
+        for (Pair<String, Parameter> p : block.getParameters()) {
+            if (p.getValue().isInitialized()) {
+                return p.getValue().getArray();
+            }
+        }
+        return null;
+    }
+
+    private double run(Block block, Shape[] inputShapes) {
+        for (Pair<String, Parameter> p : block.getParameters()) {
+            if (!p.getValue().isInitialized()) {
+                throw new IllegalStateException(
+                        "parameter "
+                                + p.getKey()
+                                + " of the block is not initialised; an initialised block is"
+                                + " accepted");
+            }
+        }
+        NDArray anchor = firstArray(block);
+        NDManager manager =
+                anchor == null ? NDManager.newBaseManager() : anchor.getManager().newSubManager();
+        try {
+            DataType type = anchor == null ? DataType.FLOAT32 : anchor.getDataType();
+            NDList inputs = new NDList();
+            for (Shape s : inputShapes) {
+                inputs.add(manager.randomUniform(-1, 1, s, type));
+            }
+            for (int i = 0; i < warmup; i++) {
+                timer.time(block, inputs);
+            }
+            long[] times = new long[repeats];
+            for (int i = 0; i < repeats; i++) {
+                times[i] = timer.time(block, inputs);
+            }
+            Arrays.sort(times);
+            double median =
+                    repeats % 2 == 1
+                            ? times[repeats / 2]
+                            : 0.5 * (times[repeats / 2 - 1] + times[repeats / 2]);
+            return Math.max(0, median) / 1e6;
+        } finally {
+            manager.close();
+        }
+    }
+
+    private static long timeOnce(Block block, NDList inputs, LongSupplier clock) {
+        NDManager manager = inputs.head().getManager();
+        long start = clock.getAsLong();
+        NDList out = block.forward(new ParameterStore(manager, false), inputs, false);
+        // read one value so that asynchronous engines finish the pass
+        out.head().reshape(-1).get(0).toArray();
+        long end = clock.getAsLong();
+        for (NDArray a : out) {
+            if (inputs.stream().noneMatch(x -> x == a)) {
+                a.close();
+            }
+        }
+        return end - start;
+    }
+
+    /** Builds a {@link LatencyMeter}. */
+    public static final class Builder {
+
+        private int warmup = 3;
+        private int repeats = 10;
+        private int threads = defaultThreads();
+        private LatencyCache cache;
+        private LongSupplier clock = System::nanoTime;
+        private BlockTimer timer;
+
+        private Builder() {}
+
+        /**
+         * Sets the number of untimed warm-up runs (default 3).
+         *
+         * @param warmup at least 0
+         * @return this builder
+         */
+        public Builder optWarmup(int warmup) {
+            if (warmup < 0) {
+                throw new IllegalArgumentException(
+                        "warm-up runs " + warmup + " is not accepted; it must be >= 0");
+            }
+            this.warmup = warmup;
+            return this;
+        }
+
+        /**
+         * Sets the number of timed runs whose median is the latency (default 10).
+         *
+         * @param repeats at least 1
+         * @return this builder
+         */
+        public Builder optRepeats(int repeats) {
+            if (repeats < 1) {
+                throw new IllegalArgumentException(
+                        "repeats " + repeats + " is not accepted; it must be >= 1");
+            }
+            this.repeats = repeats;
+            return this;
+        }
+
+        /**
+         * Sets the thread count the keys carry (default the {@code OMP_NUM_THREADS} environment
+         * variable, else the available processors). Set it to the engine's intra-op thread count
+         * when that is configured otherwise.
+         *
+         * @param threads at least 1
+         * @return this builder
+         */
+        public Builder optThreads(int threads) {
+            if (threads < 1) {
+                throw new IllegalArgumentException(
+                        "threads " + threads + " is not accepted; it must be >= 1");
+            }
+            this.threads = threads;
+            return this;
+        }
+
+        /**
+         * Sets the cache (default a new one), to share measurements between meters and runs.
+         *
+         * @param cache the cache
+         * @return this builder
+         */
+        public Builder optCache(LatencyCache cache) {
+            if (cache == null) {
+                throw new IllegalArgumentException("cache null is not accepted; a LatencyCache is");
+            }
+            this.cache = cache;
+            return this;
+        }
+
+        /**
+         * Sets the clock of the default timer, in nanoseconds (default {@link System#nanoTime}).
+         *
+         * @param clock the clock
+         * @return this builder
+         */
+        public Builder optClock(LongSupplier clock) {
+            if (clock == null) {
+                throw new IllegalArgumentException(
+                        "clock null is not accepted; a nanosecond clock is");
+            }
+            this.clock = clock;
+            return this;
+        }
+
+        /**
+         * Sets what times one run (default: the forward pass timed with the clock).
+         *
+         * @param timer the timer
+         * @return this builder
+         */
+        public Builder optTimer(BlockTimer timer) {
+            if (timer == null) {
+                throw new IllegalArgumentException("timer null is not accepted; a BlockTimer is");
+            }
+            this.timer = timer;
+            return this;
+        }
+
+        /**
+         * Builds the meter.
+         *
+         * @return the meter
+         */
+        public LatencyMeter build() {
+            if (cache == null) {
+                cache = new LatencyCache();
+            }
+            return new LatencyMeter(this);
+        }
+
+        private static int defaultThreads() {
+            String omp = System.getenv("OMP_NUM_THREADS");
+            if (omp != null) {
+                try {
+                    int n = Integer.parseInt(omp.trim());
+                    if (n >= 1) {
+                        return n;
+                    }
+                } catch (NumberFormatException e) {
+                    // fall back to the processors
+                }
+            }
+            return Runtime.getRuntime().availableProcessors();
+        }
+    }
+}
