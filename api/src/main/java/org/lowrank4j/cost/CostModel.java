@@ -1,0 +1,139 @@
+package org.lowrank4j.cost;
+
+import java.util.Locale;
+
+/**
+ * Turns a {@link ConvCost} into one comparable number, in units of dense multiply-accumulates.
+ *
+ * <p>The estimate is {@code macs + depthwiseWeight · depthwiseMacs + memoryWeight · memory +
+ * operationWeight · operations}: depthwise convolutions run far below the speed of dense ones on
+ * CPUs, every value moved through memory costs a few multiply-accumulates, and every engine call
+ * has a fixed overhead. A factorized pipeline is only chosen over the dense one when its estimate
+ * is below {@code margin} times the dense estimate, so that a close call falls back to the dense
+ * kernel.
+ */
+public final class CostModel {
+
+    private static final CostModel DEFAULTS = new CostModel(8, 4, 50_000, 0.85);
+
+    private final double depthwiseWeight;
+    private final double memoryWeight;
+    private final double operationWeight;
+    private final double margin;
+
+    /**
+     * Creates a cost model.
+     *
+     * @param depthwiseWeight cost of a depthwise multiply-accumulate, in dense ones, at least 0
+     * @param memoryWeight cost of moving one value, in dense multiply-accumulates, at least 0
+     * @param operationWeight fixed cost of one engine operation, in dense multiply-accumulates, at
+     *     least 0
+     * @param margin a factorized pipeline wins only below {@code margin} times the dense estimate,
+     *     in {@code (0, 1]}
+     * @throws IllegalArgumentException if a weight is negative or not finite, or the margin is out
+     *     of range
+     */
+    public CostModel(
+            double depthwiseWeight, double memoryWeight, double operationWeight, double margin) {
+        check(depthwiseWeight, "depthwiseWeight");
+        check(memoryWeight, "memoryWeight");
+        check(operationWeight, "operationWeight");
+        if (!(margin > 0 && margin <= 1)) {
+            throw new IllegalArgumentException(
+                    "margin " + margin + " is not accepted; a value in (0, 1] is");
+        }
+        this.depthwiseWeight = depthwiseWeight;
+        this.memoryWeight = memoryWeight;
+        this.operationWeight = operationWeight;
+        this.margin = margin;
+    }
+
+    private static void check(double value, String name) {
+        if (!(value >= 0) || Double.isInfinite(value)) {
+            throw new IllegalArgumentException(
+                    name + " " + value + " is not accepted; a finite value >= 0 is");
+        }
+    }
+
+    /**
+     * Returns the default model, tuned for CPUs (depthwise weight 8, memory weight 4, operation
+     * weight 50,000, margin 0.85).
+     *
+     * @return the default model
+     */
+    public static CostModel defaults() {
+        return DEFAULTS;
+    }
+
+    /**
+     * Estimates a cost.
+     *
+     * @param cost the counts
+     * @return the estimate, in dense multiply-accumulates
+     */
+    public double estimate(ConvCost cost) {
+        return cost.getMacs()
+                + depthwiseWeight * cost.getDepthwiseMacs()
+                + memoryWeight * cost.getMemory()
+                + operationWeight * cost.getOperations();
+    }
+
+    /**
+     * Returns whether a factorized pipeline should replace the dense one.
+     *
+     * @param factorized the factorized pipeline's cost
+     * @param dense the dense pipeline's cost
+     * @return whether the factorized estimate is below {@code margin} times the dense one
+     */
+    public boolean beats(ConvCost factorized, ConvCost dense) {
+        return estimate(factorized) < margin * estimate(dense);
+    }
+
+    /**
+     * Returns the cost of a depthwise multiply-accumulate.
+     *
+     * @return the weight, in dense multiply-accumulates
+     */
+    public double getDepthwiseWeight() {
+        return depthwiseWeight;
+    }
+
+    /**
+     * Returns the cost of moving one value.
+     *
+     * @return the weight, in dense multiply-accumulates
+     */
+    public double getMemoryWeight() {
+        return memoryWeight;
+    }
+
+    /**
+     * Returns the fixed cost of one engine operation.
+     *
+     * @return the weight, in dense multiply-accumulates
+     */
+    public double getOperationWeight() {
+        return operationWeight;
+    }
+
+    /**
+     * Returns the margin a factorized pipeline must beat the dense one by.
+     *
+     * @return the margin, in {@code (0, 1]}
+     */
+    public double getMargin() {
+        return margin;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String toString() {
+        return String.format(
+                Locale.ROOT,
+                "CostModel(depthwise=%s, memory=%s, operation=%s, margin=%s)",
+                depthwiseWeight,
+                memoryWeight,
+                operationWeight,
+                margin);
+    }
+}

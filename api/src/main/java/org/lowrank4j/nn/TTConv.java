@@ -1,0 +1,127 @@
+package org.lowrank4j.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.List;
+import org.lowrank4j.cost.ConvCost;
+import org.lowrank4j.cost.ConvGeometry;
+import org.lowrank4j.decompose.Decomposition;
+import org.lowrank4j.decompose.TensorTrain;
+import org.lowrank4j.tensor.Ranks;
+import org.lowrank4j.tensor.TTTensor;
+
+/**
+ * A convolution whose kernel is a tensor train, stored in the layout {@code (C, k_1, …, k_N, O)}.
+ *
+ * <p>Parameters, in {@link TTTensor#getArrays()} order: {@code core_0} {@code (1, C, r_1)}, {@code
+ * core_1} … {@code core_N} {@code (r_i, k_i, r_{i+1})}, {@code core_(N+1)} {@code (r_{N+1}, O, 1)};
+ * then {@code bias}. {@link #getDecomposition()} returns the train in that layout. The factorized
+ * forward pass is a 1×1 convolution {@code C → r_1}, one full 1-D convolution {@code r_i → r_{i+1}}
+ * along each spatial dimension (with that dimension's stride, padding and dilation), and a 1×1
+ * convolution {@code r_{N+1} → O}. Build it with {@link FactorizedConv#builder()}.
+ */
+public final class TTConv extends FactorizedConv<TTTensor> {
+
+    private final int[] ranks;
+    private final Shape trainShape;
+
+    TTConv(Builder builder, Rank request) {
+        super(builder, Factorization.TT);
+        long[] t = new long[order + 2];
+        t[0] = inChannels;
+        System.arraycopy(kernelShape.getShape(), 0, t, 1, order);
+        t[order + 1] = outChannels;
+        this.trainShape = new Shape(t);
+        this.ranks = Ranks.realizableTt(trainShape, Ranks.tt(trainShape, request));
+        List<String> names = new ArrayList<>();
+        List<Shape> shapes = new ArrayList<>();
+        for (int k = 0; k < order + 2; k++) {
+            names.add("core_" + k);
+            shapes.add(new Shape(ranks[k], trainShape.get(k), ranks[k + 1]));
+        }
+        addFactorParameters(names, shapes);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int[] getRank() {
+        return ranks.clone();
+    }
+
+    @Override
+    Shape tensorShape() {
+        return trainShape;
+    }
+
+    @Override
+    TTTensor wrap(List<NDArray> arrays) {
+        return new TTTensor(arrays);
+    }
+
+    @Override
+    TTTensor draw(NDManager manager, DataType type, double std, long seed) {
+        return TTTensor.normal(manager, trainShape, ranks, std, seed, type);
+    }
+
+    private int[] toTrainAxes() {
+        int[] axes = new int[order + 2];
+        for (int k = 0; k < order + 1; k++) {
+            axes[k] = k + 1;
+        }
+        axes[order + 1] = 0;
+        return axes;
+    }
+
+    private int[] toKernelAxes() {
+        int[] axes = new int[order + 2];
+        axes[0] = order + 1;
+        for (int k = 1; k < order + 2; k++) {
+            axes[k] = k - 1;
+        }
+        return axes;
+    }
+
+    @Override
+    Decomposition<TTTensor> decompose(NDArray kernel, long seed) {
+        try (NDArray train = kernel.transpose(toTrainAxes())) {
+            return TensorTrain.builder().setRank(Rank.of(ranks)).optSeed(seed).build().fit(train);
+        }
+    }
+
+    @Override
+    NDArray kernel(List<NDArray> values) {
+        return wrap(values).toFull().transpose(toKernelAxes());
+    }
+
+    @Override
+    NDArray forwardFactorized(NDArray x, List<NDArray> values, NDArray bias) {
+        NDArray first = values.get(0).reshape(inChannels, ranks[1]).transpose();
+        NDArray h = ConvOps.pointwise(x, first, null);
+        for (int i = 0; i < order; i++) {
+            // (r_i, k_i, r_{i+1}) -> (r_{i+1}, r_i, k_i)
+            NDArray w = values.get(i + 1).transpose(2, 0, 1);
+            h = ConvOps.alongAxis(h, w, i, stride, padding, dilation, 1);
+        }
+        NDArray last = values.get(order + 1).reshape(ranks[order + 1], outChannels).transpose();
+        return ConvOps.pointwise(h, last, bias);
+    }
+
+    @Override
+    ConvCost pipelineCost(ConvImplementation implementation, ConvGeometry geometry) {
+        return ConvCost.ttFactorized(geometry, ranks);
+    }
+
+    @Override
+    ConvCost reconstructionCost() {
+        long macs = 0;
+        long left = 1;
+        for (int k = 0; k < trainShape.dimension(); k++) {
+            macs += left * ranks[k] * trainShape.get(k) * ranks[k + 1];
+            left *= trainShape.get(k);
+        }
+        return ConvCost.reconstruction(macs, numParameters(), trainShape.size(), order + 3);
+    }
+}

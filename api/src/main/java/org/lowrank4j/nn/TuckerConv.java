@@ -1,0 +1,183 @@
+package org.lowrank4j.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.lowrank4j.cost.ConvCost;
+import org.lowrank4j.cost.ConvGeometry;
+import org.lowrank4j.decompose.Decomposition;
+import org.lowrank4j.decompose.Tucker;
+import org.lowrank4j.tensor.Ranks;
+import org.lowrank4j.tensor.TensorOps;
+import org.lowrank4j.tensor.TuckerTensor;
+
+/**
+ * A convolution whose {@code (O, C, k_1, …, k_N)} kernel is a Tucker tensor.
+ *
+ * <p>Parameters, in {@link TuckerTensor#getArrays()} order: {@code core} {@code (r_0, r_1, r_2, …)}
+ * and the factors of the modes that have one: {@code factor_out} {@code (O, r_0)}, {@code
+ * factor_in} {@code (C, r_1)}, {@code factor_s1} … {@code (k_i, r_{i+1})}; then {@code bias}. Modes
+ * fixed with {@link Builder#optFixedRankModes} keep their full size and have no factor (fixing the
+ * spatial modes gives the Tucker-2 convolution of a ResNet bottleneck). The factorized forward pass
+ * is a 1×1 convolution {@code C → r_1}, one full convolution with the core (spatial factors folded
+ * in, with the block's stride, padding and dilation), and a 1×1 convolution {@code r_0 → O}. Build
+ * it with {@link FactorizedConv#builder()}.
+ */
+public final class TuckerConv extends FactorizedConv<TuckerTensor> {
+
+    private final int[] ranks;
+    private final boolean[] hasFactor;
+
+    TuckerConv(Builder builder, Rank request, int[] fixedModes) {
+        super(builder, Factorization.TUCKER);
+        int n = order + 2;
+        boolean[] fixed = new boolean[n];
+        for (int m : fixedModes) {
+            fixed[m] = true;
+        }
+        int[] r = Ranks.realizableTucker(fullShape, Ranks.tucker(fullShape, request, fixedModes));
+        hasFactor = new boolean[n];
+        for (int k = 0; k < n; k++) {
+            if (fixed[k]) {
+                r[k] = Math.toIntExact(fullShape.get(k));
+            }
+            hasFactor[k] = !fixed[k];
+        }
+        this.ranks = r;
+        List<String> names = new ArrayList<>();
+        List<Shape> shapes = new ArrayList<>();
+        names.add("core");
+        long[] core = new long[n];
+        for (int k = 0; k < n; k++) {
+            core[k] = r[k];
+        }
+        shapes.add(new Shape(core));
+        for (int k = 0; k < n; k++) {
+            if (hasFactor[k]) {
+                names.add(k == 0 ? "factor_out" : k == 1 ? "factor_in" : "factor_s" + (k - 1));
+                shapes.add(new Shape(fullShape.get(k), r[k]));
+            }
+        }
+        addFactorParameters(names, shapes);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int[] getRank() {
+        return ranks.clone();
+    }
+
+    /**
+     * Returns the modes kept at full rank, without factor.
+     *
+     * @return the fixed modes of {@code (O, C, k_1, …)}, ascending
+     */
+    public int[] getFixedRankModes() {
+        int[] out = new int[hasFactor.length];
+        int count = 0;
+        for (int k = 0; k < hasFactor.length; k++) {
+            if (!hasFactor[k]) {
+                out[count++] = k;
+            }
+        }
+        return Arrays.copyOf(out, count);
+    }
+
+    @Override
+    TuckerTensor wrap(List<NDArray> arrays) {
+        List<NDArray> factors = new ArrayList<>();
+        int next = 1;
+        for (boolean present : hasFactor) {
+            factors.add(present ? arrays.get(next++) : null);
+        }
+        return new TuckerTensor(arrays.get(0), factors);
+    }
+
+    @Override
+    TuckerTensor draw(NDManager manager, DataType type, double std, long seed) {
+        return TuckerTensor.normal(manager, fullShape, ranks, getFixedRankModes(), std, seed, type);
+    }
+
+    @Override
+    Decomposition<TuckerTensor> decompose(NDArray kernel, long seed) {
+        return Tucker.builder()
+                .setRank(Rank.of(ranks))
+                .optFixedModes(getFixedRankModes())
+                .optSeed(seed)
+                .build()
+                .fit(kernel);
+    }
+
+    @Override
+    NDArray kernel(List<NDArray> values) {
+        return wrap(values).toFull();
+    }
+
+    @Override
+    NDArray forwardFactorized(NDArray x, List<NDArray> values, NDArray bias) {
+        TuckerTensor t = wrap(values);
+        NDArray h = x;
+        if (hasFactor[1]) {
+            h = ConvOps.pointwise(h, t.getFactor(1).transpose(), null);
+        }
+        List<NDArray> spatial = new ArrayList<>();
+        List<Integer> modes = new ArrayList<>();
+        for (int k = 2; k < hasFactor.length; k++) {
+            if (hasFactor[k]) {
+                spatial.add(t.getFactor(k));
+                modes.add(k);
+            }
+        }
+        NDArray core = t.getCore();
+        if (!spatial.isEmpty()) {
+            core =
+                    TensorOps.multiModeProduct(
+                            core,
+                            spatial,
+                            modes.stream().mapToInt(Integer::intValue).toArray(),
+                            false);
+        }
+        h = ConvOps.conv(h, core, hasFactor[0] ? null : bias, stride, padding, dilation, 1);
+        if (hasFactor[0]) {
+            h = ConvOps.pointwise(h, t.getFactor(0), bias);
+        }
+        return h;
+    }
+
+    @Override
+    ConvCost pipelineCost(ConvImplementation implementation, ConvGeometry geometry) {
+        long fold = 0;
+        long size = (long) ranks[0] * ranks[1];
+        for (int k = 2; k < ranks.length; k++) {
+            size *= ranks[k];
+        }
+        for (int k = 2; k < ranks.length; k++) {
+            if (hasFactor[k]) {
+                fold += size * fullShape.get(k);
+                size = size / ranks[k] * fullShape.get(k);
+            }
+        }
+        return ConvCost.tuckerFactorized(
+                geometry, ranks[0], ranks[1], hasFactor[0], hasFactor[1], fold);
+    }
+
+    @Override
+    ConvCost reconstructionCost() {
+        long macs = 0;
+        long size = 1;
+        for (int r : ranks) {
+            size *= r;
+        }
+        for (int k = 0; k < ranks.length; k++) {
+            if (hasFactor[k]) {
+                macs += size * fullShape.get(k);
+                size = size / ranks[k] * fullShape.get(k);
+            }
+        }
+        return ConvCost.reconstruction(macs, numParameters(), fullShape.size(), ranks.length);
+    }
+}
