@@ -1,11 +1,13 @@
 package org.lowrank4j.cost;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
- * What one way of computing a convolution costs: multiply-accumulates (split into dense and
- * depthwise ones, which run at very different speeds), memory traffic and the number of engine
- * operations.
+ * What one way of computing a convolution costs: the list of engine operations it runs, each with
+ * its kind (dense or depthwise convolution, which run at very different speeds),
+ * multiply-accumulates, memory traffic and channel width.
  *
  * <p>Memory traffic counts the values every operation reads and writes (activations and weights),
  * so a pipeline that writes wide intermediates pays for them even when its multiply-accumulate
@@ -14,35 +16,60 @@ import java.util.Locale;
  */
 public final class ConvCost {
 
-    private final long macs;
-    private final long depthwiseMacs;
-    private final long memory;
-    private final int operations;
+    /** The kind of an operation, which sets how fast its multiply-accumulates run. */
+    public enum Kind {
+        /** A dense (non-grouped) convolution or matrix product. */
+        DENSE,
+        /** A depthwise (grouped, one channel per group) convolution. */
+        DEPTHWISE,
+        /** Anything else (reshapes, scaling, small products on the factors). */
+        OTHER
+    }
 
     /**
-     * Creates a cost.
+     * One engine operation of a pipeline.
      *
-     * @param macs multiply-accumulates of dense (non-grouped) products and convolutions
-     * @param depthwiseMacs multiply-accumulates of depthwise (grouped) convolutions
-     * @param memory values read and written
-     * @param operations engine operations launched
+     * @param kind what it is
+     * @param macs its multiply-accumulates
+     * @param memory the values it reads and writes
+     * @param channels the smaller of its input and output channel counts (0 when not a
+     *     convolution); narrow convolutions run below the speed of wide ones
      */
-    public ConvCost(long macs, long depthwiseMacs, long memory, int operations) {
-        if (macs < 0 || depthwiseMacs < 0 || memory < 0 || operations < 0) {
-            throw new IllegalArgumentException(
-                    "cost counts must be >= 0, got macs="
-                            + macs
-                            + ", depthwiseMacs="
-                            + depthwiseMacs
-                            + ", memory="
-                            + memory
-                            + ", operations="
-                            + operations);
+    public record Operation(Kind kind, long macs, long memory, long channels) {
+
+        /**
+         * Checks the counts.
+         *
+         * @throws IllegalArgumentException if a count is negative
+         */
+        public Operation {
+            if (kind == null || macs < 0 || memory < 0 || channels < 0) {
+                throw new IllegalArgumentException(
+                        "operation counts must be >= 0 and the kind set, got "
+                                + kind
+                                + ", macs="
+                                + macs
+                                + ", memory="
+                                + memory
+                                + ", channels="
+                                + channels);
+            }
         }
-        this.macs = macs;
-        this.depthwiseMacs = depthwiseMacs;
-        this.memory = memory;
-        this.operations = operations;
+    }
+
+    private final List<Operation> operations;
+
+    /**
+     * Creates a cost from its operations.
+     *
+     * @param operations the operations, in the order they run
+     */
+    public ConvCost(List<Operation> operations) {
+        this.operations = List.copyOf(operations);
+    }
+
+    private static ConvCost of(Kind kind, long macs, long memory, long channels) {
+        return new ConvCost(List.of(new Operation(kind, macs, memory, channels)));
     }
 
     /**
@@ -53,13 +80,13 @@ public final class ConvCost {
      */
     public static ConvCost dense(ConvGeometry g) {
         long b = g.batch();
-        return new ConvCost(
+        return of(
+                Kind.DENSE,
                 b * g.outChannels() * g.inChannels() * g.kernelVolume() * g.outputVolume(),
-                0,
                 b * g.inChannels() * g.inputVolume()
                         + b * g.outChannels() * g.outputVolume()
                         + g.denseParameters(),
-                1);
+                Math.min(g.inChannels(), g.outChannels()));
     }
 
     /**
@@ -74,11 +101,11 @@ public final class ConvCost {
      */
     public static ConvCost pointwise(ConvGeometry g, long in, long out, long positions) {
         long b = g.batch();
-        return new ConvCost(
+        return of(
+                Kind.DENSE,
                 b * in * out * positions,
-                0,
                 b * in * positions + b * out * positions + in * out,
-                1);
+                Math.min(in, out));
     }
 
     /**
@@ -97,14 +124,14 @@ public final class ConvCost {
             long after = g.partialVolume(i + 1);
             c =
                     c.plus(
-                            new ConvCost(
-                                    0,
+                            of(
+                                    Kind.DEPTHWISE,
                                     b * rank * g.kernel(i) * after,
                                     b * rank * (before + after) + rank * g.kernel(i),
                                     1));
         }
         // folding the weights into the last factor
-        c = c.plus(new ConvCost(g.outChannels() * rank, 0, 2 * g.outChannels() * rank, 1));
+        c = c.plus(of(Kind.OTHER, g.outChannels() * rank, 2 * g.outChannels() * rank, 0));
         return c.plus(pointwise(g, rank, g.outChannels(), g.outputVolume()));
     }
 
@@ -121,17 +148,14 @@ public final class ConvCost {
         long kv = g.kernelVolume();
         ConvCost c = pointwise(g, g.inChannels(), rank, g.inputVolume());
         // depthwise kernel from the spatial factors, and the folded output factor
+        for (int i = 0; i < g.order(); i++) {
+            c = c.plus(of(Kind.OTHER, rank * kv, 2 * rank * kv, 0));
+        }
+        c = c.plus(of(Kind.OTHER, g.outChannels() * rank, 2 * g.outChannels() * rank, 0));
         c =
                 c.plus(
-                        new ConvCost(
-                                rank * kv + g.outChannels() * rank,
-                                0,
-                                2 * rank * kv,
-                                2 * g.order()));
-        c =
-                c.plus(
-                        new ConvCost(
-                                0,
+                        of(
+                                Kind.DEPTHWISE,
                                 b * rank * kv * g.outputVolume(),
                                 b * rank * (g.inputVolume() + g.outputVolume()) + rank * kv,
                                 1));
@@ -160,19 +184,22 @@ public final class ConvCost {
             boolean inFactor,
             long coreFoldMacs) {
         long b = g.batch();
-        ConvCost c = new ConvCost(coreFoldMacs, 0, coreFoldMacs, coreFoldMacs > 0 ? 1 : 0);
+        ConvCost c = new ConvCost(List.of());
+        if (coreFoldMacs > 0) {
+            c = of(Kind.OTHER, coreFoldMacs, coreFoldMacs, 0);
+        }
         if (inFactor) {
             c = c.plus(pointwise(g, g.inChannels(), rankIn, g.inputVolume()));
         }
         c =
                 c.plus(
-                        new ConvCost(
+                        of(
+                                Kind.DENSE,
                                 b * rankOut * rankIn * g.kernelVolume() * g.outputVolume(),
-                                0,
                                 b * rankIn * g.inputVolume()
                                         + b * rankOut * g.outputVolume()
                                         + rankOut * rankIn * g.kernelVolume(),
-                                1));
+                                Math.min(rankIn, rankOut)));
         if (outFactor) {
             c = c.plus(pointwise(g, rankOut, g.outChannels(), g.outputVolume()));
         }
@@ -208,11 +235,11 @@ public final class ConvCost {
             long after = g.partialVolume(i + 1);
             c =
                     c.plus(
-                            new ConvCost(
+                            of(
+                                    Kind.DENSE,
                                     b * rin * rout * g.kernel(i) * after,
-                                    0,
                                     b * (rin * before + rout * after) + rin * rout * g.kernel(i),
-                                    2));
+                                    Math.min(rin, rout)));
         }
         return c.plus(pointwise(g, ranks[n + 1], g.outChannels(), g.outputVolume()));
     }
@@ -228,30 +255,56 @@ public final class ConvCost {
      */
     public static ConvCost reconstruction(
             long macs, long parameters, long kernelValues, int operations) {
-        return new ConvCost(macs, 0, parameters + kernelValues, operations);
+        List<Operation> ops = new ArrayList<>();
+        for (int i = 0; i < operations; i++) {
+            ops.add(
+                    new Operation(
+                            Kind.OTHER,
+                            i == 0 ? macs : 0,
+                            i == 0 ? parameters + kernelValues : 0,
+                            0));
+        }
+        return new ConvCost(ops);
     }
 
     /**
-     * Adds two costs.
+     * Adds two costs: the operations of this one, then those of {@code other}.
      *
      * @param other the other cost
      * @return the sum
      */
     public ConvCost plus(ConvCost other) {
-        return new ConvCost(
-                macs + other.macs,
-                depthwiseMacs + other.depthwiseMacs,
-                memory + other.memory,
-                operations + other.operations);
+        List<Operation> all = new ArrayList<>(operations);
+        all.addAll(other.operations);
+        return new ConvCost(all);
     }
 
     /**
-     * Returns the multiply-accumulates of dense products and convolutions.
+     * Returns the operations.
      *
-     * @return the count
+     * @return the operations in the order they run (unmodifiable)
+     */
+    public List<Operation> getOperationList() {
+        return operations;
+    }
+
+    private long sum(Kind kind, boolean memory) {
+        long s = 0;
+        for (Operation op : operations) {
+            if (kind == null || op.kind() == kind) {
+                s += memory ? op.memory() : op.macs();
+            }
+        }
+        return s;
+    }
+
+    /**
+     * Returns the multiply-accumulates of dense convolutions and of other operations.
+     *
+     * @return the count, depthwise convolutions excluded
      */
     public long getMacs() {
-        return macs;
+        return getTotalMacs() - getDepthwiseMacs();
     }
 
     /**
@@ -260,16 +313,16 @@ public final class ConvCost {
      * @return the count
      */
     public long getDepthwiseMacs() {
-        return depthwiseMacs;
+        return sum(Kind.DEPTHWISE, false);
     }
 
     /**
      * Returns all multiply-accumulates.
      *
-     * @return dense plus depthwise multiply-accumulates
+     * @return the count
      */
     public long getTotalMacs() {
-        return macs + depthwiseMacs;
+        return sum(null, false);
     }
 
     /**
@@ -287,7 +340,7 @@ public final class ConvCost {
      * @return the memory traffic, in values
      */
     public long getMemory() {
-        return memory;
+        return sum(null, true);
     }
 
     /**
@@ -296,7 +349,7 @@ public final class ConvCost {
      * @return the count
      */
     public int getOperations() {
-        return operations;
+        return operations.size();
     }
 
     /** {@inheritDoc} */
@@ -305,9 +358,9 @@ public final class ConvCost {
         return String.format(
                 Locale.ROOT,
                 "ConvCost(macs=%d, depthwiseMacs=%d, memory=%d, operations=%d)",
-                macs,
-                depthwiseMacs,
-                memory,
-                operations);
+                getMacs(),
+                getDepthwiseMacs(),
+                getMemory(),
+                getOperations());
     }
 }

@@ -5,20 +5,25 @@ import java.util.Locale;
 /**
  * Turns a {@link ConvCost} into one comparable number, in units of dense multiply-accumulates.
  *
- * <p>The estimate is {@code macs + depthwiseWeight · depthwiseMacs + memoryWeight · memory +
- * operationWeight · operations}: depthwise convolutions run far below the speed of dense ones on
- * CPUs, every value moved through memory costs a few multiply-accumulates, and every engine call
- * has a fixed overhead. A factorized pipeline is only chosen over the dense one when its estimate
- * is below {@code margin} times the dense estimate, so that a close call falls back to the dense
- * kernel.
+ * <p>Each operation costs {@code w · macs + memoryWeight · memory + operationWeight}, where {@code
+ * w} is {@code depthwiseWeight} for depthwise convolutions, {@code max(1, narrowChannels / c)} for
+ * dense convolutions whose narrower side has {@code c < narrowChannels} channels (narrow
+ * convolutions use the vector units poorly), and 1 otherwise. A factorized pipeline is only chosen
+ * over the dense one when its estimate is below {@code margin} times the dense estimate, so that a
+ * close call falls back to the dense kernel.
+ *
+ * <p>The defaults were fitted to PyTorch 2.7 and MXNet 1.9 on x86 CPUs, where a depthwise
+ * multiply-accumulate costs 50 to 130 dense ones. For measured rather than modelled choices see
+ * {@code FactorizedConv.tune}.
  */
 public final class CostModel {
 
-    private static final CostModel DEFAULTS = new CostModel(8, 4, 50_000, 0.85);
+    private static final CostModel DEFAULTS = new CostModel(64, 4, 50_000, 64, 0.85);
 
     private final double depthwiseWeight;
     private final double memoryWeight;
     private final double operationWeight;
+    private final double narrowChannels;
     private final double margin;
 
     /**
@@ -28,16 +33,22 @@ public final class CostModel {
      * @param memoryWeight cost of moving one value, in dense multiply-accumulates, at least 0
      * @param operationWeight fixed cost of one engine operation, in dense multiply-accumulates, at
      *     least 0
+     * @param narrowChannels channel count below which dense convolutions slow down, at least 0
      * @param margin a factorized pipeline wins only below {@code margin} times the dense estimate,
      *     in {@code (0, 1]}
      * @throws IllegalArgumentException if a weight is negative or not finite, or the margin is out
      *     of range
      */
     public CostModel(
-            double depthwiseWeight, double memoryWeight, double operationWeight, double margin) {
+            double depthwiseWeight,
+            double memoryWeight,
+            double operationWeight,
+            double narrowChannels,
+            double margin) {
         check(depthwiseWeight, "depthwiseWeight");
         check(memoryWeight, "memoryWeight");
         check(operationWeight, "operationWeight");
+        check(narrowChannels, "narrowChannels");
         if (!(margin > 0 && margin <= 1)) {
             throw new IllegalArgumentException(
                     "margin " + margin + " is not accepted; a value in (0, 1] is");
@@ -45,6 +56,7 @@ public final class CostModel {
         this.depthwiseWeight = depthwiseWeight;
         this.memoryWeight = memoryWeight;
         this.operationWeight = operationWeight;
+        this.narrowChannels = narrowChannels;
         this.margin = margin;
     }
 
@@ -56,8 +68,8 @@ public final class CostModel {
     }
 
     /**
-     * Returns the default model, tuned for CPUs (depthwise weight 8, memory weight 4, operation
-     * weight 50,000, margin 0.85).
+     * Returns the default model, fitted to CPUs: depthwise weight 64, memory weight 4, operation
+     * weight 50,000, narrow below 64 channels, margin 0.85.
      *
      * @return the default model
      */
@@ -72,10 +84,17 @@ public final class CostModel {
      * @return the estimate, in dense multiply-accumulates
      */
     public double estimate(ConvCost cost) {
-        return cost.getMacs()
-                + depthwiseWeight * cost.getDepthwiseMacs()
-                + memoryWeight * cost.getMemory()
-                + operationWeight * cost.getOperations();
+        double total = 0;
+        for (ConvCost.Operation op : cost.getOperationList()) {
+            double w = 1;
+            if (op.kind() == ConvCost.Kind.DEPTHWISE) {
+                w = depthwiseWeight;
+            } else if (op.kind() == ConvCost.Kind.DENSE && op.channels() > 0) {
+                w = Math.max(1, narrowChannels / op.channels());
+            }
+            total += w * op.macs() + memoryWeight * op.memory() + operationWeight;
+        }
+        return total;
     }
 
     /**
@@ -117,6 +136,15 @@ public final class CostModel {
     }
 
     /**
+     * Returns the channel count below which dense convolutions slow down.
+     *
+     * @return the channel count
+     */
+    public double getNarrowChannels() {
+        return narrowChannels;
+    }
+
+    /**
      * Returns the margin a factorized pipeline must beat the dense one by.
      *
      * @return the margin, in {@code (0, 1]}
@@ -130,10 +158,11 @@ public final class CostModel {
     public String toString() {
         return String.format(
                 Locale.ROOT,
-                "CostModel(depthwise=%s, memory=%s, operation=%s, margin=%s)",
+                "CostModel(depthwise=%s, memory=%s, operation=%s, narrow=%s, margin=%s)",
                 depthwiseWeight,
                 memoryWeight,
                 operationWeight,
+                narrowChannels,
                 margin);
     }
 }

@@ -102,7 +102,8 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     private NDManager cacheManager;
     private NDArray cachedKernel;
     private List<NDArray> cacheKey;
-    private final Map<String, ConvImplementation> autoChoices = new HashMap<>();
+    private final Map<List<Object>, ConvImplementation> autoChoices = new HashMap<>();
+    private final Map<Shape, ConvImplementation> tunedChoices = new HashMap<>();
 
     FactorizedConv(Builder builder, Factorization factorization) {
         super(VERSION);
@@ -394,7 +395,8 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
 
     /**
      * Returns the implementation a forward pass on an input shape runs: the configured one, or for
-     * {@link ConvImplementation#AUTO} the cheapest by the cost model.
+     * {@link ConvImplementation#AUTO} the fastest measured by {@link #tune} for this shape
+     * (inference), or else the cheapest by the cost model.
      *
      * @param inputShape {@code (B, C, S_1, …, S_N)}
      * @param training whether the pass is a training pass
@@ -405,7 +407,13 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
         if (implementation != ConvImplementation.AUTO) {
             return implementation;
         }
-        String key = inputShape + (training ? "/train" : "/infer");
+        if (!training) {
+            ConvImplementation tuned = tunedChoices.get(inputShape);
+            if (tuned != null) {
+                return tuned;
+            }
+        }
+        List<Object> key = List.of(inputShape, training);
         ConvImplementation known = autoChoices.get(key);
         if (known != null) {
             return known;
@@ -472,7 +480,16 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             PairList<String, Object> params) {
         NDArray x = inputs.head();
         ConvImplementation impl = chooseImplementation(x.getShape(), training);
+        return new NDList(forwardWith(impl, parameterStore, x, training));
+    }
+
+    private NDArray forwardWith(
+            ConvImplementation impl, ParameterStore parameterStore, NDArray x, boolean training) {
         geometry(x.getShape());
+        if (training) {
+            // the optimizer updates the parameters in place after this pass
+            invalidate();
+        }
         List<NDArray> values = new ArrayList<>();
         for (Parameter p : factorParameters) {
             values.add(parameterStore.getValue(p, x.getDevice(), training));
@@ -501,8 +518,81 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                     y = ConvOps.conv(x, k, b, stride, padding, dilation, 1);
                     break;
             }
-            return new NDList(ws.keep(y));
+            return ws.keep(y);
         }
+    }
+
+    /**
+     * Times every implementation on a random input of the given shape (inference) and makes {@link
+     * ConvImplementation#AUTO} use the fastest for that shape from now on, instead of the cost
+     * model's pick. The reconstructed implementation, with its cached kernel, stands for the dense
+     * convolution, so a tuned layer is never slower than the dense one by more than the timing
+     * noise.
+     *
+     * @param manager where the temporary input lives
+     * @param inputShape {@code (B, C, S_1, …, S_N)}
+     * @param warmup untimed passes of each implementation, at least 0
+     * @param repeats timed passes of each implementation (round-robin), at least 1
+     * @return the median milliseconds per pass of each implementation
+     * @throws IllegalArgumentException if the input shape does not fit or a count is out of range
+     * @throws IllegalStateException if the block is not initialised
+     */
+    public Map<ConvImplementation, Double> tune(
+            NDManager manager, Shape inputShape, int warmup, int repeats) {
+        geometry(inputShape);
+        if (warmup < 0 || repeats < 1) {
+            throw new IllegalArgumentException(
+                    "warmup "
+                            + warmup
+                            + " and repeats "
+                            + repeats
+                            + " are not accepted; warmup >= 0 and repeats >= 1 are");
+        }
+        if (!isInitialized()) {
+            throw new IllegalStateException(
+                    "the block is not initialised; call initialize or an init method first");
+        }
+        List<ConvImplementation> candidates = new ArrayList<>();
+        candidates.add(ConvImplementation.RECONSTRUCTED);
+        candidates.add(ConvImplementation.FACTORIZED);
+        if (factorization == Factorization.CP) {
+            candidates.add(ConvImplementation.MOBILENET);
+        }
+        double[][] times = new double[candidates.size()][repeats];
+        try (NDManager scope = manager.newSubManager()) {
+            DataType type = factorParameters.get(0).getArray().getDataType();
+            NDArray x = scope.randomNormal(inputShape).toType(type, false);
+            ParameterStore ps = new ParameterStore(scope, false);
+            for (int r = -warmup; r < repeats; r++) {
+                for (int c = 0; c < candidates.size(); c++) {
+                    long start = System.nanoTime();
+                    try (NDArray y = forwardWith(candidates.get(c), ps, x, false);
+                            NDArray sum = y.sum();
+                            NDArray wide = sum.toType(DataType.FLOAT64, false)) {
+                        wide.getDouble();
+                    }
+                    if (r >= 0) {
+                        times[c][r] = (System.nanoTime() - start) / 1e6;
+                    }
+                }
+            }
+        }
+        Map<ConvImplementation, Double> medians = new java.util.EnumMap<>(ConvImplementation.class);
+        ConvImplementation best = ConvImplementation.RECONSTRUCTED;
+        for (int c = 0; c < candidates.size(); c++) {
+            double[] t = times[c].clone();
+            Arrays.sort(t);
+            double median =
+                    t.length % 2 == 1
+                            ? t[t.length / 2]
+                            : 0.5 * (t[t.length / 2 - 1] + t[t.length / 2]);
+            medians.put(candidates.get(c), median);
+            if (median < medians.get(best)) {
+                best = candidates.get(c);
+            }
+        }
+        tunedChoices.put(inputShape, best);
+        return medians;
     }
 
     private NDArray cachedKernel(List<NDArray> values) {
@@ -522,7 +612,9 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             for (NDArray v : values) {
                 adopted.add(ws.adopt(v));
             }
-            cachedKernel = ws.keep(kernel(adopted));
+            // a contiguous copy: a transposed view would be copied again by every convolution
+            NDArray k = kernel(adopted);
+            cachedKernel = ws.keep(k.reshape(-1).reshape(k.getShape()));
         }
         cacheManager = owner;
         cacheKey = new ArrayList<>(values);
@@ -530,10 +622,10 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     }
 
     /**
-     * Drops the cached reconstructed kernel and the choices of {@link ConvImplementation#AUTO}.
+     * Drops the cached reconstructed kernel.
      *
-     * <p>Training passes and the {@code init*} methods do this themselves; call it after changing
-     * parameter arrays in place by other means.
+     * <p>Training passes, loading and the {@code init*} methods do this themselves; call it after
+     * changing parameter arrays in place by other means.
      */
     public void invalidate() {
         if (cacheManager != null) {
@@ -542,7 +634,6 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
         cacheManager = null;
         cachedKernel = null;
         cacheKey = null;
-        autoChoices.clear();
     }
 
     /** {@inheritDoc} */

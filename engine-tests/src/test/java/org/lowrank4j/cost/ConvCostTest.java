@@ -65,7 +65,7 @@ public class ConvCostTest extends EngineTestBase {
         ConvCost tt = ConvCost.ttFactorized(geo, new int[] {1, 8, 6, 7, 1});
         Assert.assertEquals(tt.getMacs(), 8L * 1024 * (64 * 8 + 8 * 6 * 3 + 6 * 7 * 3 + 7 * 64));
         assertIllegalArgument(() -> ConvCost.ttFactorized(geo, new int[] {1, 2, 1}), "5 bond");
-        assertIllegalArgument(() -> new CostModel(1, 1, 1, 0), "margin 0.0");
+        assertIllegalArgument(() -> new CostModel(1, 1, 1, 1, 0), "margin 0.0");
     }
 
     private static FactorizedConv<?> layer(Factorization f, int channels, Rank rank) {
@@ -109,5 +109,27 @@ public class ConvCostTest extends EngineTestBase {
         Assert.assertTrue(
                 cp.cost(ConvImplementation.RECONSTRUCTED, in64, true).getTotalMacs()
                         > cp.cost(ConvImplementation.RECONSTRUCTED, in64, false).getTotalMacs());
+    }
+
+    @Test
+    public void tuningMeasuresEveryImplementationAndPicksTheFastest() {
+        FactorizedConv<?> cp = layer(Factorization.CP, 8, Rank.fraction(0.5));
+        Shape in = new Shape(2, 8, 10, 10);
+        Assert.expectThrows(IllegalStateException.class, () -> cp.tune(manager, in, 0, 1));
+        cp.initialize(manager, ai.djl.ndarray.types.DataType.FLOAT32, in);
+        java.util.Map<ConvImplementation, Double> times = cp.tune(manager, in, 1, 3);
+        Assert.assertEquals(
+                times.keySet(),
+                java.util.EnumSet.of(
+                        ConvImplementation.RECONSTRUCTED,
+                        ConvImplementation.FACTORIZED,
+                        ConvImplementation.MOBILENET));
+        ConvImplementation fastest =
+                java.util.Collections.min(times.entrySet(), java.util.Map.Entry.comparingByValue())
+                        .getKey();
+        Assert.assertEquals(cp.chooseImplementation(in, false), fastest);
+        assertIllegalArgument(() -> cp.tune(manager, in, -1, 1), "warmup -1");
+        assertIllegalArgument(
+                () -> cp.tune(manager, new Shape(2, 7, 10, 10), 0, 1), "(2, 7, 10, 10)");
     }
 }
