@@ -40,7 +40,11 @@ public final class ConvCost {
         /**
          * Checks the counts.
          *
-         * @throws IllegalArgumentException if a count is negative
+         * @param kind what it is
+         * @param macs its multiply-accumulates
+         * @param memory the values it reads and writes
+         * @param channels the smaller of its input and output channel counts
+         * @throws IllegalArgumentException if a count is negative or the kind is null
          */
         public Operation {
             if (kind == null || macs < 0 || memory < 0 || channels < 0) {
