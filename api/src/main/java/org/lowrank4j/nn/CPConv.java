@@ -120,6 +120,27 @@ public final class CPConv extends FactorizedConv<CPTensor> {
     }
 
     @Override
+    List<NDArray> insertMode(List<NDArray> values, int mode, int size) {
+        List<NDArray> out = new ArrayList<>();
+        for (NDArray v : values) {
+            out.add(v.duplicate());
+        }
+        NDArray v0 = values.get(0);
+        out.add(3 + mode, oneHotRows(v0.getManager(), size, rank, v0.getDataType()));
+        return out;
+    }
+
+    @Override
+    void configureInserted(Builder builder, int mode) {
+        builder.setRank(Rank.of(rank));
+    }
+
+    @Override
+    int insertedParameter(int mode) {
+        return 3 + mode;
+    }
+
+    @Override
     ConvCost reconstructionCost() {
         long kernel = fullShape.size();
         return ConvCost.reconstruction(kernel * rank, numParameters(), kernel, order + 3);

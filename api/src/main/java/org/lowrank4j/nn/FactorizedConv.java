@@ -192,6 +192,18 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     /** The cost of rebuilding the kernel. */
     abstract ConvCost reconstructionCost();
 
+    /**
+     * Copies of the factors with a new spatial mode inserted at spatial position {@code mode}, its
+     * kernel a one-hot at {@code size / 2}.
+     */
+    abstract List<NDArray> insertMode(List<NDArray> values, int mode, int size);
+
+    /** The builder settings (rank, fixed modes) of the block {@link #insertMode} values fit. */
+    abstract void configureInserted(Builder builder, int mode);
+
+    /** Index of the inserted mode's parameter among the factor parameters. */
+    abstract int insertedParameter(int mode);
+
     /** The shape the format's tensor has (the kernel's, or the train's layout). */
     Shape tensorShape() {
         return fullShape;
@@ -1123,6 +1135,135 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             block.initFromTensor(weight.getArray(), b);
         }
         return block;
+    }
+
+    /**
+     * Turns this N-D convolution into an (N+1)-D one by inserting a new spatial dimension at
+     * spatial position {@code mode}.
+     *
+     * <p>The new dimension's kernel is a one-hot at its centre ({@code kernelSize / 2}): CP gets a
+     * new factor, Tucker a new rank-1 mode, the tensor train a new identity core. With {@code
+     * padding = kernelSize / 2}, stride 1 and dilation 1 along the new dimension, the returned
+     * convolution applied to a stack of frames equals this convolution applied frame by frame;
+     * training then learns how frames mix. The parameters are copied: this block is unchanged.
+     *
+     * @param kernelSize the kernel size along the new dimension, at least 1
+     * @param mode where the new dimension goes among the spatial ones, {@code 0..N}
+     * @param padding the padding along the new dimension, at least 0
+     * @param stride the stride along the new dimension, at least 1
+     * @param dilation the dilation along the new dimension, at least 1
+     * @param freezeExisting whether only the new factor trains (every other parameter frozen)
+     * @return the (N+1)-D convolution, of the same format and implementation, initialised
+     * @throws IllegalArgumentException if a value is out of range or the order would exceed 3
+     * @throws IllegalStateException if this block is not initialised
+     */
+    public FactorizedConv<T> transduct(
+            int kernelSize,
+            int mode,
+            int padding,
+            int stride,
+            int dilation,
+            boolean freezeExisting) {
+        if (order >= 3) {
+            throw new IllegalArgumentException(
+                    "transduct of an order-"
+                            + order
+                            + " convolution is not accepted; orders 1 and 2 can gain a dimension"
+                            + " (3 is the largest)");
+        }
+        if (mode < 0 || mode > order) {
+            throw new IllegalArgumentException(
+                    "mode " + mode + " is not accepted; a new dimension goes at 0.." + order);
+        }
+        if (kernelSize < 1 || padding < 0 || stride < 1 || dilation < 1) {
+            throw new IllegalArgumentException(
+                    "kernelSize "
+                            + kernelSize
+                            + ", padding "
+                            + padding
+                            + ", stride "
+                            + stride
+                            + ", dilation "
+                            + dilation
+                            + " are not accepted; kernelSize >= 1, padding >= 0, stride >= 1 and"
+                            + " dilation >= 1 are");
+        }
+        List<NDArray> values = new ArrayList<>();
+        for (Parameter p : factorParameters) {
+            if (!p.isInitialized()) {
+                throw new IllegalStateException(
+                        "the block is not initialised; call initialize or an init method first");
+            }
+            values.add(p.getArray());
+        }
+        Builder b =
+                builder()
+                        .setInChannels(inChannels)
+                        .setOutChannels(outChannels)
+                        .setKernelShape(insert(kernelShape, mode, kernelSize))
+                        .setFactorization(factorization)
+                        .optImplementation(implementation)
+                        .optStride(insert(this.stride, mode, stride))
+                        .optPadding(insert(this.padding, mode, padding))
+                        .optDilation(insert(this.dilation, mode, dilation))
+                        .optBias(includeBias)
+                        .optSeed(seed)
+                        .optCostModel(costModel);
+        configureInserted(b, mode);
+        @SuppressWarnings("unchecked")
+        FactorizedConv<T> next = (FactorizedConv<T>) b.build();
+        NDManager manager = values.get(0).getManager();
+        try (NDManager scope = manager.newSubManager()) {
+            List<NDArray> inserted;
+            try (Workspace ws = Workspace.of(scope)) {
+                List<NDArray> adopted = new ArrayList<>();
+                for (NDArray v : values) {
+                    adopted.add(ws.adopt(v));
+                }
+                inserted = new ArrayList<>();
+                for (NDArray a : insertMode(adopted, mode, kernelSize)) {
+                    inserted.add(ws.keep(a));
+                }
+            }
+            NDArray b0 = includeBias ? bias.getArray() : null;
+            // the values land in this block's manager, like its own parameters
+            List<NDArray> owned = new ArrayList<>();
+            for (NDArray a : inserted) {
+                NDArray copy = a.duplicate();
+                copy.attach(manager);
+                owned.add(copy);
+            }
+            next.initFromDecomposition(next.wrap(owned), b0);
+        }
+        if (freezeExisting) {
+            int fresh = next.insertedParameter(mode);
+            for (int i = 0; i < next.factorParameters.size(); i++) {
+                if (i != fresh) {
+                    next.factorParameters.get(i).freeze(true);
+                }
+            }
+            if (next.bias != null) {
+                next.bias.freeze(true);
+            }
+        }
+        return next;
+    }
+
+    private static Shape insert(Shape shape, int mode, long value) {
+        long[] v = new long[shape.dimension() + 1];
+        for (int i = 0, j = 0; i < v.length; i++) {
+            v[i] = i == mode ? value : shape.get(j++);
+        }
+        return new Shape(v);
+    }
+
+    /** A {@code (size, columns)} matrix with ones in row {@code size / 2}. */
+    static NDArray oneHotRows(NDManager manager, int size, long columns, DataType type) {
+        double[] v = new double[Math.toIntExact(size * columns)];
+        for (int c = 0; c < columns; c++) {
+            v[(size / 2) * (int) columns + c] = 1;
+        }
+        return org.lowrank4j.internal.HostArrays.create(manager, v, new Shape(size, columns), type);
     }
 
     // ---------------------------------------------------------------- checks

@@ -115,6 +115,40 @@ public final class TTConv extends FactorizedConv<TTTensor> {
     }
 
     @Override
+    List<NDArray> insertMode(List<NDArray> values, int mode, int size) {
+        int bond = ranks[mode + 1];
+        NDArray v0 = values.get(0);
+        // (r, size, r): the identity at the centre position, zero elsewhere
+        double[] v = new double[bond * size * bond];
+        for (int a = 0; a < bond; a++) {
+            v[(a * size + size / 2) * bond + a] = 1;
+        }
+        NDArray core =
+                org.lowrank4j.internal.HostArrays.create(
+                        v0.getManager(), v, new Shape(bond, size, bond), v0.getDataType());
+        List<NDArray> out = new ArrayList<>();
+        for (NDArray c : values) {
+            out.add(c.duplicate());
+        }
+        out.add(mode + 1, core);
+        return out;
+    }
+
+    @Override
+    void configureInserted(Builder builder, int mode) {
+        int[] r = new int[ranks.length + 1];
+        for (int i = 0, j = 0; i < r.length; i++) {
+            r[i] = i == mode + 2 ? ranks[mode + 1] : ranks[j++];
+        }
+        builder.setRank(Rank.of(r));
+    }
+
+    @Override
+    int insertedParameter(int mode) {
+        return mode + 1;
+    }
+
+    @Override
     ConvCost reconstructionCost() {
         long macs = 0;
         long left = 1;

@@ -166,6 +166,66 @@ public final class TuckerConv extends FactorizedConv<TuckerTensor> {
     }
 
     @Override
+    List<NDArray> insertMode(List<NDArray> values, int mode, int size) {
+        int axis = 2 + mode;
+        long[] core = values.get(0).getShape().getShape();
+        long[] grown = new long[core.length + 1];
+        for (int i = 0, j = 0; i < grown.length; i++) {
+            grown[i] = i == axis ? 1 : core[j++];
+        }
+        List<NDArray> out = new ArrayList<>();
+        out.add(values.get(0).reshape(grown));
+        int next = 1;
+        int inserted = insertedParameter(mode);
+        for (int k = 0; k < hasFactor.length; k++) {
+            if (hasFactor[k]) {
+                if (out.size() == inserted) {
+                    out.add(null);
+                }
+                out.add(values.get(next++).duplicate());
+            }
+        }
+        if (out.size() == inserted) {
+            out.add(null);
+        }
+        NDArray v0 = values.get(0);
+        out.set(inserted, oneHotRows(v0.getManager(), size, 1, v0.getDataType()));
+        return out;
+    }
+
+    @Override
+    void configureInserted(Builder builder, int mode) {
+        int axis = 2 + mode;
+        int[] r = new int[ranks.length + 1];
+        List<Integer> fixed = new ArrayList<>();
+        for (int i = 0, j = 0; i < r.length; i++) {
+            if (i == axis) {
+                r[i] = 1;
+            } else {
+                r[i] = ranks[j];
+                if (!hasFactor[j]) {
+                    fixed.add(i);
+                }
+                j++;
+            }
+        }
+        builder.setRank(Rank.of(r))
+                .optFixedRankModes(fixed.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    @Override
+    int insertedParameter(int mode) {
+        // the core, then the factors of the modes before the new one
+        int index = 1;
+        for (int k = 0; k < 2 + mode; k++) {
+            if (hasFactor[k]) {
+                index++;
+            }
+        }
+        return index;
+    }
+
+    @Override
     ConvCost reconstructionCost() {
         long macs = 0;
         long size = 1;
