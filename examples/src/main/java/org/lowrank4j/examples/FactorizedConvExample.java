@@ -47,6 +47,7 @@ public final class FactorizedConvExample {
             fromConv(manager, conv, x);
             mobilenetBlock(manager, x);
             bottleneckBlock(manager, x);
+            transduction(manager, x);
         }
     }
 
@@ -201,6 +202,35 @@ public final class FactorizedConvExample {
                         + ms
                         + ", AUTO runs "
                         + conv.chooseImplementation(x.getShape(), false));
+    }
+
+    // --- end
+
+    // --- snippet: transduction
+    static void transduction(NDManager manager, NDArray x) {
+        FactorizedConv<?> image =
+                FactorizedConv.builder()
+                        .setInChannels(16)
+                        .setOutChannels(32)
+                        .setKernelSize(3)
+                        .setOrder(2)
+                        .setFactorization(Factorization.CP)
+                        .setRank(Rank.of(24))
+                        .optPadding(new Shape(1, 1))
+                        .build();
+        image.initialize(manager, DataType.FLOAT32, x.getShape());
+        // a new time dimension in front (mode 0), kernel 3, padding 1: a video convolution that
+        // starts as the image convolution applied to every frame; only the time factor trains
+        FactorizedConv<?> video = image.transduct(3, 0, 1, 1, 1, true);
+        NDArray clip = manager.randomNormal(new Shape(2, 16, 5, 24, 24)); // (B, C, T, H, W)
+        NDArray y = forward(video, manager, clip);
+        NDArray frame = forward(image, manager, clip.get(":, :, 2"));
+        System.out.printf(
+                Locale.ROOT,
+                "video conv kernel %s, output %s, frame 2 differs by %.1e%n",
+                video.getKernelShape(),
+                y.getShape(),
+                y.get(":, :, 2").sub(frame).abs().max().getFloat());
     }
     // --- end
 }
