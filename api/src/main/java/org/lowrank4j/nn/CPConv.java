@@ -18,12 +18,13 @@ import org.lowrank4j.tensor.Ranks;
  *
  * <p>Parameters, in {@link CPTensor#getArrays()} order: {@code weights} {@code (R)}, {@code
  * factor_out} {@code (O, R)}, {@code factor_in} {@code (C, R)}, {@code factor_s1} … {@code
- * factor_sN} {@code (k_i, R)}; then {@code bias} {@code (O)}. The factorized forward pass is a 1×1
- * convolution {@code C → R}, one depthwise 1-D convolution per spatial dimension (with that
- * dimension's stride, padding and dilation), and a 1×1 convolution {@code R → O} whose matrix has
- * the weights folded in. {@link ConvImplementation#MOBILENET} replaces the 1-D convolutions by one
- * depthwise convolution with the full spatial kernel. Build it with {@link
- * FactorizedConv#builder()}.
+ * factor_sN} {@code (k_i, R)}; then {@code bias} {@code (O)}. With {@link Builder#optLayers} a
+ * {@code factor_layer} {@code (n, R)} follows the weights and the bias is {@code (n, O)}. The
+ * factorized forward pass is a 1×1 convolution {@code C → R}, one depthwise 1-D convolution per
+ * spatial dimension (with that dimension's stride, padding and dilation), and a 1×1 convolution
+ * {@code R → O} whose matrix has the weights folded in. {@link ConvImplementation#MOBILENET}
+ * replaces the 1-D convolutions by one depthwise convolution with the full spatial kernel. Build it
+ * with {@link FactorizedConv#builder()}.
  */
 public final class CPConv extends FactorizedConv<CPTensor> {
 
@@ -31,11 +32,15 @@ public final class CPConv extends FactorizedConv<CPTensor> {
 
     CPConv(Builder builder, Rank request) {
         super(builder, Factorization.CP);
-        this.rank = Ranks.cp(fullShape, request);
+        this.rank = Ranks.cp(layeredShape, request);
         List<String> names = new ArrayList<>();
         List<Shape> shapes = new ArrayList<>();
         names.add("weights");
         shapes.add(new Shape(rank));
+        if (layers > 1) {
+            names.add("factor_layer");
+            shapes.add(new Shape(layers, rank));
+        }
         names.add("factor_out");
         shapes.add(new Shape(outChannels, rank));
         names.add("factor_in");
@@ -60,12 +65,20 @@ public final class CPConv extends FactorizedConv<CPTensor> {
 
     @Override
     CPTensor draw(NDManager manager, DataType type, double std, long seed) {
-        return CPTensor.normal(manager, fullShape, rank, std, seed, type);
+        return CPTensor.normal(manager, layeredShape, rank, std, seed, type);
     }
 
     @Override
     Decomposition<CPTensor> decompose(NDArray kernel, long seed) {
         return Parafac.builder().setRank(rank).optSeed(seed).build().fit(kernel);
+    }
+
+    @Override
+    List<NDArray> layerValues(List<NDArray> values, int layer) {
+        List<NDArray> out = new ArrayList<>();
+        out.add(values.get(0).mul(values.get(1).get(layer)));
+        out.addAll(values.subList(2, values.size()));
+        return out;
     }
 
     @Override

@@ -2,6 +2,7 @@ package org.lowrank4j.nn;
 
 import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -80,6 +81,9 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     final int outChannels;
     final Shape kernelShape;
     final Shape fullShape;
+    final int layers;
+    final Shape layeredShape;
+    final Shape biasShape;
     final Shape stride;
     final Shape padding;
     final Shape dilation;
@@ -100,7 +104,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     private NDList pending;
 
     private NDManager cacheManager;
-    private NDArray cachedKernel;
+    private Map<Integer, NDArray> cachedKernels = new HashMap<>();
     private List<NDArray> cacheKey;
     private final Map<List<Object>, ConvImplementation> autoChoices = new HashMap<>();
     private final Map<Shape, ConvImplementation> tunedChoices = new HashMap<>();
@@ -116,6 +120,17 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
         full[1] = inChannels;
         System.arraycopy(kernelShape.getShape(), 0, full, 2, order);
         this.fullShape = new Shape(full);
+        this.layers = builder.layers;
+        if (layers > 1) {
+            long[] layered = new long[full.length + 1];
+            layered[0] = layers;
+            System.arraycopy(full, 0, layered, 1, full.length);
+            this.layeredShape = new Shape(layered);
+            this.biasShape = new Shape(layers, outChannels);
+        } else {
+            this.layeredShape = fullShape;
+            this.biasShape = new Shape(outChannels);
+        }
         this.stride = builder.stride == null ? ConvOps.filled(order, 1) : builder.stride;
         this.padding = builder.padding == null ? ConvOps.filled(order, 0) : builder.padding;
         this.dilation = builder.dilation == null ? ConvOps.filled(order, 1) : builder.dilation;
@@ -146,7 +161,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                             Parameter.builder()
                                     .setName("bias")
                                     .setType(Parameter.Type.BIAS)
-                                    .optShape(new Shape(outChannels))
+                                    .optShape(biasShape)
                                     .optInitializer(Initializer.ZEROS)
                                     .build());
         }
@@ -166,13 +181,19 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     /** Wraps arrays (not copied), in {@link FactorizedTensor#getArrays()} order, in the format. */
     abstract T wrap(List<NDArray> arrays);
 
+    /**
+     * The factors of one layer of a block of several layers, in the layout of a one-layer block
+     * (new arrays, in the current scope).
+     */
+    abstract List<NDArray> layerValues(List<NDArray> values, int layer);
+
     /** Draws random factors whose reconstruction has RMS {@code std}. */
     abstract T draw(NDManager manager, DataType type, double std, long seed);
 
-    /** Decomposes a {@code (O, C, k…)} kernel at this block's rank. */
+    /** Decomposes a {@code (O, C, k…)} kernel (with layers {@code (n, O, C, k…)}) at this rank. */
     abstract Decomposition<T> decompose(NDArray kernel, long seed);
 
-    /** Rebuilds the {@code (O, C, k…)} kernel from parameter values. */
+    /** Rebuilds the {@code (O, C, k…)} kernel from the parameter values of one layer. */
     abstract NDArray kernel(List<NDArray> values);
 
     /** The factorized pipeline; the bias may be null. */
@@ -206,7 +227,16 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
 
     /** The shape the format's tensor has (the kernel's, or the train's layout). */
     Shape tensorShape() {
-        return fullShape;
+        return layeredShape;
+    }
+
+    /**
+     * Returns the number of convolutions the factorized tensor holds ({@link Builder#optLayers}).
+     *
+     * @return the number of layers, 1 for an ordinary convolution
+     */
+    public int getLayers() {
+        return layers;
     }
 
     /**
@@ -349,7 +379,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
      * @return the parameter count
      */
     public long numParameters() {
-        long n = includeBias ? outChannels : 0;
+        long n = includeBias ? biasShape.size() : 0;
         for (Parameter p : factorParameters) {
             n += p.getShape().size();
         }
@@ -359,10 +389,10 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     /**
      * Returns the number of values of the dense convolution this block stands for.
      *
-     * @return {@code O · C · ∏ k_i}, plus {@code O} with a bias
+     * @return {@code O · C · ∏ k_i}, plus {@code O} with a bias, times the number of layers
      */
     public long numDenseParameters() {
-        return fullShape.size() + (includeBias ? outChannels : 0);
+        return layeredShape.size() + (includeBias ? biasShape.size() : 0);
     }
 
     // ---------------------------------------------------------------- cost and AUTO
@@ -491,12 +521,59 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             boolean training,
             PairList<String, Object> params) {
         NDArray x = inputs.head();
+        int layer = layerIndex(inputs);
         ConvImplementation impl = chooseImplementation(x.getShape(), training);
-        return new NDList(forwardWith(impl, parameterStore, x, training));
+        return new NDList(forwardWith(impl, parameterStore, x, layer, training));
+    }
+
+    private int layerIndex(NDList inputs) {
+        if (layers == 1) {
+            if (inputs.size() > 1) {
+                throw new IllegalArgumentException(
+                        "a layer index is not accepted by a one-layer convolution; pass the input"
+                                + " alone");
+            }
+            return 0;
+        }
+        if (inputs.size() < 2 || inputs.get(1).size() != 1) {
+            throw new IllegalArgumentException(
+                    "a convolution of "
+                            + layers
+                            + " layers takes the input and a one-value layer index array, got "
+                            + inputs.size()
+                            + " array(s)");
+        }
+        long layer;
+        try (NDArray index = inputs.get(1).toType(DataType.INT64, false)) {
+            layer = index.toLongArray()[0];
+        }
+        return checkLayer(layer);
+    }
+
+    private int checkLayer(long layer) {
+        if (layer < 0 || layer >= layers) {
+            throw new IllegalArgumentException(
+                    "layer index "
+                            + layer
+                            + " is out of range; 0.."
+                            + (layers - 1)
+                            + " is accepted");
+        }
+        return (int) layer;
+    }
+
+    /** The forward pass of one layer (package-private for {@link LayerConv}). */
+    NDArray forwardLayer(ParameterStore parameterStore, NDArray x, int layer, boolean training) {
+        ConvImplementation impl = chooseImplementation(x.getShape(), training);
+        return forwardWith(impl, parameterStore, x, layer, training);
     }
 
     private NDArray forwardWith(
-            ConvImplementation impl, ParameterStore parameterStore, NDArray x, boolean training) {
+            ConvImplementation impl,
+            ParameterStore parameterStore,
+            NDArray x,
+            int layer,
+            boolean training) {
         geometry(x.getShape());
         if (training) {
             // the optimizer updates the parameters in place after this pass
@@ -508,7 +585,9 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
         }
         NDArray b = includeBias ? parameterStore.getValue(bias, x.getDevice(), training) : null;
         NDArray cached =
-                impl == ConvImplementation.RECONSTRUCTED && !training ? cachedKernel(values) : null;
+                impl == ConvImplementation.RECONSTRUCTED && !training
+                        ? cachedKernel(values, layer)
+                        : null;
         try (Workspace ws = Workspace.of(x)) {
             ws.adopt(x);
             for (NDArray v : values) {
@@ -516,6 +595,14 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             }
             if (b != null) {
                 ws.adopt(b);
+            }
+            if (layers > 1) {
+                if (cached == null) {
+                    values = layerValues(values, layer);
+                }
+                if (b != null) {
+                    b = b.get(layer);
+                }
             }
             NDArray y;
             switch (impl) {
@@ -578,7 +665,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             for (int r = -warmup; r < repeats; r++) {
                 for (int c = 0; c < candidates.size(); c++) {
                     long start = System.nanoTime();
-                    try (NDArray y = forwardWith(candidates.get(c), ps, x, false);
+                    try (NDArray y = forwardWith(candidates.get(c), ps, x, 0, false);
                             NDArray sum = y.sum();
                             NDArray wide = sum.toType(DataType.FLOAT64, false)) {
                         wide.getDouble();
@@ -607,30 +694,34 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
         return medians;
     }
 
-    private NDArray cachedKernel(List<NDArray> values) {
-        if (cachedKernel != null && cacheKey != null && cacheKey.size() == values.size()) {
-            boolean same = true;
-            for (int i = 0; i < values.size(); i++) {
-                same &= cacheKey.get(i) == values.get(i);
-            }
-            if (same) {
-                return cachedKernel;
-            }
+    private NDArray cachedKernel(List<NDArray> values, int layer) {
+        boolean same = cacheKey != null && cacheKey.size() == values.size();
+        for (int i = 0; same && i < values.size(); i++) {
+            same = cacheKey.get(i) == values.get(i);
         }
-        invalidate();
-        NDManager owner = values.get(0).getManager().newSubManager();
-        try (Workspace ws = Workspace.of(owner)) {
+        if (!same) {
+            invalidate();
+            cacheManager = values.get(0).getManager().newSubManager();
+            cacheKey = new ArrayList<>(values);
+        }
+        NDArray known = cachedKernels.get(layer);
+        if (known != null) {
+            return known;
+        }
+        try (Workspace ws = Workspace.of(cacheManager)) {
             List<NDArray> adopted = new ArrayList<>();
             for (NDArray v : values) {
                 adopted.add(ws.adopt(v));
             }
+            if (layers > 1) {
+                adopted = layerValues(adopted, layer);
+            }
             // a contiguous copy: a transposed view would be copied again by every convolution
             NDArray k = kernel(adopted);
-            cachedKernel = ws.keep(k.reshape(-1).reshape(k.getShape()));
+            NDArray kept = ws.keep(k.reshape(-1).reshape(k.getShape()));
+            cachedKernels.put(layer, kept);
+            return kept;
         }
-        cacheManager = owner;
-        cacheKey = new ArrayList<>(values);
-        return cachedKernel;
     }
 
     /**
@@ -644,7 +735,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             cacheManager.close();
         }
         cacheManager = null;
-        cachedKernel = null;
+        cachedKernels.clear();
         cacheKey = null;
     }
 
@@ -659,6 +750,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
         writeShape(os, padding);
         writeShape(os, dilation);
         os.writeBoolean(includeBias);
+        os.writeInt(layers);
         int[] rank = getRank();
         os.writeInt(rank.length);
         for (int r : rank) {
@@ -670,7 +762,11 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             writeShape(os, s);
         }
         os.writeUTF(implementation.name());
-        saveInputShapes(os);
+        // blocks set up by an init method never saw DJL's initialize, so may have no input shapes
+        os.writeBoolean(inputShapes != null);
+        if (inputShapes != null) {
+            saveInputShapes(os);
+        }
     }
 
     /** {@inheritDoc} */
@@ -695,6 +791,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
         Shape savedPadding = readShape(is);
         Shape savedDilation = readShape(is);
         boolean savedBias = is.readBoolean();
+        int savedLayers = is.readInt();
         int[] rank = new int[is.readInt()];
         for (int i = 0; i < rank.length; i++) {
             rank[i] = is.readInt();
@@ -715,6 +812,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                         savedPadding,
                         savedDilation,
                         savedBias,
+                        savedLayers,
                         rank,
                         shapes);
         String mine =
@@ -727,6 +825,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                         padding,
                         dilation,
                         includeBias,
+                        layers,
                         getRank(),
                         parameterShapes());
         if (!saved.equals(mine)) {
@@ -739,7 +838,9 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             throw new MalformedModelException(
                     "saved implementation " + savedImplementation + " is unknown", e);
         }
-        readInputShapes(is);
+        if (is.readBoolean()) {
+            readInputShapes(is);
+        }
         invalidate();
     }
 
@@ -752,6 +853,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             Shape padding,
             Shape dilation,
             boolean bias,
+            int layers,
             int[] rank,
             List<Shape> shapes) {
         return factorization
@@ -769,6 +871,8 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                 + dilation
                 + ", bias="
                 + bias
+                + ", layers="
+                + layers
                 + ", rank="
                 + Arrays.toString(rank)
                 + ", factors="
@@ -843,9 +947,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
         NDArray anchor = first.getArray();
         try (NDManager scope = anchor.getManager().newSubManager()) {
             NDList values = drawValues(scope, anchor.getDataType());
-            setValues(
-                    values,
-                    includeBias ? scope.zeros(new Shape(outChannels), anchor.getDataType()) : null);
+            setValues(values, includeBias ? scope.zeros(biasShape, anchor.getDataType()) : null);
         }
     }
 
@@ -861,7 +963,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
         if (!decomposeFullWeight) {
             return draw(manager, type, std, s).getArrays();
         }
-        NDArray full = HostRandom.normal(manager, new Random(s), fullShape, std, type);
+        NDArray full = HostRandom.normal(manager, new Random(s), layeredShape, std, type);
         return decompose(full, s).getTensor().getArrays();
     }
 
@@ -879,13 +981,15 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
      * @throws IllegalArgumentException if the kernel or bias shape does not match the block
      */
     public double initFromTensor(NDArray kernel, NDArray bias) {
-        if (kernel == null || !kernel.getShape().equals(fullShape)) {
+        if (kernel == null || !kernel.getShape().equals(layeredShape)) {
             throw new IllegalArgumentException(
                     "kernel of shape "
                             + (kernel == null ? "null" : kernel.getShape())
                             + " is not accepted; this block takes a "
-                            + fullShape
-                            + " kernel (out, in, k…)");
+                            + layeredShape
+                            + (layers > 1
+                                    ? " kernel (layers, out, in, k…)"
+                                    : " kernel (out, in, k…)"));
         }
         checkBias(bias);
         Decomposition<T> d = decompose(kernel, seed);
@@ -941,13 +1045,13 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                             + " is not accepted: this block has no bias (build it with"
                             + " optBias(true)); pass null");
         }
-        if (!b.getShape().equals(new Shape(outChannels))) {
+        if (!b.getShape().equals(biasShape)) {
             throw new IllegalArgumentException(
                     "bias of shape "
                             + b.getShape()
-                            + " is not accepted; a ("
-                            + outChannels
-                            + ") bias or null is");
+                            + " is not accepted; a "
+                            + biasShape
+                            + " bias or null is");
         }
     }
 
@@ -959,10 +1063,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             NDArray b = biasValue;
             NDArray zeros = null;
             if (b == null) {
-                zeros =
-                        values.get(0)
-                                .getManager()
-                                .zeros(new Shape(outChannels), values.get(0).getDataType());
+                zeros = values.get(0).getManager().zeros(biasShape, values.get(0).getDataType());
                 b = zeros;
             }
             assign(bias, b, Initializer.ZEROS);
@@ -1033,7 +1134,16 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     public NDArray reconstructKernel() {
         try (T t = getDecomposition()) {
             List<NDArray> arrays = new ArrayList<>(t.getArrays());
-            return kernel(arrays);
+            if (layers == 1) {
+                return kernel(arrays);
+            }
+            try (Workspace ws = Workspace.of(arrays.get(0))) {
+                NDList kernels = new NDList();
+                for (int i = 0; i < layers; i++) {
+                    kernels.add(kernel(layerValues(arrays, i)));
+                }
+                return ws.keep(NDArrays.stack(kernels));
+            }
         }
     }
 
@@ -1164,6 +1274,13 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             int stride,
             int dilation,
             boolean freezeExisting) {
+        if (layers > 1) {
+            throw new IllegalArgumentException(
+                    "transduct of a convolution of "
+                            + layers
+                            + " layers is not accepted; only one-layer convolutions can gain a"
+                            + " dimension");
+        }
         if (order >= 3) {
             throw new IllegalArgumentException(
                     "transduct of an order-"
@@ -1247,6 +1364,122 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             }
         }
         return next;
+    }
+
+    /**
+     * Returns one layer of a block of several layers as a block of its own, sharing this block's
+     * parameters (its only child is this block): it takes the input alone.
+     *
+     * @param layer the layer, {@code 0..getLayers()-1}
+     * @return the view
+     * @throws IllegalArgumentException if the index is out of range
+     */
+    public LayerConv getConv(int layer) {
+        return new LayerConv(this, checkLayer(layer));
+    }
+
+    /**
+     * Builds one factorized tensor for several convolutions of the same configuration (a block with
+     * {@link Builder#optLayers}), and decomposes their stacked kernels jointly.
+     *
+     * @param convs at least one {@link Conv1d}, {@link Conv2d} or {@link Conv3d} of the same kind,
+     *     channels, kernel, stride, padding, dilation and bias, with {@code groups == 1}
+     * @param rank the rank of the joint tensor
+     * @param factorization CP, TUCKER or TT
+     * @param implementation the implementation
+     * @param decomposeWeights whether to decompose the convs' (initialised) weights and copy their
+     *     biases; otherwise DJL's {@code initialize} draws the factors
+     * @return the block; {@link #getConv(int)} gives the convolution that stands for {@code
+     *     convs.get(i)}
+     * @throws IllegalArgumentException if the list is empty or the convolutions differ
+     * @throws IllegalStateException if a weight is needed and not initialised
+     */
+    public static FactorizedConv<?> fromConvList(
+            List<? extends Convolution> convs,
+            Rank rank,
+            Factorization factorization,
+            ConvImplementation implementation,
+            boolean decomposeWeights) {
+        if (convs == null || convs.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "fromConvList needs at least one convolution, got none");
+        }
+        Convolution first = convs.get(0);
+        FactorizedConv<?> template = fromConv(first, rank, factorization, implementation, false);
+        Shape weightShape = first.getParameters().get("weight").getShape();
+        for (int i = 1; i < convs.size(); i++) {
+            Convolution c = convs.get(i);
+            Parameter w = c == null ? null : c.getParameters().get("weight");
+            if (c == null
+                    || c.getClass() != first.getClass()
+                    || c.getGroups() != 1
+                    || w.getShape() == null
+                    || !w.getShape().equals(weightShape)
+                    || !c.getStride().equals(first.getStride())
+                    || !c.getPadding().equals(first.getPadding())
+                    || !c.getDilation().equals(first.getDilation())
+                    || c.isIncludeBias() != first.isIncludeBias()) {
+                throw new IllegalArgumentException(
+                        "convolution "
+                                + i
+                                + " ("
+                                + (c == null ? "null" : describe(c))
+                                + ") is not accepted; all must match convolution 0 ("
+                                + describe(first)
+                                + ")");
+            }
+        }
+        FactorizedConv<?> block =
+                builder()
+                        .setInChannels(template.inChannels)
+                        .setOutChannels(template.outChannels)
+                        .setKernelShape(template.kernelShape)
+                        .setFactorization(factorization)
+                        .setRank(rank)
+                        .optImplementation(implementation)
+                        .optStride(template.stride)
+                        .optPadding(template.padding)
+                        .optDilation(template.dilation)
+                        .optBias(template.includeBias)
+                        .optLayers(convs.size())
+                        .build();
+        if (decomposeWeights) {
+            NDList kernels = new NDList();
+            NDList biases = new NDList();
+            for (Convolution c : convs) {
+                Parameter w = c.getParameters().get("weight");
+                if (!w.isInitialized()) {
+                    throw new IllegalStateException(
+                            "a convolution's weight is not initialised; initialize it before"
+                                    + " decomposing");
+                }
+                kernels.add(w.getArray());
+                if (c.isIncludeBias()) {
+                    biases.add(c.getParameters().get("bias").getArray());
+                }
+            }
+            try (NDArray stacked = NDArrays.stack(kernels);
+                    NDArray bias = biases.isEmpty() ? null : NDArrays.stack(biases)) {
+                block.initFromTensor(stacked, bias);
+            }
+        }
+        return block;
+    }
+
+    private static String describe(Convolution c) {
+        return c.getClass().getSimpleName()
+                + " weight "
+                + c.getParameters().get("weight").getShape()
+                + ", stride "
+                + c.getStride()
+                + ", padding "
+                + c.getPadding()
+                + ", dilation "
+                + c.getDilation()
+                + ", groups "
+                + c.getGroups()
+                + ", bias "
+                + c.isIncludeBias();
     }
 
     private static Shape insert(Shape shape, int mode, long value) {
@@ -1343,6 +1576,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
         private int[] fixedModes = new int[0];
         private boolean spatialFixed;
         private Long seed;
+        private int layers = 1;
         private CostModel costModel = CostModel.defaults();
         Shape resolvedKernel;
 
@@ -1531,6 +1765,21 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
         }
 
         /**
+         * Sets the number of convolutions parametrised jointly by one factorized tensor (default
+         * 1). The tensor gets a leading layer mode ({@code (n, O, C, k…)}; tensor train {@code (n,
+         * C, k…, O)}) and the bias is {@code (n, O)}; the forward pass takes the input and a
+         * one-value layer index array, and {@link FactorizedConv#getConv(int)} gives one layer as a
+         * block of its own.
+         *
+         * @param layers the number of layers, at least 1
+         * @return this builder
+         */
+        public Builder optLayers(int layers) {
+            this.layers = layers;
+            return this;
+        }
+
+        /**
          * Sets the cost model {@link ConvImplementation#AUTO} decides with (default {@link
          * CostModel#defaults()}).
          *
@@ -1579,6 +1828,10 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             checkImplementation(implementation, factorization);
             if (costModel == null) {
                 throw new IllegalArgumentException("costModel null is not accepted");
+            }
+            if (layers < 1) {
+                throw new IllegalArgumentException(
+                        "layers " + layers + " is not accepted; optLayers takes a value >= 1");
             }
             int[] fixed = fixedModes;
             if (spatialFixed) {

@@ -27,18 +27,30 @@ public final class TTConv extends FactorizedConv<TTTensor> {
 
     private final int[] ranks;
     private final Shape trainShape;
+    private final int[] kernelRanks;
 
     TTConv(Builder builder, Rank request) {
         super(builder, Factorization.TT);
-        long[] t = new long[order + 2];
-        t[0] = inChannels;
-        System.arraycopy(kernelShape.getShape(), 0, t, 1, order);
-        t[order + 1] = outChannels;
+        int off = layers > 1 ? 1 : 0;
+        long[] t = new long[order + 2 + off];
+        if (off == 1) {
+            t[0] = layers;
+        }
+        t[off] = inChannels;
+        System.arraycopy(kernelShape.getShape(), 0, t, 1 + off, order);
+        t[order + 1 + off] = outChannels;
         this.trainShape = new Shape(t);
         this.ranks = Ranks.realizableTt(trainShape, Ranks.tt(trainShape, request));
+        if (off == 1) {
+            kernelRanks = new int[ranks.length - 1];
+            kernelRanks[0] = 1;
+            System.arraycopy(ranks, 2, kernelRanks, 1, ranks.length - 2);
+        } else {
+            kernelRanks = ranks;
+        }
         List<String> names = new ArrayList<>();
         List<Shape> shapes = new ArrayList<>();
-        for (int k = 0; k < order + 2; k++) {
+        for (int k = 0; k < t.length; k++) {
             names.add("core_" + k);
             shapes.add(new Shape(ranks[k], trainShape.get(k), ranks[k + 1]));
         }
@@ -85,8 +97,29 @@ public final class TTConv extends FactorizedConv<TTTensor> {
     }
 
     @Override
+    List<NDArray> layerValues(List<NDArray> values, int layer) {
+        // merge this layer's slice of the first core into the second
+        NDArray slice = values.get(0).get(0).get(layer).reshape(1, ranks[1]);
+        NDArray second = values.get(1);
+        List<NDArray> out = new ArrayList<>();
+        out.add(
+                slice.matMul(second.reshape(ranks[1], -1))
+                        .reshape(1, second.getShape().get(1), second.getShape().get(2)));
+        out.addAll(values.subList(2, values.size()));
+        return out;
+    }
+
+    @Override
     Decomposition<TTTensor> decompose(NDArray kernel, long seed) {
-        try (NDArray train = kernel.transpose(toTrainAxes())) {
+        int[] axes = toTrainAxes();
+        if (layers > 1) {
+            int[] shifted = new int[axes.length + 1];
+            for (int k = 0; k < axes.length; k++) {
+                shifted[k + 1] = axes[k] + 1;
+            }
+            axes = shifted;
+        }
+        try (NDArray train = kernel.transpose(axes)) {
             return TensorTrain.builder().setRank(Rank.of(ranks)).optSeed(seed).build().fit(train);
         }
     }
@@ -98,6 +131,7 @@ public final class TTConv extends FactorizedConv<TTTensor> {
 
     @Override
     NDArray forwardFactorized(NDArray x, List<NDArray> values, NDArray bias) {
+        int[] ranks = kernelRanks;
         NDArray first = values.get(0).reshape(inChannels, ranks[1]).transpose();
         NDArray h = ConvOps.pointwise(x, first, null);
         for (int i = 0; i < order; i++) {
@@ -111,7 +145,7 @@ public final class TTConv extends FactorizedConv<TTTensor> {
 
     @Override
     ConvCost pipelineCost(ConvImplementation implementation, ConvGeometry geometry) {
-        return ConvCost.ttFactorized(geometry, ranks);
+        return ConvCost.ttFactorized(geometry, kernelRanks);
     }
 
     @Override

@@ -22,32 +22,43 @@ import org.lowrank4j.tensor.TuckerTensor;
  * and the factors of the modes that have one: {@code factor_out} {@code (O, r_0)}, {@code
  * factor_in} {@code (C, r_1)}, {@code factor_s1} … {@code (k_i, r_{i+1})}; then {@code bias}. Modes
  * fixed with {@link Builder#optFixedRankModes} keep their full size and have no factor (fixing the
- * spatial modes gives the Tucker-2 convolution of a ResNet bottleneck). The factorized forward pass
- * is a 1×1 convolution {@code C → r_1}, one full convolution with the core (spatial factors folded
- * in, with the block's stride, padding and dilation), and a 1×1 convolution {@code r_0 → O}. Build
- * it with {@link FactorizedConv#builder()}.
+ * spatial modes gives the Tucker-2 convolution of a ResNet bottleneck). With {@link
+ * Builder#optLayers} the tensor has a leading layer mode with a {@code factor_layer} (explicit
+ * ranks then start with the layer mode's). The factorized forward pass is a 1×1 convolution {@code
+ * C → r_1}, one full convolution with the core (spatial factors folded in, with the block's stride,
+ * padding and dilation), and a 1×1 convolution {@code r_0 → O}. Build it with {@link
+ * FactorizedConv#builder()}.
  */
 public final class TuckerConv extends FactorizedConv<TuckerTensor> {
 
     private final int[] ranks;
     private final boolean[] hasFactor;
+    private final int off;
+    private final int[] kernelRanks;
+    private final boolean[] kernelHasFactor;
 
     TuckerConv(Builder builder, Rank request, int[] fixedModes) {
         super(builder, Factorization.TUCKER);
-        int n = order + 2;
+        off = layers > 1 ? 1 : 0;
+        int n = order + 2 + off;
         boolean[] fixed = new boolean[n];
-        for (int m : fixedModes) {
-            fixed[m] = true;
+        int[] shifted = new int[fixedModes.length];
+        for (int i = 0; i < fixedModes.length; i++) {
+            shifted[i] = fixedModes[i] + off;
+            fixed[shifted[i]] = true;
         }
-        int[] r = Ranks.realizableTucker(fullShape, Ranks.tucker(fullShape, request, fixedModes));
+        int[] r =
+                Ranks.realizableTucker(layeredShape, Ranks.tucker(layeredShape, request, shifted));
         hasFactor = new boolean[n];
         for (int k = 0; k < n; k++) {
             if (fixed[k]) {
-                r[k] = Math.toIntExact(fullShape.get(k));
+                r[k] = Math.toIntExact(layeredShape.get(k));
             }
             hasFactor[k] = !fixed[k];
         }
         this.ranks = r;
+        this.kernelRanks = Arrays.copyOfRange(r, off, n);
+        this.kernelHasFactor = Arrays.copyOfRange(hasFactor, off, n);
         List<String> names = new ArrayList<>();
         List<Shape> shapes = new ArrayList<>();
         names.add("core");
@@ -58,8 +69,14 @@ public final class TuckerConv extends FactorizedConv<TuckerTensor> {
         shapes.add(new Shape(core));
         for (int k = 0; k < n; k++) {
             if (hasFactor[k]) {
-                names.add(k == 0 ? "factor_out" : k == 1 ? "factor_in" : "factor_s" + (k - 1));
-                shapes.add(new Shape(fullShape.get(k), r[k]));
+                int m = k - off;
+                names.add(
+                        m < 0
+                                ? "factor_layer"
+                                : m == 0
+                                        ? "factor_out"
+                                        : m == 1 ? "factor_in" : "factor_s" + (m - 1));
+                shapes.add(new Shape(layeredShape.get(k), r[k]));
             }
         }
         addFactorParameters(names, shapes);
@@ -77,49 +94,72 @@ public final class TuckerConv extends FactorizedConv<TuckerTensor> {
      * @return the fixed modes of {@code (O, C, k_1, …)}, ascending
      */
     public int[] getFixedRankModes() {
-        int[] out = new int[hasFactor.length];
+        return fixedModes(kernelHasFactor);
+    }
+
+    private static int[] fixedModes(boolean[] present) {
+        int[] out = new int[present.length];
         int count = 0;
-        for (int k = 0; k < hasFactor.length; k++) {
-            if (!hasFactor[k]) {
+        for (int k = 0; k < present.length; k++) {
+            if (!present[k]) {
                 out[count++] = k;
             }
         }
         return Arrays.copyOf(out, count);
     }
 
-    @Override
-    TuckerTensor wrap(List<NDArray> arrays) {
+    private static TuckerTensor wrap(List<NDArray> arrays, boolean[] present) {
         List<NDArray> factors = new ArrayList<>();
         int next = 1;
-        for (boolean present : hasFactor) {
-            factors.add(present ? arrays.get(next++) : null);
+        for (boolean p : present) {
+            factors.add(p ? arrays.get(next++) : null);
         }
         return new TuckerTensor(arrays.get(0), factors);
     }
 
     @Override
+    TuckerTensor wrap(List<NDArray> arrays) {
+        return wrap(arrays, hasFactor);
+    }
+
+    @Override
     TuckerTensor draw(NDManager manager, DataType type, double std, long seed) {
-        return TuckerTensor.normal(manager, fullShape, ranks, getFixedRankModes(), std, seed, type);
+        return TuckerTensor.normal(
+                manager, layeredShape, ranks, fixedModes(hasFactor), std, seed, type);
     }
 
     @Override
     Decomposition<TuckerTensor> decompose(NDArray kernel, long seed) {
         return Tucker.builder()
                 .setRank(Rank.of(ranks))
-                .optFixedModes(getFixedRankModes())
+                .optFixedModes(fixedModes(hasFactor))
                 .optSeed(seed)
                 .build()
                 .fit(kernel);
     }
 
     @Override
+    List<NDArray> layerValues(List<NDArray> values, int layer) {
+        NDArray core = values.get(0);
+        long[] rest =
+                Arrays.copyOfRange(core.getShape().getShape(), 1, core.getShape().dimension());
+        List<NDArray> out = new ArrayList<>();
+        // the layer mode always has a factor: contract the core with its row for this layer
+        NDArray row = values.get(1).get(layer).reshape(1, ranks[0]);
+        out.add(row.matMul(core.reshape(ranks[0], -1)).reshape(rest));
+        out.addAll(values.subList(2, values.size()));
+        return out;
+    }
+
+    @Override
     NDArray kernel(List<NDArray> values) {
-        return wrap(values).toFull();
+        return wrap(values, kernelHasFactor).toFull();
     }
 
     @Override
     NDArray forwardFactorized(NDArray x, List<NDArray> values, NDArray bias) {
-        TuckerTensor t = wrap(values);
+        boolean[] hasFactor = kernelHasFactor;
+        TuckerTensor t = wrap(values, kernelHasFactor);
         NDArray h = x;
         if (hasFactor[1]) {
             h = ConvOps.pointwise(h, t.getFactor(1).transpose(), null);
@@ -150,6 +190,8 @@ public final class TuckerConv extends FactorizedConv<TuckerTensor> {
 
     @Override
     ConvCost pipelineCost(ConvImplementation implementation, ConvGeometry geometry) {
+        int[] ranks = kernelRanks;
+        boolean[] hasFactor = kernelHasFactor;
         long fold = 0;
         long size = (long) ranks[0] * ranks[1];
         for (int k = 2; k < ranks.length; k++) {
@@ -227,6 +269,8 @@ public final class TuckerConv extends FactorizedConv<TuckerTensor> {
 
     @Override
     ConvCost reconstructionCost() {
+        int[] ranks = kernelRanks;
+        boolean[] hasFactor = kernelHasFactor;
         long macs = 0;
         long size = 1;
         for (int r : ranks) {
