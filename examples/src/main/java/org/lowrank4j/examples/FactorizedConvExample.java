@@ -12,6 +12,8 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.ParameterStore;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.lowrank4j.nn.CPConv;
@@ -48,6 +50,7 @@ public final class FactorizedConvExample {
             mobilenetBlock(manager, x);
             bottleneckBlock(manager, x);
             transduction(manager, x);
+            sharedLayers(manager, x);
         }
     }
 
@@ -231,6 +234,42 @@ public final class FactorizedConvExample {
                 video.getKernelShape(),
                 y.getShape(),
                 y.get(":, :, 2").sub(frame).abs().max().getFloat());
+    }
+
+    // --- end
+
+    // --- snippet: layers
+    static void sharedLayers(NDManager manager, NDArray x) {
+        // three convolutions of the same shape, factorized jointly: one tensor (3, 32, 16, 3, 3)
+        List<Conv2d> convs = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Conv2d c =
+                    Conv2d.builder()
+                            .setKernelShape(new Shape(3, 3))
+                            .setFilters(16)
+                            .optPadding(new Shape(1, 1))
+                            .build();
+            c.initialize(manager, DataType.FLOAT32, x.getShape());
+            convs.add(c);
+        }
+        FactorizedConv<?> shared =
+                FactorizedConv.fromConvList(
+                        convs,
+                        Rank.fraction(0.5),
+                        Factorization.TUCKER,
+                        ConvImplementation.FACTORIZED,
+                        true);
+        // each layer as a block of its own, all backed by the shared tensor
+        SequentialBlock stack = new SequentialBlock();
+        for (int i = 0; i < shared.getLayers(); i++) {
+            stack.add(shared.getConv(i)).add(Activation.reluBlock());
+        }
+        System.out.printf(
+                Locale.ROOT,
+                "3 convolutions in %d parameters instead of %d; stack output %s%n",
+                shared.numParameters(),
+                shared.numDenseParameters(),
+                forward(stack, manager, x).getShape());
     }
     // --- end
 }
