@@ -242,6 +242,30 @@ public class FactorizedConvDjlTest extends EngineTestBase {
     }
 
     @Test
+    public void cachedKernelFollowsTrainingUpdates() {
+        Shape in = new Shape(4, 2, 6, 5);
+        for (Factorization f : FactorizedConvTest.FORMATS) {
+            FactorizedConv<?> conv =
+                    tiny(f).optImplementation(ConvImplementation.RECONSTRUCTED).build();
+            conv.initialize(manager, DataType.FLOAT32, in);
+            NDArray x = randn(1, DataType.FLOAT32, in.getShape());
+            NDArray before = forward(conv, manager, x, false);
+            // a plain SGD step on every parameter, in place, as DJL's optimizers do
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                gc.backward(forward(conv, manager, x, true).sum());
+            }
+            for (Parameter p : conv.getParameters().values()) {
+                p.getArray().subi(p.getArray().getGradient().mul(0.1));
+            }
+            NDArray after = forward(conv, manager, x, false);
+            conv.setImplementation(ConvImplementation.FACTORIZED);
+            NDArray factorized = forward(conv, manager, x, false);
+            assertClose(after, factorized, 1e-5);
+            Assert.assertTrue(relError(after, before) > 1e-3, f + " did not change");
+        }
+    }
+
+    @Test
     public void saveAndLoadRoundTripExactly() throws IOException, MalformedModelException {
         Shape in = new Shape(2, 2, 6, 5);
         for (Factorization f : FactorizedConvTest.FORMATS) {
