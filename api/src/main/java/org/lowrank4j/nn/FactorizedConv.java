@@ -27,6 +27,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
 import org.lowrank4j.cost.ConvCost;
 import org.lowrank4j.cost.ConvGeometry;
 import org.lowrank4j.cost.CostModel;
@@ -104,10 +105,11 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     private NDList pending;
 
     private NDManager cacheManager;
-    private Map<Integer, NDArray> cachedKernels = new HashMap<>();
+    private final Map<Integer, NDArray> cachedKernels = new HashMap<>();
     private List<NDArray> cacheKey;
-    private final Map<List<Object>, ConvImplementation> autoChoices = new HashMap<>();
-    private final Map<Shape, ConvImplementation> tunedChoices = new HashMap<>();
+    private final Map<List<Object>, ConvImplementation> autoChoices = new ConcurrentHashMap<>();
+    private final Map<Shape, ConvImplementation> tunedChoices = new ConcurrentHashMap<>();
+    private final Object cacheLock = new Object();
 
     FactorizedConv(Builder builder, Factorization factorization) {
         super(VERSION);
@@ -544,7 +546,8 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                             + " array(s)");
         }
         long layer;
-        try (NDArray index = inputs.get(1).toType(DataType.INT64, false)) {
+        // a copy: toType without copy returns the caller's own array when it is int64 already
+        try (NDArray index = inputs.get(1).toType(DataType.INT64, true)) {
             layer = index.toLongArray()[0];
         }
         return checkLayer(layer);
@@ -695,12 +698,18 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     }
 
     private NDArray cachedKernel(List<NDArray> values, int layer) {
+        synchronized (cacheLock) {
+            return cachedKernelLocked(values, layer);
+        }
+    }
+
+    private NDArray cachedKernelLocked(List<NDArray> values, int layer) {
         boolean same = cacheKey != null && cacheKey.size() == values.size();
         for (int i = 0; same && i < values.size(); i++) {
             same = cacheKey.get(i) == values.get(i);
         }
         if (!same) {
-            invalidate();
+            dropCache();
             cacheManager = values.get(0).getManager().newSubManager();
             cacheKey = new ArrayList<>(values);
         }
@@ -731,6 +740,12 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
      * changing parameter arrays in place by other means.
      */
     public void invalidate() {
+        synchronized (cacheLock) {
+            dropCache();
+        }
+    }
+
+    private void dropCache() {
         if (cacheManager != null) {
             cacheManager.close();
         }

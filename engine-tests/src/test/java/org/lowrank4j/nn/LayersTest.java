@@ -58,6 +58,10 @@ public class LayersTest extends EngineTestBase {
                         NDArray y = conv.forward(store(), new NDList(x, index), false).head();
                         assertClose(y, expected, 1e-5);
                     }
+                    // an int64 index stays the caller's
+                    NDArray longIndex = manager.create((long) layer);
+                    conv.forward(store(), new NDList(x, longIndex), false).close();
+                    Assert.assertEquals(longIndex.toLongArray()[0], layer);
                     LayerConv view = conv.getConv(layer);
                     assertClose(view.forward(store(), new NDList(x), false).head(), expected, 1e-5);
                     Assert.assertEquals(
