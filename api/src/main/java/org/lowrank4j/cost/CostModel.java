@@ -12,9 +12,10 @@ import java.util.Locale;
  * over the dense one when its estimate is below {@code margin} times the dense estimate, so that a
  * close call falls back to the dense kernel.
  *
- * <p>The defaults were fitted to PyTorch 2.7 and MXNet 1.9 on x86 CPUs, where a depthwise
- * multiply-accumulate costs 50 to 130 dense ones. For measured rather than modelled choices see
- * {@code FactorizedConv.tune}.
+ * <p>The defaults were chosen from measurements with PyTorch 2.7 on an x86 CPU, where a depthwise
+ * multiply-accumulate cost 50 to 135 dense ones, and checked with MXNet 1.9 (see {@code
+ * docs/benchmarks/convolutions.md}). For measured rather than modelled choices see {@code
+ * FactorizedConv.tune}.
  */
 public final class CostModel {
 

@@ -61,7 +61,12 @@ import org.lowrank4j.tensor.FactorizedTensor;
  * and loads with {@code Model.save/load} (its configuration is checked on load). A freshly built
  * block is initialised by DJL's {@code initialize} with factors drawn so that the reconstructed
  * kernel has the standard deviation {@code sqrt(2 / (C · ∏ k_i))}; {@link #initFromRandom}, {@link
- * #initFromTensor} and {@link #initFromDecomposition} set values explicitly.
+ * #initFromTensor} and {@link #initFromDecomposition} set values explicitly, {@link #fromConv}
+ * converts a DJL convolution.
+ *
+ * <p>{@link Builder#optLayers} holds several convolutions in one tensor ({@link #getConv(int)},
+ * {@link #fromConvList}); {@link #transduct} grows a convolution by one spatial dimension; {@link
+ * #tune} replaces the cost model's choice for {@link ConvImplementation#AUTO} by measurements.
  *
  * <pre>{@code
  * FactorizedConv<?> conv = FactorizedConv.builder()
@@ -95,6 +100,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     private ConvImplementation implementation;
     private CostModel costModel;
     private boolean decomposeFullWeight;
+    private double initStd = Double.NaN;
     private long draws;
 
     private final List<Parameter> factorParameters = new ArrayList<>();
@@ -965,8 +971,6 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             setValues(values, includeBias ? scope.zeros(biasShape, anchor.getDataType()) : null);
         }
     }
-
-    private double initStd = Double.NaN;
 
     private double defaultStd() {
         return Math.sqrt(2.0 / ((double) inChannels * kernelShape.size()));
