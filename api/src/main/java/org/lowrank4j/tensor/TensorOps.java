@@ -198,7 +198,8 @@ public final class TensorOps {
             }
             current = next;
         }
-        return current == tensor ? tensor.duplicate() : current;
+        // a reshape, not duplicate(): PyTorch's duplicate drops the autograd history
+        return current == tensor ? tensor.reshape(tensor.getShape()) : current;
     }
 
     /**
@@ -227,7 +228,8 @@ public final class TensorOps {
                                 + r);
             }
         }
-        NDArray result = matrices.get(0).duplicate();
+        // a reshape, not duplicate(): PyTorch's duplicate drops the autograd history
+        NDArray result = matrices.get(0).reshape(matrices.get(0).getShape());
         for (int i = 1; i < matrices.size(); i++) {
             NDArray m = matrices.get(i);
             long rows = result.getShape().get(0);

@@ -1,0 +1,170 @@
+package org.lowrank4j.cost;
+
+import java.util.Locale;
+
+/**
+ * Turns a {@link ConvCost} into one comparable number, in units of dense multiply-accumulates.
+ *
+ * <p>Each operation costs {@code w · macs + memoryWeight · memory + operationWeight}, where {@code
+ * w} is {@code depthwiseWeight} for depthwise convolutions, {@code max(1, narrowChannels / c)} for
+ * dense convolutions whose narrower side has {@code c < narrowChannels} channels (narrow
+ * convolutions use the vector units poorly), and 1 otherwise. A factorized pipeline is only chosen
+ * over the dense one when its estimate is below {@code margin} times the dense estimate, so that a
+ * close call falls back to the dense kernel.
+ *
+ * <p>The defaults were chosen from measurements with PyTorch 2.7 on an x86 CPU, where a depthwise
+ * multiply-accumulate cost 50 to 135 dense ones, and checked with MXNet 1.9 (see {@code
+ * docs/benchmarks/convolutions.md}). For measured rather than modelled choices see {@code
+ * FactorizedConv.tune}.
+ */
+public final class CostModel {
+
+    private static final CostModel DEFAULTS = new CostModel(64, 4, 1_000_000, 64, 0.85);
+
+    private final double depthwiseWeight;
+    private final double memoryWeight;
+    private final double operationWeight;
+    private final double narrowChannels;
+    private final double margin;
+
+    /**
+     * Creates a cost model.
+     *
+     * @param depthwiseWeight cost of a depthwise multiply-accumulate, in dense ones, at least 0
+     * @param memoryWeight cost of moving one value, in dense multiply-accumulates, at least 0
+     * @param operationWeight fixed cost of one engine operation, in dense multiply-accumulates, at
+     *     least 0
+     * @param narrowChannels channel count below which dense convolutions slow down, at least 0
+     * @param margin a factorized pipeline wins only below {@code margin} times the dense estimate,
+     *     in {@code (0, 1]}
+     * @throws IllegalArgumentException if a weight is negative or not finite, or the margin is out
+     *     of range
+     */
+    public CostModel(
+            double depthwiseWeight,
+            double memoryWeight,
+            double operationWeight,
+            double narrowChannels,
+            double margin) {
+        check(depthwiseWeight, "depthwiseWeight");
+        check(memoryWeight, "memoryWeight");
+        check(operationWeight, "operationWeight");
+        check(narrowChannels, "narrowChannels");
+        if (!(margin > 0 && margin <= 1)) {
+            throw new IllegalArgumentException(
+                    "margin " + margin + " is not accepted; a value in (0, 1] is");
+        }
+        this.depthwiseWeight = depthwiseWeight;
+        this.memoryWeight = memoryWeight;
+        this.operationWeight = operationWeight;
+        this.narrowChannels = narrowChannels;
+        this.margin = margin;
+    }
+
+    private static void check(double value, String name) {
+        if (!(value >= 0) || Double.isInfinite(value)) {
+            throw new IllegalArgumentException(
+                    name + " " + value + " is not accepted; a finite value >= 0 is");
+        }
+    }
+
+    /**
+     * Returns the default model, fitted to CPUs: depthwise weight 64, memory weight 4, operation
+     * weight 1,000,000 (about 25 µs of engine-call overhead), narrow below 64 channels, margin
+     * 0.85.
+     *
+     * @return the default model
+     */
+    public static CostModel defaults() {
+        return DEFAULTS;
+    }
+
+    /**
+     * Estimates a cost.
+     *
+     * @param cost the counts
+     * @return the estimate, in dense multiply-accumulates
+     */
+    public double estimate(ConvCost cost) {
+        double total = 0;
+        for (ConvCost.Operation op : cost.getOperationList()) {
+            double w = 1;
+            if (op.kind() == ConvCost.Kind.DEPTHWISE) {
+                w = depthwiseWeight;
+            } else if (op.kind() == ConvCost.Kind.DENSE && op.channels() > 0) {
+                w = Math.max(1, narrowChannels / op.channels());
+            }
+            total += w * op.macs() + memoryWeight * op.memory() + operationWeight;
+        }
+        return total;
+    }
+
+    /**
+     * Returns whether a factorized pipeline should replace the dense one.
+     *
+     * @param factorized the factorized pipeline's cost
+     * @param dense the dense pipeline's cost
+     * @return whether the factorized estimate is below {@code margin} times the dense one
+     */
+    public boolean beats(ConvCost factorized, ConvCost dense) {
+        return estimate(factorized) < margin * estimate(dense);
+    }
+
+    /**
+     * Returns the cost of a depthwise multiply-accumulate.
+     *
+     * @return the weight, in dense multiply-accumulates
+     */
+    public double getDepthwiseWeight() {
+        return depthwiseWeight;
+    }
+
+    /**
+     * Returns the cost of moving one value.
+     *
+     * @return the weight, in dense multiply-accumulates
+     */
+    public double getMemoryWeight() {
+        return memoryWeight;
+    }
+
+    /**
+     * Returns the fixed cost of one engine operation.
+     *
+     * @return the weight, in dense multiply-accumulates
+     */
+    public double getOperationWeight() {
+        return operationWeight;
+    }
+
+    /**
+     * Returns the channel count below which dense convolutions slow down.
+     *
+     * @return the channel count
+     */
+    public double getNarrowChannels() {
+        return narrowChannels;
+    }
+
+    /**
+     * Returns the margin a factorized pipeline must beat the dense one by.
+     *
+     * @return the margin, in {@code (0, 1]}
+     */
+    public double getMargin() {
+        return margin;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String toString() {
+        return String.format(
+                Locale.ROOT,
+                "CostModel(depthwise=%s, memory=%s, operation=%s, narrow=%s, margin=%s)",
+                depthwiseWeight,
+                memoryWeight,
+                operationWeight,
+                narrowChannels,
+                margin);
+    }
+}

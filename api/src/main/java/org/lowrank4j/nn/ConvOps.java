@@ -1,0 +1,100 @@
+package org.lowrank4j.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.convolutional.Conv1d;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.convolutional.Conv3d;
+import java.util.Arrays;
+
+/** The convolutions the factorized pipelines are made of, for 1, 2 and 3 spatial dimensions. */
+final class ConvOps {
+
+    private ConvOps() {}
+
+    /** An N-D convolution of {@code (B, C, S…)} with a {@code (O, C/groups, k…)} kernel. */
+    static NDArray conv(
+            NDArray x,
+            NDArray weight,
+            NDArray bias,
+            Shape stride,
+            Shape padding,
+            Shape dilation,
+            int groups) {
+        int n = x.getShape().dimension() - 2;
+        NDList out;
+        switch (n) {
+            case 1:
+                out = Conv1d.conv1d(x, weight, bias, stride, padding, dilation, groups);
+                break;
+            case 2:
+                out = Conv2d.conv2d(x, weight, bias, stride, padding, dilation, groups);
+                break;
+            case 3:
+                out = Conv3d.conv3d(x, weight, bias, stride, padding, dilation, groups);
+                break;
+            default:
+                throw new IllegalArgumentException(
+                        "input of shape "
+                                + x.getShape()
+                                + " has "
+                                + n
+                                + " spatial dimensions; 1, 2 or 3 are accepted");
+        }
+        return out.singletonOrThrow();
+    }
+
+    /** A 1×…×1 convolution with a {@code (out, in)} matrix. */
+    static NDArray pointwise(NDArray x, NDArray matrix, NDArray bias) {
+        int n = x.getShape().dimension() - 2;
+        long[] shape = new long[n + 2];
+        Arrays.fill(shape, 1);
+        shape[0] = matrix.getShape().get(0);
+        shape[1] = matrix.getShape().get(1);
+        Shape ones = filled(n, 1);
+        return conv(x, matrix.reshape(shape), bias, ones, filled(n, 0), ones, 1);
+    }
+
+    /**
+     * A convolution along one spatial axis only, with the given {@code (O, C/groups, k)} weights,
+     * applying that axis's stride, padding and dilation.
+     */
+    static NDArray alongAxis(
+            NDArray x,
+            NDArray weight3,
+            int axis,
+            Shape stride,
+            Shape padding,
+            Shape dilation,
+            int groups) {
+        int n = x.getShape().dimension() - 2;
+        long[] shape = new long[n + 2];
+        Arrays.fill(shape, 1);
+        shape[0] = weight3.getShape().get(0);
+        shape[1] = weight3.getShape().get(1);
+        shape[2 + axis] = weight3.getShape().get(2);
+        return conv(
+                x,
+                weight3.reshape(shape),
+                null,
+                only(n, axis, stride.get(axis), 1),
+                only(n, axis, padding.get(axis), 0),
+                only(n, axis, dilation.get(axis), 1),
+                groups);
+    }
+
+    /** A shape of {@code n} equal values. */
+    static Shape filled(int n, long value) {
+        long[] v = new long[n];
+        Arrays.fill(v, value);
+        return new Shape(v);
+    }
+
+    private static Shape only(int n, int axis, long value, long fill) {
+        long[] v = new long[n];
+        Arrays.fill(v, fill);
+        v[axis] = value;
+        return new Shape(v);
+    }
+}

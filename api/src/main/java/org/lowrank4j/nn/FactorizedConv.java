@@ -1,0 +1,1979 @@
+package org.lowrank4j.nn;
+
+import ai.djl.MalformedModelException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.convolutional.Conv1d;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.convolutional.Conv3d;
+import ai.djl.nn.convolutional.Convolution;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.Initializer;
+import ai.djl.util.PairList;
+import ai.djl.util.RandomUtils;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import org.lowrank4j.cost.ConvCost;
+import org.lowrank4j.cost.ConvGeometry;
+import org.lowrank4j.cost.CostModel;
+import org.lowrank4j.decompose.Decomposition;
+import org.lowrank4j.internal.HostRandom;
+import org.lowrank4j.internal.Workspace;
+import org.lowrank4j.tensor.FactorizedTensor;
+
+/**
+ * A convolution of order 1, 2 or 3 whose kernel is stored as a factorized tensor: {@link CPConv},
+ * {@link TuckerConv} or {@link TTConv}.
+ *
+ * <p>The kernel has DJL's layout {@code (O, C, k_1, …, k_N)} (CP and Tucker factorize it in that
+ * mode order; the tensor train stores it as {@code (C, k_1, …, k_N, O)}). Input is {@code (B, C,
+ * S_1, …, S_N)}, output {@code (B, O, S'_1, …, S'_N)}. Stride, padding and dilation are honoured
+ * per spatial dimension by every {@link ConvImplementation}:
+ *
+ * <ul>
+ *   <li>{@link ConvImplementation#FACTORIZED}: the input is contracted with one factor at a time
+ *       (1×1 convolutions for the channel modes, 1-D convolutions along each spatial mode), never
+ *       building the kernel;
+ *   <li>{@link ConvImplementation#RECONSTRUCTED}: the kernel is rebuilt and one ordinary
+ *       convolution runs; in inference the rebuilt kernel is cached until the parameters change;
+ *   <li>{@link ConvImplementation#MOBILENET} (CP only): 1×1, one depthwise convolution with the
+ *       full spatial kernel, 1×1;
+ *   <li>{@link ConvImplementation#AUTO}: per input shape, the cheapest of the above by a {@link
+ *       CostModel}, the reconstructed (cached) kernel unless a factorized path clearly wins.
+ * </ul>
+ *
+ * <p>The factors are DJL {@link Parameter}s, so the block trains with a {@code Trainer}, and saves
+ * and loads with {@code Model.save/load} (its configuration is checked on load). A freshly built
+ * block is initialised by DJL's {@code initialize} with factors drawn so that the reconstructed
+ * kernel has the standard deviation {@code sqrt(2 / (C · ∏ k_i))}; {@link #initFromRandom}, {@link
+ * #initFromTensor} and {@link #initFromDecomposition} set values explicitly, {@link #fromConv}
+ * converts a DJL convolution.
+ *
+ * <p>{@link Builder#optLayers} holds several convolutions in one tensor ({@link #getConv(int)},
+ * {@link #fromConvList}); {@link #transduct} grows a convolution by one spatial dimension; {@link
+ * #tune} replaces the cost model's choice for {@link ConvImplementation#AUTO} by measurements.
+ *
+ * <pre>{@code
+ * FactorizedConv<?> conv = FactorizedConv.builder()
+ *         .setInChannels(64).setOutChannels(64).setKernelSize(3).setOrder(2)
+ *         .setFactorization(Factorization.TUCKER).setRank(Rank.fraction(0.5))
+ *         .optPadding(new Shape(1, 1))
+ *         .build();
+ * conv.initialize(manager, DataType.FLOAT32, new Shape(8, 64, 32, 32));
+ * }</pre>
+ *
+ * @param <T> the format of the kernel
+ */
+public abstract class FactorizedConv<T extends FactorizedTensor> extends AbstractBlock {
+
+    private static final byte VERSION = 1;
+
+    final int inChannels;
+    final int outChannels;
+    final Shape kernelShape;
+    final Shape fullShape;
+    final int layers;
+    final Shape layeredShape;
+    final Shape biasShape;
+    final Shape stride;
+    final Shape padding;
+    final Shape dilation;
+    final boolean includeBias;
+    final int order;
+    private final Factorization factorization;
+    private final long seed;
+    private ConvImplementation implementation;
+    private CostModel costModel;
+    private boolean decomposeFullWeight;
+    private double initStd = Double.NaN;
+    private long draws;
+
+    private final List<Parameter> factorParameters = new ArrayList<>();
+    private final List<Initializer> factorInitializers = new ArrayList<>();
+    private Parameter bias;
+
+    private NDManager pendingManager;
+    private NDList pending;
+
+    private NDManager cacheManager;
+    private final Map<Integer, NDArray> cachedKernels = new HashMap<>();
+    private List<NDArray> cacheKey;
+    private final Map<List<Object>, ConvImplementation> autoChoices = new ConcurrentHashMap<>();
+    private final Map<Shape, ConvImplementation> tunedChoices = new ConcurrentHashMap<>();
+    private final Object cacheLock = new Object();
+
+    FactorizedConv(Builder builder, Factorization factorization) {
+        super(VERSION);
+        this.inChannels = builder.inChannels;
+        this.outChannels = builder.outChannels;
+        this.kernelShape = builder.resolvedKernel;
+        this.order = kernelShape.dimension();
+        long[] full = new long[order + 2];
+        full[0] = outChannels;
+        full[1] = inChannels;
+        System.arraycopy(kernelShape.getShape(), 0, full, 2, order);
+        this.fullShape = new Shape(full);
+        this.layers = builder.layers;
+        if (layers > 1) {
+            long[] layered = new long[full.length + 1];
+            layered[0] = layers;
+            System.arraycopy(full, 0, layered, 1, full.length);
+            this.layeredShape = new Shape(layered);
+            this.biasShape = new Shape(layers, outChannels);
+        } else {
+            this.layeredShape = fullShape;
+            this.biasShape = new Shape(outChannels);
+        }
+        this.stride = builder.stride == null ? ConvOps.filled(order, 1) : builder.stride;
+        this.padding = builder.padding == null ? ConvOps.filled(order, 0) : builder.padding;
+        this.dilation = builder.dilation == null ? ConvOps.filled(order, 1) : builder.dilation;
+        this.includeBias = builder.bias;
+        this.factorization = factorization;
+        this.implementation = builder.implementation;
+        this.costModel = builder.costModel;
+        this.seed = builder.seed == null ? RandomUtils.RANDOM.nextLong() : builder.seed;
+    }
+
+    /** Adds the factor parameters, then the bias; called once by each subclass constructor. */
+    final void addFactorParameters(List<String> names, List<Shape> shapes) {
+        for (int i = 0; i < names.size(); i++) {
+            Initializer init = new FactorInitializer(i);
+            factorInitializers.add(init);
+            factorParameters.add(
+                    addParameter(
+                            Parameter.builder()
+                                    .setName(names.get(i))
+                                    .setType(Parameter.Type.WEIGHT)
+                                    .optShape(shapes.get(i))
+                                    .optInitializer(init)
+                                    .build()));
+        }
+        if (includeBias) {
+            bias =
+                    addParameter(
+                            Parameter.builder()
+                                    .setName("bias")
+                                    .setType(Parameter.Type.BIAS)
+                                    .optShape(biasShape)
+                                    .optInitializer(Initializer.ZEROS)
+                                    .build());
+        }
+    }
+
+    /**
+     * Returns a new builder.
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    // ---------------------------------------------------------------- format-specific hooks
+
+    /** Wraps arrays (not copied), in {@link FactorizedTensor#getArrays()} order, in the format. */
+    abstract T wrap(List<NDArray> arrays);
+
+    /**
+     * The factors of one layer of a block of several layers, in the layout of a one-layer block
+     * (new arrays, in the current scope).
+     */
+    abstract List<NDArray> layerValues(List<NDArray> values, int layer);
+
+    /** Draws random factors whose reconstruction has RMS {@code std}. */
+    abstract T draw(NDManager manager, DataType type, double std, long seed);
+
+    /** Decomposes a {@code (O, C, k…)} kernel (with layers {@code (n, O, C, k…)}) at this rank. */
+    abstract Decomposition<T> decompose(NDArray kernel, long seed);
+
+    /** Rebuilds the {@code (O, C, k…)} kernel from the parameter values of one layer. */
+    abstract NDArray kernel(List<NDArray> values);
+
+    /** The factorized pipeline; the bias may be null. */
+    abstract NDArray forwardFactorized(NDArray x, List<NDArray> values, NDArray bias);
+
+    /** The MobileNet pipeline (CP only). */
+    NDArray forwardMobilenet(NDArray x, List<NDArray> values, NDArray bias) {
+        throw new IllegalArgumentException(
+                "implementation MOBILENET is not accepted for "
+                        + factorization
+                        + "; only CP has it");
+    }
+
+    /** The cost of the factorized (or MobileNet) pipeline. */
+    abstract ConvCost pipelineCost(ConvImplementation implementation, ConvGeometry geometry);
+
+    /** The cost of rebuilding the kernel. */
+    abstract ConvCost reconstructionCost();
+
+    /**
+     * Copies of the factors with a new spatial mode inserted at spatial position {@code mode}, its
+     * kernel a one-hot at {@code size / 2}.
+     */
+    abstract List<NDArray> insertMode(List<NDArray> values, int mode, int size);
+
+    /** The builder settings (rank, fixed modes) of the block {@link #insertMode} values fit. */
+    abstract void configureInserted(Builder builder, int mode);
+
+    /** Index of the inserted mode's parameter among the factor parameters. */
+    abstract int insertedParameter(int mode);
+
+    /** The shape the format's tensor has (the kernel's, or the train's layout). */
+    Shape tensorShape() {
+        return layeredShape;
+    }
+
+    /**
+     * Returns the number of convolutions the factorized tensor holds ({@link Builder#optLayers}).
+     *
+     * @return the number of layers, 1 for an ordinary convolution
+     */
+    public int getLayers() {
+        return layers;
+    }
+
+    /**
+     * Returns the realised rank of the factorization.
+     *
+     * @return the rank, as {@link FactorizedTensor#getRank()} of {@link #getDecomposition()}
+     */
+    public abstract int[] getRank();
+
+    // ---------------------------------------------------------------- configuration
+
+    /**
+     * Returns the factorization.
+     *
+     * @return CP, Tucker or TT
+     */
+    public Factorization getFactorization() {
+        return factorization;
+    }
+
+    /**
+     * Returns the number of input channels.
+     *
+     * @return {@code C}
+     */
+    public int getInChannels() {
+        return inChannels;
+    }
+
+    /**
+     * Returns the number of output channels.
+     *
+     * @return {@code O}
+     */
+    public int getOutChannels() {
+        return outChannels;
+    }
+
+    /**
+     * Returns the spatial kernel shape.
+     *
+     * @return {@code (k_1, …, k_N)}
+     */
+    public Shape getKernelShape() {
+        return kernelShape;
+    }
+
+    /**
+     * Returns the number of spatial dimensions.
+     *
+     * @return {@code N}, 1 to 3
+     */
+    public int getOrder() {
+        return order;
+    }
+
+    /**
+     * Returns the stride.
+     *
+     * @return one value per spatial dimension
+     */
+    public Shape getStride() {
+        return stride;
+    }
+
+    /**
+     * Returns the zero padding on each side.
+     *
+     * @return one value per spatial dimension
+     */
+    public Shape getPadding() {
+        return padding;
+    }
+
+    /**
+     * Returns the dilation.
+     *
+     * @return one value per spatial dimension
+     */
+    public Shape getDilation() {
+        return dilation;
+    }
+
+    /**
+     * Returns whether the block adds a bias.
+     *
+     * @return whether there is a bias
+     */
+    public boolean hasBias() {
+        return includeBias;
+    }
+
+    /**
+     * Returns the implementation the block was configured with.
+     *
+     * @return the implementation (possibly {@link ConvImplementation#AUTO})
+     */
+    public ConvImplementation getImplementation() {
+        return implementation;
+    }
+
+    /**
+     * Changes how the forward pass is computed; parameters are untouched.
+     *
+     * @param implementation the implementation
+     * @throws IllegalArgumentException if it is null, or MOBILENET for a format other than CP
+     */
+    public void setImplementation(ConvImplementation implementation) {
+        checkImplementation(implementation, factorization);
+        this.implementation = implementation;
+        autoChoices.clear();
+    }
+
+    /**
+     * Returns the cost model {@link ConvImplementation#AUTO} decides with.
+     *
+     * @return the cost model
+     */
+    public CostModel getCostModel() {
+        return costModel;
+    }
+
+    /**
+     * Changes the cost model {@link ConvImplementation#AUTO} decides with.
+     *
+     * @param costModel the cost model
+     * @throws IllegalArgumentException if it is null
+     */
+    public void setCostModel(CostModel costModel) {
+        if (costModel == null) {
+            throw new IllegalArgumentException("costModel null is not accepted; a CostModel is");
+        }
+        this.costModel = costModel;
+        autoChoices.clear();
+    }
+
+    /**
+     * Returns the number of stored values (factors and bias).
+     *
+     * @return the parameter count
+     */
+    public long numParameters() {
+        long n = includeBias ? biasShape.size() : 0;
+        for (Parameter p : factorParameters) {
+            n += p.getShape().size();
+        }
+        return n;
+    }
+
+    /**
+     * Returns the number of values of the dense convolution this block stands for.
+     *
+     * @return {@code O · C · ∏ k_i}, plus {@code O} with a bias, times the number of layers
+     */
+    public long numDenseParameters() {
+        return layeredShape.size() + (includeBias ? biasShape.size() : 0);
+    }
+
+    // ---------------------------------------------------------------- cost and AUTO
+
+    /**
+     * Returns the geometry of this convolution applied to an input shape.
+     *
+     * @param inputShape {@code (B, C, S_1, …, S_N)}
+     * @return the geometry
+     * @throws IllegalArgumentException if the input shape does not fit the block
+     */
+    public ConvGeometry geometry(Shape inputShape) {
+        checkInput(inputShape);
+        return ConvGeometry.of(
+                inChannels, outChannels, kernelShape, stride, padding, dilation, inputShape);
+    }
+
+    /**
+     * Returns what one forward pass costs with an implementation.
+     *
+     * @param implementation the implementation ({@link ConvImplementation#AUTO}: the one it picks)
+     * @param inputShape {@code (B, C, S_1, …, S_N)}
+     * @param training whether the kernel must be rebuilt at every pass (training), or may be cached
+     *     (inference)
+     * @return the cost
+     * @throws IllegalArgumentException if the input shape does not fit, or the implementation does
+     *     not exist for this format
+     */
+    public ConvCost cost(ConvImplementation implementation, Shape inputShape, boolean training) {
+        checkImplementation(implementation, factorization);
+        ConvGeometry g = geometry(inputShape);
+        ConvImplementation impl =
+                implementation == ConvImplementation.AUTO
+                        ? chooseImplementation(inputShape, training)
+                        : implementation;
+        if (impl == ConvImplementation.RECONSTRUCTED) {
+            ConvCost dense = ConvCost.dense(g);
+            return training ? dense.plus(reconstructionCost()) : dense;
+        }
+        return pipelineCost(impl, g);
+    }
+
+    /**
+     * Returns the implementation a forward pass on an input shape runs: the configured one, or for
+     * {@link ConvImplementation#AUTO} the fastest measured by {@link #tune} for this shape
+     * (inference), or else the cheapest by the cost model.
+     *
+     * @param inputShape {@code (B, C, S_1, …, S_N)}
+     * @param training whether the pass is a training pass
+     * @return FACTORIZED, RECONSTRUCTED or MOBILENET
+     * @throws IllegalArgumentException if the input shape does not fit
+     */
+    public ConvImplementation chooseImplementation(Shape inputShape, boolean training) {
+        if (implementation != ConvImplementation.AUTO) {
+            return implementation;
+        }
+        if (!training) {
+            ConvImplementation tuned = tunedChoices.get(inputShape);
+            if (tuned != null) {
+                return tuned;
+            }
+        }
+        List<Object> key = List.of(inputShape, training);
+        ConvImplementation known = autoChoices.get(key);
+        if (known != null) {
+            return known;
+        }
+        ConvGeometry g = geometry(inputShape);
+        ConvCost dense = cost(ConvImplementation.RECONSTRUCTED, inputShape, training);
+        ConvImplementation best = ConvImplementation.RECONSTRUCTED;
+        ConvCost bestCost = dense;
+        List<ConvImplementation> candidates = new ArrayList<>();
+        candidates.add(ConvImplementation.FACTORIZED);
+        if (factorization == Factorization.CP) {
+            candidates.add(ConvImplementation.MOBILENET);
+        }
+        for (ConvImplementation c : candidates) {
+            ConvCost cost = pipelineCost(c, g);
+            if (costModel.beats(cost, dense)
+                    && costModel.estimate(cost) < costModel.estimate(bestCost)) {
+                best = c;
+                bestCost = cost;
+            }
+        }
+        autoChoices.put(key, best);
+        return best;
+    }
+
+    // ---------------------------------------------------------------- DJL block
+
+    /** {@inheritDoc} */
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        if (inputShapes == null || inputShapes.length < 1) {
+            throw new IllegalArgumentException(
+                    "getOutputShapes needs one input shape (B, C, S_1..S_N), got none");
+        }
+        return new Shape[] {geometry(inputShapes[0]).outputShape()};
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected void beforeInitialize(Shape... inputShapes) {
+        if (inputShapes.length > 0) {
+            checkInput(inputShapes[0]);
+        }
+        super.beforeInitialize(inputShapes);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void initialize(NDManager manager, DataType dataType, Shape... inputShapes) {
+        try {
+            super.initialize(manager, dataType, inputShapes);
+        } finally {
+            closePending();
+            invalidate();
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore parameterStore,
+            NDList inputs,
+            boolean training,
+            PairList<String, Object> params) {
+        NDArray x = inputs.head();
+        int layer = layerIndex(inputs);
+        ConvImplementation impl = chooseImplementation(x.getShape(), training);
+        return new NDList(forwardWith(impl, parameterStore, x, layer, training));
+    }
+
+    private int layerIndex(NDList inputs) {
+        if (layers == 1) {
+            if (inputs.size() > 1) {
+                throw new IllegalArgumentException(
+                        "a layer index is not accepted by a one-layer convolution; pass the input"
+                                + " alone");
+            }
+            return 0;
+        }
+        if (inputs.size() < 2 || inputs.get(1).size() != 1) {
+            throw new IllegalArgumentException(
+                    "a convolution of "
+                            + layers
+                            + " layers takes the input and a one-value layer index array, got "
+                            + inputs.size()
+                            + " array(s)");
+        }
+        long layer;
+        // a copy: toType without copy returns the caller's own array when it is int64 already
+        try (NDArray index = inputs.get(1).toType(DataType.INT64, true)) {
+            layer = index.toLongArray()[0];
+        }
+        return checkLayer(layer);
+    }
+
+    private int checkLayer(long layer) {
+        if (layer < 0 || layer >= layers) {
+            throw new IllegalArgumentException(
+                    "layer index "
+                            + layer
+                            + " is out of range; 0.."
+                            + (layers - 1)
+                            + " is accepted");
+        }
+        return (int) layer;
+    }
+
+    /** The forward pass of one layer (package-private for {@link LayerConv}). */
+    NDArray forwardLayer(ParameterStore parameterStore, NDArray x, int layer, boolean training) {
+        ConvImplementation impl = chooseImplementation(x.getShape(), training);
+        return forwardWith(impl, parameterStore, x, layer, training);
+    }
+
+    private NDArray forwardWith(
+            ConvImplementation impl,
+            ParameterStore parameterStore,
+            NDArray x,
+            int layer,
+            boolean training) {
+        geometry(x.getShape());
+        if (training) {
+            // the optimizer updates the parameters in place after this pass
+            invalidate();
+        }
+        List<NDArray> values = new ArrayList<>();
+        for (Parameter p : factorParameters) {
+            values.add(parameterStore.getValue(p, x.getDevice(), training));
+        }
+        NDArray b = includeBias ? parameterStore.getValue(bias, x.getDevice(), training) : null;
+        NDArray cached =
+                impl == ConvImplementation.RECONSTRUCTED && !training
+                        ? cachedKernel(values, layer)
+                        : null;
+        try (Workspace ws = Workspace.of(x)) {
+            ws.adopt(x);
+            for (NDArray v : values) {
+                ws.adopt(v);
+            }
+            if (b != null) {
+                ws.adopt(b);
+            }
+            if (layers > 1) {
+                if (cached == null) {
+                    values = layerValues(values, layer);
+                }
+                if (b != null) {
+                    b = b.get(layer);
+                }
+            }
+            NDArray y;
+            switch (impl) {
+                case FACTORIZED:
+                    y = forwardFactorized(x, values, b);
+                    break;
+                case MOBILENET:
+                    y = forwardMobilenet(x, values, b);
+                    break;
+                default:
+                    NDArray k = cached != null ? cached : kernel(values);
+                    y = ConvOps.conv(x, k, b, stride, padding, dilation, 1);
+                    break;
+            }
+            return ws.keep(y);
+        }
+    }
+
+    /**
+     * Times every implementation on a random input of the given shape (inference) and makes {@link
+     * ConvImplementation#AUTO} use the fastest for that shape from now on, instead of the cost
+     * model's pick. The reconstructed implementation, with its cached kernel, stands for the dense
+     * convolution, so a tuned layer is never slower than the dense one by more than the timing
+     * noise.
+     *
+     * @param manager where the temporary input lives
+     * @param inputShape {@code (B, C, S_1, …, S_N)}
+     * @param warmup untimed passes of each implementation, at least 0
+     * @param repeats timed passes of each implementation (round-robin), at least 1
+     * @return the median milliseconds per pass of each implementation
+     * @throws IllegalArgumentException if the input shape does not fit or a count is out of range
+     * @throws IllegalStateException if the block is not initialised
+     */
+    public Map<ConvImplementation, Double> tune(
+            NDManager manager, Shape inputShape, int warmup, int repeats) {
+        geometry(inputShape);
+        if (warmup < 0 || repeats < 1) {
+            throw new IllegalArgumentException(
+                    "warmup "
+                            + warmup
+                            + " and repeats "
+                            + repeats
+                            + " are not accepted; warmup >= 0 and repeats >= 1 are");
+        }
+        if (!isInitialized()) {
+            throw new IllegalStateException(
+                    "the block is not initialised; call initialize or an init method first");
+        }
+        List<ConvImplementation> candidates = new ArrayList<>();
+        candidates.add(ConvImplementation.RECONSTRUCTED);
+        candidates.add(ConvImplementation.FACTORIZED);
+        if (factorization == Factorization.CP) {
+            candidates.add(ConvImplementation.MOBILENET);
+        }
+        double[][] times = new double[candidates.size()][repeats];
+        try (NDManager scope = manager.newSubManager()) {
+            DataType type = factorParameters.get(0).getArray().getDataType();
+            NDArray x = scope.randomNormal(inputShape).toType(type, false);
+            ParameterStore ps = new ParameterStore(scope, false);
+            for (int r = -warmup; r < repeats; r++) {
+                for (int c = 0; c < candidates.size(); c++) {
+                    long start = System.nanoTime();
+                    try (NDArray y = forwardWith(candidates.get(c), ps, x, 0, false);
+                            NDArray sum = y.sum();
+                            NDArray wide = sum.toType(DataType.FLOAT64, false)) {
+                        wide.getDouble();
+                    }
+                    if (r >= 0) {
+                        times[c][r] = (System.nanoTime() - start) / 1e6;
+                    }
+                }
+            }
+        }
+        Map<ConvImplementation, Double> medians = new java.util.EnumMap<>(ConvImplementation.class);
+        ConvImplementation best = ConvImplementation.RECONSTRUCTED;
+        for (int c = 0; c < candidates.size(); c++) {
+            double[] t = times[c].clone();
+            Arrays.sort(t);
+            double median =
+                    t.length % 2 == 1
+                            ? t[t.length / 2]
+                            : 0.5 * (t[t.length / 2 - 1] + t[t.length / 2]);
+            medians.put(candidates.get(c), median);
+            if (median < medians.get(best)) {
+                best = candidates.get(c);
+            }
+        }
+        tunedChoices.put(inputShape, best);
+        return medians;
+    }
+
+    private NDArray cachedKernel(List<NDArray> values, int layer) {
+        synchronized (cacheLock) {
+            return cachedKernelLocked(values, layer);
+        }
+    }
+
+    private NDArray cachedKernelLocked(List<NDArray> values, int layer) {
+        boolean same = cacheKey != null && cacheKey.size() == values.size();
+        for (int i = 0; same && i < values.size(); i++) {
+            same = cacheKey.get(i) == values.get(i);
+        }
+        if (!same) {
+            dropCache();
+            cacheManager = values.get(0).getManager().newSubManager();
+            cacheKey = new ArrayList<>(values);
+        }
+        NDArray known = cachedKernels.get(layer);
+        if (known != null) {
+            return known;
+        }
+        try (Workspace ws = Workspace.of(cacheManager)) {
+            List<NDArray> adopted = new ArrayList<>();
+            for (NDArray v : values) {
+                adopted.add(ws.adopt(v));
+            }
+            if (layers > 1) {
+                adopted = layerValues(adopted, layer);
+            }
+            // a contiguous copy: a transposed view would be copied again by every convolution
+            NDArray k = kernel(adopted);
+            NDArray kept = ws.keep(k.reshape(-1).reshape(k.getShape()));
+            cachedKernels.put(layer, kept);
+            return kept;
+        }
+    }
+
+    /**
+     * Drops the cached reconstructed kernel.
+     *
+     * <p>Training passes, loading and the {@code init*} methods do this themselves; call it after
+     * changing parameter arrays in place by other means.
+     */
+    public void invalidate() {
+        synchronized (cacheLock) {
+            dropCache();
+        }
+    }
+
+    private void dropCache() {
+        if (cacheManager != null) {
+            cacheManager.close();
+        }
+        cacheManager = null;
+        cachedKernels.clear();
+        cacheKey = null;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected void saveMetadata(DataOutputStream os) throws IOException {
+        os.writeUTF(factorization.name());
+        os.writeInt(inChannels);
+        os.writeInt(outChannels);
+        writeShape(os, kernelShape);
+        writeShape(os, stride);
+        writeShape(os, padding);
+        writeShape(os, dilation);
+        os.writeBoolean(includeBias);
+        os.writeInt(layers);
+        int[] rank = getRank();
+        os.writeInt(rank.length);
+        for (int r : rank) {
+            os.writeInt(r);
+        }
+        List<Shape> shapes = parameterShapes();
+        os.writeInt(shapes.size());
+        for (Shape s : shapes) {
+            writeShape(os, s);
+        }
+        os.writeUTF(implementation.name());
+        // blocks set up by an init method never saw DJL's initialize, so may have no input shapes
+        os.writeBoolean(inputShapes != null);
+        if (inputShapes != null) {
+            saveInputShapes(os);
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void loadMetadata(byte loadVersion, DataInputStream is)
+            throws IOException, MalformedModelException {
+        if (loadVersion != VERSION) {
+            throw new MalformedModelException(
+                    "cannot load a "
+                            + getClass().getSimpleName()
+                            + " saved with version "
+                            + loadVersion
+                            + "; version "
+                            + VERSION
+                            + " is accepted");
+        }
+        String savedFactorization = is.readUTF();
+        int in = is.readInt();
+        int out = is.readInt();
+        Shape kernel = readShape(is);
+        Shape savedStride = readShape(is);
+        Shape savedPadding = readShape(is);
+        Shape savedDilation = readShape(is);
+        boolean savedBias = is.readBoolean();
+        int savedLayers = is.readInt();
+        int[] rank = new int[is.readInt()];
+        for (int i = 0; i < rank.length; i++) {
+            rank[i] = is.readInt();
+        }
+        List<Shape> shapes = new ArrayList<>();
+        int count = is.readInt();
+        for (int i = 0; i < count; i++) {
+            shapes.add(readShape(is));
+        }
+        String savedImplementation = is.readUTF();
+        String saved =
+                describe(
+                        savedFactorization,
+                        in,
+                        out,
+                        kernel,
+                        savedStride,
+                        savedPadding,
+                        savedDilation,
+                        savedBias,
+                        savedLayers,
+                        rank,
+                        shapes);
+        String mine =
+                describe(
+                        factorization.name(),
+                        inChannels,
+                        outChannels,
+                        kernelShape,
+                        stride,
+                        padding,
+                        dilation,
+                        includeBias,
+                        layers,
+                        getRank(),
+                        parameterShapes());
+        if (!saved.equals(mine)) {
+            throw new MalformedModelException(
+                    "saved convolution " + saved + " does not match this block " + mine);
+        }
+        try {
+            implementation = ConvImplementation.valueOf(savedImplementation);
+        } catch (IllegalArgumentException e) {
+            throw new MalformedModelException(
+                    "saved implementation " + savedImplementation + " is unknown", e);
+        }
+        if (is.readBoolean()) {
+            readInputShapes(is);
+        }
+        invalidate();
+    }
+
+    private static String describe(
+            String factorization,
+            int in,
+            int out,
+            Shape kernel,
+            Shape stride,
+            Shape padding,
+            Shape dilation,
+            boolean bias,
+            int layers,
+            int[] rank,
+            List<Shape> shapes) {
+        return factorization
+                + "(in="
+                + in
+                + ", out="
+                + out
+                + ", kernel="
+                + kernel
+                + ", stride="
+                + stride
+                + ", padding="
+                + padding
+                + ", dilation="
+                + dilation
+                + ", bias="
+                + bias
+                + ", layers="
+                + layers
+                + ", rank="
+                + Arrays.toString(rank)
+                + ", factors="
+                + shapes
+                + ")";
+    }
+
+    private List<Shape> parameterShapes() {
+        List<Shape> shapes = new ArrayList<>();
+        for (Parameter p : factorParameters) {
+            shapes.add(p.getShape());
+        }
+        return shapes;
+    }
+
+    private static void writeShape(DataOutputStream os, Shape shape) throws IOException {
+        os.writeInt(shape.dimension());
+        for (long d : shape.getShape()) {
+            os.writeLong(d);
+        }
+    }
+
+    private static Shape readShape(DataInputStream is) throws IOException {
+        int n = is.readInt();
+        if (n < 0 || n > 64) {
+            throw new IOException("corrupt shape of " + n + " dimensions");
+        }
+        long[] d = new long[n];
+        for (int i = 0; i < n; i++) {
+            d[i] = is.readLong();
+        }
+        return new Shape(d);
+    }
+
+    // ---------------------------------------------------------------- initialisation
+
+    /**
+     * Sets random values.
+     *
+     * <p>With {@code decomposeFullWeight == false} the factors are drawn so that the reconstructed
+     * kernel has the standard deviation {@code sqrt(2 / (C · ∏ k_i))} (fast); with {@code true} a
+     * dense kernel with that standard deviation is drawn and decomposed (slow; the reconstruction
+     * has a smaller deviation, as the decomposition drops part of the kernel). The bias is set to
+     * zero. If the block is not initialised yet, the choice applies to DJL's next {@code
+     * initialize}.
+     *
+     * @param decomposeFullWeight whether to decompose a dense random kernel
+     */
+    public void initFromRandom(boolean decomposeFullWeight) {
+        initFromRandom(decomposeFullWeight, defaultStd());
+    }
+
+    /**
+     * Sets random values whose reconstructed kernel has a given standard deviation.
+     *
+     * @param decomposeFullWeight whether to decompose a dense random kernel
+     * @param std the standard deviation of the (dense) kernel, finite and greater than 0
+     * @throws IllegalArgumentException if {@code std} is not accepted
+     * @see #initFromRandom(boolean)
+     */
+    public void initFromRandom(boolean decomposeFullWeight, double std) {
+        if (!(std > 0) || Double.isInfinite(std)) {
+            throw new IllegalArgumentException(
+                    "std " + std + " is not accepted; a finite value > 0 is");
+        }
+        this.decomposeFullWeight = decomposeFullWeight;
+        this.initStd = std;
+        Parameter first = factorParameters.get(0);
+        if (!first.isInitialized()) {
+            return;
+        }
+        NDArray anchor = first.getArray();
+        try (NDManager scope = anchor.getManager().newSubManager()) {
+            NDList values = drawValues(scope, anchor.getDataType());
+            setValues(values, includeBias ? scope.zeros(biasShape, anchor.getDataType()) : null);
+        }
+    }
+
+    private double defaultStd() {
+        return Math.sqrt(2.0 / ((double) inChannels * kernelShape.size()));
+    }
+
+    private NDList drawValues(NDManager manager, DataType type) {
+        double std = Double.isNaN(initStd) ? defaultStd() : initStd;
+        long s = seed + 7919L * draws++;
+        if (!decomposeFullWeight) {
+            return draw(manager, type, std, s).getArrays();
+        }
+        NDArray full = HostRandom.normal(manager, new Random(s), layeredShape, std, type);
+        return decompose(full, s).getTensor().getArrays();
+    }
+
+    /**
+     * Sets the factors by decomposing a dense kernel (with this block's rank and seed), and the
+     * bias.
+     *
+     * <p>To use other decomposition options, run {@link org.lowrank4j.decompose.Parafac}, {@link
+     * org.lowrank4j.decompose.Tucker} or {@link org.lowrank4j.decompose.TensorTrain} yourself and
+     * pass the result to {@link #initFromDecomposition}.
+     *
+     * @param kernel the {@code (O, C, k_1, …, k_N)} kernel, float32 or float64
+     * @param bias the {@code (O)} bias, or null (zero bias)
+     * @return the relative error of the decomposition {@code ‖K − K̂‖ / ‖K‖}
+     * @throws IllegalArgumentException if the kernel or bias shape does not match the block
+     */
+    public double initFromTensor(NDArray kernel, NDArray bias) {
+        if (kernel == null || !kernel.getShape().equals(layeredShape)) {
+            throw new IllegalArgumentException(
+                    "kernel of shape "
+                            + (kernel == null ? "null" : kernel.getShape())
+                            + " is not accepted; this block takes a "
+                            + layeredShape
+                            + (layers > 1
+                                    ? " kernel (layers, out, in, k…)"
+                                    : " kernel (out, in, k…)"));
+        }
+        checkBias(bias);
+        Decomposition<T> d = decompose(kernel, seed);
+        try (T tensor = d.getTensor()) {
+            setValues(tensor.getArrays(), bias);
+        }
+        return d.getRelativeError();
+    }
+
+    /**
+     * Sets the factors from a factorized tensor (copied), and the bias.
+     *
+     * @param tensor the kernel in this block's format, with this block's shape and rank
+     * @param bias the {@code (O)} bias, or null (zero bias)
+     * @throws IllegalArgumentException if the tensor's shape or rank, or the bias shape, does not
+     *     match the block
+     */
+    public void initFromDecomposition(T tensor, NDArray bias) {
+        if (tensor == null) {
+            throw new IllegalArgumentException("tensor null is not accepted");
+        }
+        NDList arrays = tensor.getArrays();
+        List<Shape> expected = parameterShapes();
+        List<Shape> got = new ArrayList<>();
+        for (NDArray a : arrays) {
+            got.add(a.getShape());
+        }
+        if (!expected.equals(got)) {
+            throw new IllegalArgumentException(
+                    tensor
+                            + " with factor shapes "
+                            + got
+                            + " is not accepted; this block takes factor shapes "
+                            + expected
+                            + " (shape "
+                            + tensorShape()
+                            + ", rank "
+                            + Arrays.toString(getRank())
+                            + ")");
+        }
+        checkBias(bias);
+        setValues(arrays, bias);
+    }
+
+    private void checkBias(NDArray b) {
+        if (b == null) {
+            return;
+        }
+        if (!includeBias) {
+            throw new IllegalArgumentException(
+                    "bias of shape "
+                            + b.getShape()
+                            + " is not accepted: this block has no bias (build it with"
+                            + " optBias(true)); pass null");
+        }
+        if (!b.getShape().equals(biasShape)) {
+            throw new IllegalArgumentException(
+                    "bias of shape "
+                            + b.getShape()
+                            + " is not accepted; a "
+                            + biasShape
+                            + " bias or null is");
+        }
+    }
+
+    private void setValues(List<NDArray> values, NDArray biasValue) {
+        for (int i = 0; i < factorParameters.size(); i++) {
+            assign(factorParameters.get(i), values.get(i), factorInitializers.get(i));
+        }
+        if (includeBias) {
+            NDArray b = biasValue;
+            NDArray zeros = null;
+            if (b == null) {
+                zeros = values.get(0).getManager().zeros(biasShape, values.get(0).getDataType());
+                b = zeros;
+            }
+            assign(bias, b, Initializer.ZEROS);
+            if (zeros != null) {
+                zeros.close();
+            }
+        }
+        invalidate();
+    }
+
+    private static void assign(Parameter p, NDArray value, Initializer restore) {
+        if (p.isInitialized()) {
+            NDArray target = p.getArray();
+            try (NDArray converted = value.toType(target.getDataType(), true)) {
+                converted.copyTo(target);
+            }
+        } else {
+            p.setInitializer((m, s, t) -> value.toType(t, true));
+            try {
+                p.initialize(value.getManager(), value.getDataType());
+            } finally {
+                p.setInitializer(restore);
+            }
+        }
+    }
+
+    /**
+     * Returns a copy of the kernel's factorization.
+     *
+     * @return the factorized kernel (new arrays, in the parameters' manager; close it when done)
+     * @throws IllegalStateException if the block is not initialised
+     */
+    public T getDecomposition() {
+        List<NDArray> copies = new ArrayList<>();
+        for (Parameter p : factorParameters) {
+            if (!p.isInitialized()) {
+                throw new IllegalStateException(
+                        "the block is not initialised; call initialize or an init method first");
+            }
+            copies.add(p.getArray().duplicate());
+        }
+        return wrap(copies);
+    }
+
+    /**
+     * Returns a copy of the bias.
+     *
+     * @return the {@code (O)} bias (a new array in the parameter's manager), or null without bias
+     * @throws IllegalStateException if the block is not initialised
+     */
+    public NDArray getBias() {
+        if (!includeBias) {
+            return null;
+        }
+        if (!bias.isInitialized()) {
+            throw new IllegalStateException(
+                    "the block is not initialised; call initialize or an init method first");
+        }
+        return bias.getArray().duplicate();
+    }
+
+    /**
+     * Returns the dense kernel rebuilt from the factors.
+     *
+     * @return a new {@code (O, C, k_1, …, k_N)} array in the parameters' manager
+     * @throws IllegalStateException if the block is not initialised
+     */
+    public NDArray reconstructKernel() {
+        try (T t = getDecomposition()) {
+            List<NDArray> arrays = new ArrayList<>(t.getArrays());
+            if (layers == 1) {
+                return kernel(arrays);
+            }
+            try (Workspace ws = Workspace.of(arrays.get(0))) {
+                NDList kernels = new NDList();
+                for (int i = 0; i < layers; i++) {
+                    kernels.add(kernel(layerValues(arrays, i)));
+                }
+                return ws.keep(NDArrays.stack(kernels));
+            }
+        }
+    }
+
+    private NDList pendingValues(NDManager manager, DataType type) {
+        if (pending == null || pending.head().getDataType() != type) {
+            closePending();
+            pendingManager = manager.newSubManager();
+            pending = drawValues(pendingManager, type);
+        }
+        return pending;
+    }
+
+    private void closePending() {
+        if (pendingManager != null) {
+            pendingManager.close();
+        }
+        pendingManager = null;
+        pending = null;
+    }
+
+    /** Hands out the values of one factor from a random draw shared by all factors. */
+    private final class FactorInitializer implements Initializer {
+
+        private final int index;
+
+        FactorInitializer(int index) {
+            this.index = index;
+        }
+
+        @Override
+        public NDArray initialize(NDManager manager, Shape shape, DataType dataType) {
+            NDArray value = pendingValues(manager, dataType).get(index).duplicate();
+            value.attach(manager);
+            return value;
+        }
+    }
+
+    // ---------------------------------------------------------------- conversion
+
+    /**
+     * Builds a factorized convolution with the configuration of a DJL convolution: channels,
+     * kernel, stride, padding, dilation and bias.
+     *
+     * @param conv a {@link Conv1d}, {@link Conv2d} or {@link Conv3d} with {@code groups == 1}
+     * @param rank the rank
+     * @param factorization CP, TUCKER or TT
+     * @param implementation the implementation
+     * @param decomposeWeights whether to decompose the conv's (initialised) weight and copy its
+     *     bias; otherwise the block is left for DJL's {@code initialize} to draw
+     * @return the factorized convolution
+     * @throws IllegalArgumentException if the conv is of another kind or grouped, or the rank does
+     *     not fit
+     * @throws IllegalStateException if the conv's weight shape is not known yet, or its weight is
+     *     needed and not initialised
+     */
+    public static FactorizedConv<?> fromConv(
+            Convolution conv,
+            Rank rank,
+            Factorization factorization,
+            ConvImplementation implementation,
+            boolean decomposeWeights) {
+        if (!(conv instanceof Conv1d || conv instanceof Conv2d || conv instanceof Conv3d)) {
+            throw new IllegalArgumentException(
+                    (conv == null ? "null" : conv.getClass().getSimpleName())
+                            + " is not accepted; Conv1d, Conv2d or Conv3d is");
+        }
+        if (conv.getGroups() != 1) {
+            throw new IllegalArgumentException(
+                    "grouped convolution (groups="
+                            + conv.getGroups()
+                            + ") is not accepted; only groups=1 convolutions can be factorized");
+        }
+        Parameter weight = conv.getParameters().get("weight");
+        if (weight.getShape() == null) {
+            throw new IllegalStateException(
+                    "the convolution's weight shape is unknown; initialize the convolution first");
+        }
+        Shape w = weight.getShape();
+        FactorizedConv<?> block =
+                builder()
+                        .setInChannels(Math.toIntExact(w.get(1)))
+                        .setOutChannels(Math.toIntExact(w.get(0)))
+                        .setKernelShape(conv.getKernelShape())
+                        .setFactorization(factorization)
+                        .setRank(rank)
+                        .optImplementation(implementation)
+                        .optStride(conv.getStride())
+                        .optPadding(conv.getPadding())
+                        .optDilation(conv.getDilation())
+                        .optBias(conv.isIncludeBias())
+                        .build();
+        if (decomposeWeights) {
+            if (!weight.isInitialized()) {
+                throw new IllegalStateException(
+                        "the convolution's weight is not initialised; initialize it before"
+                                + " decomposing");
+            }
+            NDArray b = conv.isIncludeBias() ? conv.getParameters().get("bias").getArray() : null;
+            block.initFromTensor(weight.getArray(), b);
+        }
+        return block;
+    }
+
+    /**
+     * Turns this N-D convolution into an (N+1)-D one by inserting a new spatial dimension at
+     * spatial position {@code mode}.
+     *
+     * <p>The new dimension's kernel is a one-hot at its centre ({@code kernelSize / 2}): CP gets a
+     * new factor, Tucker a new rank-1 mode, the tensor train a new identity core. With {@code
+     * padding = kernelSize / 2}, stride 1 and dilation 1 along the new dimension, the returned
+     * convolution applied to a stack of frames equals this convolution applied frame by frame;
+     * training then learns how frames mix. The parameters are copied: this block is unchanged.
+     *
+     * @param kernelSize the kernel size along the new dimension, at least 1
+     * @param mode where the new dimension goes among the spatial ones, {@code 0..N}
+     * @param padding the padding along the new dimension, at least 0
+     * @param stride the stride along the new dimension, at least 1
+     * @param dilation the dilation along the new dimension, at least 1
+     * @param freezeExisting whether only the new factor trains (every other parameter frozen)
+     * @return the (N+1)-D convolution, of the same format and implementation, initialised
+     * @throws IllegalArgumentException if a value is out of range or the order would exceed 3
+     * @throws IllegalStateException if this block is not initialised
+     */
+    public FactorizedConv<T> transduct(
+            int kernelSize,
+            int mode,
+            int padding,
+            int stride,
+            int dilation,
+            boolean freezeExisting) {
+        if (layers > 1) {
+            throw new IllegalArgumentException(
+                    "transduct of a convolution of "
+                            + layers
+                            + " layers is not accepted; only one-layer convolutions can gain a"
+                            + " dimension");
+        }
+        if (order >= 3) {
+            throw new IllegalArgumentException(
+                    "transduct of an order-"
+                            + order
+                            + " convolution is not accepted; orders 1 and 2 can gain a dimension"
+                            + " (3 is the largest)");
+        }
+        if (mode < 0 || mode > order) {
+            throw new IllegalArgumentException(
+                    "mode " + mode + " is not accepted; a new dimension goes at 0.." + order);
+        }
+        if (kernelSize < 1 || padding < 0 || stride < 1 || dilation < 1) {
+            throw new IllegalArgumentException(
+                    "kernelSize "
+                            + kernelSize
+                            + ", padding "
+                            + padding
+                            + ", stride "
+                            + stride
+                            + ", dilation "
+                            + dilation
+                            + " are not accepted; kernelSize >= 1, padding >= 0, stride >= 1 and"
+                            + " dilation >= 1 are");
+        }
+        List<NDArray> values = new ArrayList<>();
+        for (Parameter p : factorParameters) {
+            if (!p.isInitialized()) {
+                throw new IllegalStateException(
+                        "the block is not initialised; call initialize or an init method first");
+            }
+            values.add(p.getArray());
+        }
+        Builder b =
+                builder()
+                        .setInChannels(inChannels)
+                        .setOutChannels(outChannels)
+                        .setKernelShape(insert(kernelShape, mode, kernelSize))
+                        .setFactorization(factorization)
+                        .optImplementation(implementation)
+                        .optStride(insert(this.stride, mode, stride))
+                        .optPadding(insert(this.padding, mode, padding))
+                        .optDilation(insert(this.dilation, mode, dilation))
+                        .optBias(includeBias)
+                        .optSeed(seed)
+                        .optCostModel(costModel);
+        configureInserted(b, mode);
+        @SuppressWarnings("unchecked")
+        FactorizedConv<T> next = (FactorizedConv<T>) b.build();
+        NDManager manager = values.get(0).getManager();
+        try (NDManager scope = manager.newSubManager()) {
+            List<NDArray> inserted;
+            try (Workspace ws = Workspace.of(scope)) {
+                List<NDArray> adopted = new ArrayList<>();
+                for (NDArray v : values) {
+                    adopted.add(ws.adopt(v));
+                }
+                inserted = new ArrayList<>();
+                for (NDArray a : insertMode(adopted, mode, kernelSize)) {
+                    inserted.add(ws.keep(a));
+                }
+            }
+            NDArray b0 = includeBias ? bias.getArray() : null;
+            // the values land in this block's manager, like its own parameters
+            List<NDArray> owned = new ArrayList<>();
+            for (NDArray a : inserted) {
+                NDArray copy = a.duplicate();
+                copy.attach(manager);
+                owned.add(copy);
+            }
+            next.initFromDecomposition(next.wrap(owned), b0);
+        }
+        if (freezeExisting) {
+            int fresh = next.insertedParameter(mode);
+            for (int i = 0; i < next.factorParameters.size(); i++) {
+                if (i != fresh) {
+                    next.factorParameters.get(i).freeze(true);
+                }
+            }
+            if (next.bias != null) {
+                next.bias.freeze(true);
+            }
+        }
+        return next;
+    }
+
+    /**
+     * Returns one layer of a block of several layers as a block of its own, sharing this block's
+     * parameters (its only child is this block): it takes the input alone.
+     *
+     * @param layer the layer, {@code 0..getLayers()-1}
+     * @return the view
+     * @throws IllegalArgumentException if the index is out of range
+     */
+    public LayerConv getConv(int layer) {
+        return new LayerConv(this, checkLayer(layer));
+    }
+
+    /**
+     * Builds one factorized tensor for several convolutions of the same configuration (a block with
+     * {@link Builder#optLayers}), and decomposes their stacked kernels jointly.
+     *
+     * @param convs at least one {@link Conv1d}, {@link Conv2d} or {@link Conv3d} of the same kind,
+     *     channels, kernel, stride, padding, dilation and bias, with {@code groups == 1}
+     * @param rank the rank of the joint tensor
+     * @param factorization CP, TUCKER or TT
+     * @param implementation the implementation
+     * @param decomposeWeights whether to decompose the convs' (initialised) weights and copy their
+     *     biases; otherwise DJL's {@code initialize} draws the factors
+     * @return the block; {@link #getConv(int)} gives the convolution that stands for {@code
+     *     convs.get(i)}
+     * @throws IllegalArgumentException if the list is empty or the convolutions differ
+     * @throws IllegalStateException if a weight is needed and not initialised
+     */
+    public static FactorizedConv<?> fromConvList(
+            List<? extends Convolution> convs,
+            Rank rank,
+            Factorization factorization,
+            ConvImplementation implementation,
+            boolean decomposeWeights) {
+        if (convs == null || convs.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "fromConvList needs at least one convolution, got none");
+        }
+        Convolution first = convs.get(0);
+        FactorizedConv<?> template = fromConv(first, rank, factorization, implementation, false);
+        Shape weightShape = first.getParameters().get("weight").getShape();
+        for (int i = 1; i < convs.size(); i++) {
+            Convolution c = convs.get(i);
+            Parameter w = c == null ? null : c.getParameters().get("weight");
+            if (c == null
+                    || c.getClass() != first.getClass()
+                    || c.getGroups() != 1
+                    || w.getShape() == null
+                    || !w.getShape().equals(weightShape)
+                    || !c.getStride().equals(first.getStride())
+                    || !c.getPadding().equals(first.getPadding())
+                    || !c.getDilation().equals(first.getDilation())
+                    || c.isIncludeBias() != first.isIncludeBias()) {
+                throw new IllegalArgumentException(
+                        "convolution "
+                                + i
+                                + " ("
+                                + (c == null ? "null" : describe(c))
+                                + ") is not accepted; all must match convolution 0 ("
+                                + describe(first)
+                                + ")");
+            }
+        }
+        FactorizedConv<?> block =
+                builder()
+                        .setInChannels(template.inChannels)
+                        .setOutChannels(template.outChannels)
+                        .setKernelShape(template.kernelShape)
+                        .setFactorization(factorization)
+                        .setRank(rank)
+                        .optImplementation(implementation)
+                        .optStride(template.stride)
+                        .optPadding(template.padding)
+                        .optDilation(template.dilation)
+                        .optBias(template.includeBias)
+                        .optLayers(convs.size())
+                        .build();
+        if (decomposeWeights) {
+            NDList kernels = new NDList();
+            NDList biases = new NDList();
+            for (Convolution c : convs) {
+                Parameter w = c.getParameters().get("weight");
+                if (!w.isInitialized()) {
+                    throw new IllegalStateException(
+                            "a convolution's weight is not initialised; initialize it before"
+                                    + " decomposing");
+                }
+                kernels.add(w.getArray());
+                if (c.isIncludeBias()) {
+                    biases.add(c.getParameters().get("bias").getArray());
+                }
+            }
+            try (NDArray stacked = NDArrays.stack(kernels);
+                    NDArray bias = biases.isEmpty() ? null : NDArrays.stack(biases)) {
+                block.initFromTensor(stacked, bias);
+            }
+        }
+        return block;
+    }
+
+    private static String describe(Convolution c) {
+        return c.getClass().getSimpleName()
+                + " weight "
+                + c.getParameters().get("weight").getShape()
+                + ", stride "
+                + c.getStride()
+                + ", padding "
+                + c.getPadding()
+                + ", dilation "
+                + c.getDilation()
+                + ", groups "
+                + c.getGroups()
+                + ", bias "
+                + c.isIncludeBias();
+    }
+
+    private static Shape insert(Shape shape, int mode, long value) {
+        long[] v = new long[shape.dimension() + 1];
+        for (int i = 0, j = 0; i < v.length; i++) {
+            v[i] = i == mode ? value : shape.get(j++);
+        }
+        return new Shape(v);
+    }
+
+    /** A {@code (size, columns)} matrix with ones in row {@code size / 2}. */
+    static NDArray oneHotRows(NDManager manager, int size, long columns, DataType type) {
+        double[] v = new double[Math.toIntExact(size * columns)];
+        for (int c = 0; c < columns; c++) {
+            v[(size / 2) * (int) columns + c] = 1;
+        }
+        return org.lowrank4j.internal.HostArrays.create(manager, v, new Shape(size, columns), type);
+    }
+
+    // ---------------------------------------------------------------- checks
+
+    void checkInput(Shape shape) {
+        if (shape == null
+                || shape.dimension() != order + 2
+                || shape.get(1) != inChannels
+                || shape.get(0) < 1) {
+            StringBuilder accepted = new StringBuilder("(B, ").append(inChannels);
+            for (int i = 1; i <= order; i++) {
+                accepted.append(", S").append(i);
+            }
+            accepted.append(')');
+            throw new IllegalArgumentException(
+                    "input of shape "
+                            + shape
+                            + " is not accepted; this "
+                            + order
+                            + "-D convolution takes "
+                            + accepted);
+        }
+    }
+
+    static void checkImplementation(ConvImplementation implementation, Factorization f) {
+        if (implementation == null) {
+            throw new IllegalArgumentException(
+                    "implementation null is not accepted; FACTORIZED, RECONSTRUCTED, MOBILENET (CP)"
+                            + " or AUTO is");
+        }
+        if (implementation == ConvImplementation.MOBILENET && f != Factorization.CP) {
+            throw new IllegalArgumentException(
+                    "implementation MOBILENET is not accepted for "
+                            + f
+                            + "; only CP has it (FACTORIZED, RECONSTRUCTED or AUTO are accepted)");
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String toString() {
+        return getClass().getSimpleName()
+                + "(in="
+                + inChannels
+                + ", out="
+                + outChannels
+                + ", kernel="
+                + kernelShape
+                + ", stride="
+                + stride
+                + ", padding="
+                + padding
+                + ", dilation="
+                + dilation
+                + ", rank="
+                + Arrays.toString(getRank())
+                + ", implementation="
+                + implementation
+                + ")";
+    }
+
+    /** Builds a {@link FactorizedConv}. */
+    public static final class Builder {
+
+        private int inChannels;
+        private int outChannels;
+        private Shape kernelShape;
+        private int kernelSize;
+        private int setOrder;
+        private Factorization factorization;
+        private Rank rank;
+        private ConvImplementation implementation = ConvImplementation.FACTORIZED;
+        private Shape stride;
+        private Shape padding;
+        private Shape dilation;
+        private boolean bias = true;
+        private int[] fixedModes = new int[0];
+        private boolean spatialFixed;
+        private Long seed;
+        private int layers = 1;
+        private CostModel costModel = CostModel.defaults();
+        Shape resolvedKernel;
+
+        Builder() {}
+
+        /**
+         * Sets the number of input channels (required).
+         *
+         * @param inChannels {@code C}, at least 1
+         * @return this builder
+         */
+        public Builder setInChannels(int inChannels) {
+            this.inChannels = inChannels;
+            return this;
+        }
+
+        /**
+         * Sets the number of output channels (required).
+         *
+         * @param outChannels {@code O}, at least 1
+         * @return this builder
+         */
+        public Builder setOutChannels(int outChannels) {
+            this.outChannels = outChannels;
+            return this;
+        }
+
+        /**
+         * Sets the spatial kernel shape, which also fixes the order (required, or {@link
+         * #setKernelSize} with {@link #setOrder}).
+         *
+         * @param kernelShape {@code (k_1, …, k_N)}, {@code N} from 1 to 3, each at least 1
+         * @return this builder
+         */
+        public Builder setKernelShape(Shape kernelShape) {
+            this.kernelShape = kernelShape;
+            return this;
+        }
+
+        /**
+         * Sets one kernel size for every spatial dimension (with {@link #setOrder}).
+         *
+         * @param kernelSize the size, at least 1
+         * @return this builder
+         */
+        public Builder setKernelSize(int kernelSize) {
+            this.kernelSize = kernelSize;
+            return this;
+        }
+
+        /**
+         * Sets the number of spatial dimensions (with {@link #setKernelSize}; must agree with
+         * {@link #setKernelShape} if both are given).
+         *
+         * @param order 1, 2 or 3
+         * @return this builder
+         */
+        public Builder setOrder(int order) {
+            this.setOrder = order;
+            return this;
+        }
+
+        /**
+         * Sets the format of the kernel (required).
+         *
+         * @param factorization CP, TUCKER or TT
+         * @return this builder
+         */
+        public Builder setFactorization(Factorization factorization) {
+            this.factorization = factorization;
+            return this;
+        }
+
+        /**
+         * Sets the rank (required): {@link Rank#same()}, a fraction, one value, or one value per
+         * mode (Tucker: modes {@code (O, C, k_1, …)}) or per bond (TT: {@code N + 1} inner bonds of
+         * the {@code (C, k_1, …, k_N, O)} train, or all {@code N + 3}).
+         *
+         * @param rank the rank
+         * @return this builder
+         */
+        public Builder setRank(Rank rank) {
+            this.rank = rank;
+            return this;
+        }
+
+        /**
+         * Sets how the forward pass is computed (default {@link ConvImplementation#FACTORIZED}).
+         *
+         * @param implementation the implementation; MOBILENET only with CP
+         * @return this builder
+         */
+        public Builder optImplementation(ConvImplementation implementation) {
+            this.implementation = implementation;
+            return this;
+        }
+
+        /**
+         * Sets the stride (default 1 everywhere).
+         *
+         * @param stride one value per spatial dimension, each at least 1
+         * @return this builder
+         */
+        public Builder optStride(Shape stride) {
+            this.stride = stride;
+            return this;
+        }
+
+        /**
+         * Sets the zero padding on each side (default 0 everywhere).
+         *
+         * @param padding one value per spatial dimension, each at least 0
+         * @return this builder
+         */
+        public Builder optPadding(Shape padding) {
+            this.padding = padding;
+            return this;
+        }
+
+        /**
+         * Sets the dilation (default 1 everywhere).
+         *
+         * @param dilation one value per spatial dimension, each at least 1
+         * @return this builder
+         */
+        public Builder optDilation(Shape dilation) {
+            this.dilation = dilation;
+            return this;
+        }
+
+        /**
+         * Sets whether a bias is added (default true).
+         *
+         * @param bias whether to add a bias
+         * @return this builder
+         */
+        public Builder optBias(boolean bias) {
+            this.bias = bias;
+            return this;
+        }
+
+        /**
+         * Sets the modes of the kernel a Tucker factorization keeps at full rank, without a factor
+         * (Tucker only; default none). Modes index {@code (O, C, k_1, …, k_N)}: 0 is the output, 1
+         * the input, {@code 2..N+1} the spatial modes.
+         *
+         * @param modes the fixed modes
+         * @return this builder
+         */
+        public Builder optFixedRankModes(int... modes) {
+            this.fixedModes = modes == null ? new int[0] : modes.clone();
+            this.spatialFixed = false;
+            return this;
+        }
+
+        /**
+         * Sets the fixed modes by preset (Tucker only): {@code "spatial"} keeps every spatial mode
+         * at full rank, the Tucker-2 convolution (1×1, core convolution, 1×1).
+         *
+         * @param preset {@code "spatial"}
+         * @return this builder
+         * @throws IllegalArgumentException if the preset is another one
+         */
+        public Builder optFixedRankModes(String preset) {
+            if (!"spatial".equals(preset)) {
+                throw new IllegalArgumentException(
+                        "fixed rank modes preset '"
+                                + preset
+                                + "' is not accepted; 'spatial' (or explicit mode indices) is");
+            }
+            this.fixedModes = new int[0];
+            this.spatialFixed = true;
+            return this;
+        }
+
+        /**
+         * Sets the seed of random initialisation and decomposition (default: drawn from DJL's
+         * {@link RandomUtils}, so {@code Engine.setRandomSeed} makes it reproducible).
+         *
+         * @param seed the seed
+         * @return this builder
+         */
+        public Builder optSeed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /**
+         * Sets the number of convolutions parametrised jointly by one factorized tensor (default
+         * 1). The tensor gets a leading layer mode ({@code (n, O, C, k…)}; tensor train {@code (n,
+         * C, k…, O)}) and the bias is {@code (n, O)}; the forward pass takes the input and a
+         * one-value layer index array, and {@link FactorizedConv#getConv(int)} gives one layer as a
+         * block of its own.
+         *
+         * @param layers the number of layers, at least 1
+         * @return this builder
+         */
+        public Builder optLayers(int layers) {
+            this.layers = layers;
+            return this;
+        }
+
+        /**
+         * Sets the cost model {@link ConvImplementation#AUTO} decides with (default {@link
+         * CostModel#defaults()}).
+         *
+         * @param costModel the cost model
+         * @return this builder
+         */
+        public Builder optCostModel(CostModel costModel) {
+            this.costModel = costModel;
+            return this;
+        }
+
+        /**
+         * Builds the block, resolving the rank to the realisable one for the kernel's shape.
+         *
+         * @return a {@link CPConv}, {@link TuckerConv} or {@link TTConv}
+         * @throws IllegalArgumentException if a required value is missing or a value is not
+         *     accepted (each message names it and what is accepted)
+         */
+        public FactorizedConv<?> build() {
+            if (inChannels < 1) {
+                throw new IllegalArgumentException(
+                        "inChannels " + inChannels + " is not accepted; call setInChannels(>= 1)");
+            }
+            if (outChannels < 1) {
+                throw new IllegalArgumentException(
+                        "outChannels "
+                                + outChannels
+                                + " is not accepted; call setOutChannels(>= 1)");
+            }
+            resolvedKernel = resolveKernel();
+            int n = resolvedKernel.dimension();
+            checkPerDimension(stride, "stride", n, 1);
+            checkPerDimension(padding, "padding", n, 0);
+            checkPerDimension(dilation, "dilation", n, 1);
+            if (factorization == null || factorization == Factorization.DENSE) {
+                throw new IllegalArgumentException(
+                        "factorization "
+                                + factorization
+                                + " is not accepted; CP, TUCKER or TT is (use DJL's Conv"
+                                + n
+                                + "d for a dense convolution)");
+            }
+            if (rank == null) {
+                throw new IllegalArgumentException("rank null is not accepted; call setRank(Rank)");
+            }
+            checkImplementation(implementation, factorization);
+            if (costModel == null) {
+                throw new IllegalArgumentException("costModel null is not accepted");
+            }
+            if (layers < 1) {
+                throw new IllegalArgumentException(
+                        "layers " + layers + " is not accepted; optLayers takes a value >= 1");
+            }
+            int[] fixed = fixedModes;
+            if (spatialFixed) {
+                fixed = new int[n];
+                for (int i = 0; i < n; i++) {
+                    fixed[i] = i + 2;
+                }
+            }
+            if (fixed.length > 0 && factorization != Factorization.TUCKER) {
+                throw new IllegalArgumentException(
+                        "fixed rank modes "
+                                + Arrays.toString(fixed)
+                                + " are not accepted for "
+                                + factorization
+                                + "; only TUCKER has them");
+            }
+            for (int m : fixed) {
+                if (m < 0 || m > n + 1) {
+                    throw new IllegalArgumentException(
+                            "fixed rank mode "
+                                    + m
+                                    + " is not accepted; the modes of an order-"
+                                    + n
+                                    + " kernel (O, C, k…) are 0.."
+                                    + (n + 1));
+                }
+            }
+            switch (factorization) {
+                case CP:
+                    return new CPConv(this, rank);
+                case TUCKER:
+                    return new TuckerConv(this, rank, fixed);
+                default:
+                    return new TTConv(this, rank);
+            }
+        }
+
+        private Shape resolveKernel() {
+            Shape k = kernelShape;
+            if (k == null) {
+                if (kernelSize < 1) {
+                    throw new IllegalArgumentException(
+                            "kernel size "
+                                    + kernelSize
+                                    + " is not accepted; call setKernelShape(Shape) or"
+                                    + " setKernelSize(>= 1) with setOrder(1..3)");
+                }
+                if (setOrder < 1 || setOrder > 3) {
+                    throw new IllegalArgumentException(
+                            "order "
+                                    + setOrder
+                                    + " is not accepted; setOrder takes 1, 2 or 3 (or give"
+                                    + " setKernelShape)");
+                }
+                return ConvOps.filled(setOrder, kernelSize);
+            }
+            int n = k.dimension();
+            if (n < 1 || n > 3) {
+                throw new IllegalArgumentException(
+                        "kernel shape "
+                                + k
+                                + " is not accepted; 1 to 3 spatial sizes (k_1..k_N) are");
+            }
+            if (setOrder != 0 && setOrder != n) {
+                throw new IllegalArgumentException(
+                        "kernel shape "
+                                + k
+                                + " has order "
+                                + n
+                                + " but setOrder("
+                                + setOrder
+                                + ") asks for "
+                                + setOrder
+                                + "; they must agree");
+            }
+            if (kernelSize != 0) {
+                for (long d : k.getShape()) {
+                    if (d != kernelSize) {
+                        throw new IllegalArgumentException(
+                                "kernel shape "
+                                        + k
+                                        + " disagrees with setKernelSize("
+                                        + kernelSize
+                                        + "); give one of them");
+                    }
+                }
+            }
+            for (long d : k.getShape()) {
+                if (d < 1) {
+                    throw new IllegalArgumentException(
+                            "kernel shape " + k + " is not accepted; every size must be >= 1");
+                }
+            }
+            return k;
+        }
+
+        private static void checkPerDimension(Shape s, String name, int n, long min) {
+            if (s == null) {
+                return;
+            }
+            if (s.dimension() != n) {
+                throw new IllegalArgumentException(
+                        name
+                                + " "
+                                + s
+                                + " is not accepted; an order-"
+                                + n
+                                + " convolution takes "
+                                + n
+                                + " values, each >= "
+                                + min);
+            }
+            for (long v : s.getShape()) {
+                if (v < min) {
+                    throw new IllegalArgumentException(
+                            name + " " + s + " is not accepted; every value must be >= " + min);
+                }
+            }
+        }
+    }
+
+    /** Unmodifiable view of the factor parameters, in the format's array order. */
+    List<Parameter> factorParameters() {
+        return Collections.unmodifiableList(factorParameters);
+    }
+}

@@ -1,0 +1,287 @@
+package org.lowrank4j.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.lowrank4j.cost.ConvCost;
+import org.lowrank4j.cost.ConvGeometry;
+import org.lowrank4j.decompose.Decomposition;
+import org.lowrank4j.decompose.Tucker;
+import org.lowrank4j.tensor.Ranks;
+import org.lowrank4j.tensor.TensorOps;
+import org.lowrank4j.tensor.TuckerTensor;
+
+/**
+ * A convolution whose {@code (O, C, k_1, …, k_N)} kernel is a Tucker tensor.
+ *
+ * <p>Parameters, in {@link TuckerTensor#getArrays()} order: {@code core} {@code (r_0, r_1, r_2, …)}
+ * and the factors of the modes that have one: {@code factor_out} {@code (O, r_0)}, {@code
+ * factor_in} {@code (C, r_1)}, {@code factor_s1} … {@code (k_i, r_{i+1})}; then {@code bias}. Modes
+ * fixed with {@link Builder#optFixedRankModes} keep their full size and have no factor (fixing the
+ * spatial modes gives the Tucker-2 convolution of a ResNet bottleneck). With {@link
+ * Builder#optLayers} the tensor has a leading layer mode with a {@code factor_layer} (explicit
+ * ranks then start with the layer mode's). The factorized forward pass is a 1×1 convolution {@code
+ * C → r_1}, one full convolution with the core (spatial factors folded in, with the block's stride,
+ * padding and dilation), and a 1×1 convolution {@code r_0 → O}. Build it with {@link
+ * FactorizedConv#builder()}.
+ */
+public final class TuckerConv extends FactorizedConv<TuckerTensor> {
+
+    private final int[] ranks;
+    private final boolean[] hasFactor;
+    private final int off;
+    private final int[] kernelRanks;
+    private final boolean[] kernelHasFactor;
+
+    TuckerConv(Builder builder, Rank request, int[] fixedModes) {
+        super(builder, Factorization.TUCKER);
+        off = layers > 1 ? 1 : 0;
+        int n = order + 2 + off;
+        boolean[] fixed = new boolean[n];
+        int[] shifted = new int[fixedModes.length];
+        for (int i = 0; i < fixedModes.length; i++) {
+            shifted[i] = fixedModes[i] + off;
+            fixed[shifted[i]] = true;
+        }
+        int[] r =
+                Ranks.realizableTucker(layeredShape, Ranks.tucker(layeredShape, request, shifted));
+        hasFactor = new boolean[n];
+        for (int k = 0; k < n; k++) {
+            if (fixed[k]) {
+                r[k] = Math.toIntExact(layeredShape.get(k));
+            }
+            hasFactor[k] = !fixed[k];
+        }
+        this.ranks = r;
+        this.kernelRanks = Arrays.copyOfRange(r, off, n);
+        this.kernelHasFactor = Arrays.copyOfRange(hasFactor, off, n);
+        List<String> names = new ArrayList<>();
+        List<Shape> shapes = new ArrayList<>();
+        names.add("core");
+        long[] core = new long[n];
+        for (int k = 0; k < n; k++) {
+            core[k] = r[k];
+        }
+        shapes.add(new Shape(core));
+        for (int k = 0; k < n; k++) {
+            if (hasFactor[k]) {
+                int m = k - off;
+                names.add(
+                        m < 0
+                                ? "factor_layer"
+                                : m == 0
+                                        ? "factor_out"
+                                        : m == 1 ? "factor_in" : "factor_s" + (m - 1));
+                shapes.add(new Shape(layeredShape.get(k), r[k]));
+            }
+        }
+        addFactorParameters(names, shapes);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int[] getRank() {
+        return ranks.clone();
+    }
+
+    /**
+     * Returns the modes kept at full rank, without factor.
+     *
+     * @return the fixed modes of {@code (O, C, k_1, …)}, ascending
+     */
+    public int[] getFixedRankModes() {
+        return fixedModes(kernelHasFactor);
+    }
+
+    private static int[] fixedModes(boolean[] present) {
+        int[] out = new int[present.length];
+        int count = 0;
+        for (int k = 0; k < present.length; k++) {
+            if (!present[k]) {
+                out[count++] = k;
+            }
+        }
+        return Arrays.copyOf(out, count);
+    }
+
+    private static TuckerTensor wrap(List<NDArray> arrays, boolean[] present) {
+        List<NDArray> factors = new ArrayList<>();
+        int next = 1;
+        for (boolean p : present) {
+            factors.add(p ? arrays.get(next++) : null);
+        }
+        return new TuckerTensor(arrays.get(0), factors);
+    }
+
+    @Override
+    TuckerTensor wrap(List<NDArray> arrays) {
+        return wrap(arrays, hasFactor);
+    }
+
+    @Override
+    TuckerTensor draw(NDManager manager, DataType type, double std, long seed) {
+        return TuckerTensor.normal(
+                manager, layeredShape, ranks, fixedModes(hasFactor), std, seed, type);
+    }
+
+    @Override
+    Decomposition<TuckerTensor> decompose(NDArray kernel, long seed) {
+        return Tucker.builder()
+                .setRank(Rank.of(ranks))
+                .optFixedModes(fixedModes(hasFactor))
+                .optSeed(seed)
+                .build()
+                .fit(kernel);
+    }
+
+    @Override
+    List<NDArray> layerValues(List<NDArray> values, int layer) {
+        NDArray core = values.get(0);
+        long[] rest =
+                Arrays.copyOfRange(core.getShape().getShape(), 1, core.getShape().dimension());
+        List<NDArray> out = new ArrayList<>();
+        // the layer mode always has a factor: contract the core with its row for this layer
+        NDArray row = values.get(1).get(layer).reshape(1, ranks[0]);
+        out.add(row.matMul(core.reshape(ranks[0], -1)).reshape(rest));
+        out.addAll(values.subList(2, values.size()));
+        return out;
+    }
+
+    @Override
+    NDArray kernel(List<NDArray> values) {
+        return wrap(values, kernelHasFactor).toFull();
+    }
+
+    @Override
+    NDArray forwardFactorized(NDArray x, List<NDArray> values, NDArray bias) {
+        boolean[] hasFactor = kernelHasFactor;
+        TuckerTensor t = wrap(values, kernelHasFactor);
+        NDArray h = x;
+        if (hasFactor[1]) {
+            h = ConvOps.pointwise(h, t.getFactor(1).transpose(), null);
+        }
+        List<NDArray> spatial = new ArrayList<>();
+        List<Integer> modes = new ArrayList<>();
+        for (int k = 2; k < hasFactor.length; k++) {
+            if (hasFactor[k]) {
+                spatial.add(t.getFactor(k));
+                modes.add(k);
+            }
+        }
+        NDArray core = t.getCore();
+        if (!spatial.isEmpty()) {
+            core =
+                    TensorOps.multiModeProduct(
+                            core,
+                            spatial,
+                            modes.stream().mapToInt(Integer::intValue).toArray(),
+                            false);
+        }
+        h = ConvOps.conv(h, core, hasFactor[0] ? null : bias, stride, padding, dilation, 1);
+        if (hasFactor[0]) {
+            h = ConvOps.pointwise(h, t.getFactor(0), bias);
+        }
+        return h;
+    }
+
+    @Override
+    ConvCost pipelineCost(ConvImplementation implementation, ConvGeometry geometry) {
+        int[] ranks = kernelRanks;
+        boolean[] hasFactor = kernelHasFactor;
+        long fold = 0;
+        long size = (long) ranks[0] * ranks[1];
+        for (int k = 2; k < ranks.length; k++) {
+            size *= ranks[k];
+        }
+        for (int k = 2; k < ranks.length; k++) {
+            if (hasFactor[k]) {
+                fold += size * fullShape.get(k);
+                size = size / ranks[k] * fullShape.get(k);
+            }
+        }
+        return ConvCost.tuckerFactorized(
+                geometry, ranks[0], ranks[1], hasFactor[0], hasFactor[1], fold);
+    }
+
+    @Override
+    List<NDArray> insertMode(List<NDArray> values, int mode, int size) {
+        int axis = 2 + mode;
+        long[] core = values.get(0).getShape().getShape();
+        long[] grown = new long[core.length + 1];
+        for (int i = 0, j = 0; i < grown.length; i++) {
+            grown[i] = i == axis ? 1 : core[j++];
+        }
+        List<NDArray> out = new ArrayList<>();
+        out.add(values.get(0).reshape(grown));
+        int next = 1;
+        int inserted = insertedParameter(mode);
+        for (int k = 0; k < hasFactor.length; k++) {
+            if (hasFactor[k]) {
+                if (out.size() == inserted) {
+                    out.add(null);
+                }
+                out.add(values.get(next++).duplicate());
+            }
+        }
+        if (out.size() == inserted) {
+            out.add(null);
+        }
+        NDArray v0 = values.get(0);
+        out.set(inserted, oneHotRows(v0.getManager(), size, 1, v0.getDataType()));
+        return out;
+    }
+
+    @Override
+    void configureInserted(Builder builder, int mode) {
+        int axis = 2 + mode;
+        int[] r = new int[ranks.length + 1];
+        List<Integer> fixed = new ArrayList<>();
+        for (int i = 0, j = 0; i < r.length; i++) {
+            if (i == axis) {
+                r[i] = 1;
+            } else {
+                r[i] = ranks[j];
+                if (!hasFactor[j]) {
+                    fixed.add(i);
+                }
+                j++;
+            }
+        }
+        builder.setRank(Rank.of(r))
+                .optFixedRankModes(fixed.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    @Override
+    int insertedParameter(int mode) {
+        // the core, then the factors of the modes before the new one
+        int index = 1;
+        for (int k = 0; k < 2 + mode; k++) {
+            if (hasFactor[k]) {
+                index++;
+            }
+        }
+        return index;
+    }
+
+    @Override
+    ConvCost reconstructionCost() {
+        int[] ranks = kernelRanks;
+        boolean[] hasFactor = kernelHasFactor;
+        long macs = 0;
+        long size = 1;
+        for (int r : ranks) {
+            size *= r;
+        }
+        for (int k = 0; k < ranks.length; k++) {
+            if (hasFactor[k]) {
+                macs += size * fullShape.get(k);
+                size = size / ranks[k] * fullShape.get(k);
+            }
+        }
+        return ConvCost.reconstruction(macs, numParameters(), fullShape.size(), ranks.length);
+    }
+}

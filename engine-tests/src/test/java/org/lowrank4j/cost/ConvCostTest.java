@@ -1,0 +1,135 @@
+package org.lowrank4j.cost;
+
+import ai.djl.ndarray.types.Shape;
+import org.lowrank4j.nn.ConvImplementation;
+import org.lowrank4j.nn.Factorization;
+import org.lowrank4j.nn.FactorizedConv;
+import org.lowrank4j.nn.Rank;
+import org.lowrank4j.testing.EngineTestBase;
+import org.testng.Assert;
+import org.testng.annotations.Test;
+
+/** Counts of the cost model, and the implementations AUTO picks with them. */
+public class ConvCostTest extends EngineTestBase {
+
+    private static ConvGeometry g(int c, int o, long k, long batch, long size) {
+        return ConvGeometry.of(
+                c,
+                o,
+                new Shape(k, k),
+                new Shape(1, 1),
+                new Shape(k / 2, k / 2),
+                new Shape(1, 1),
+                new Shape(batch, c, size, size));
+    }
+
+    @Test
+    public void geometryFollowsDjlOutputSizes() {
+        ConvGeometry geo =
+                ConvGeometry.of(
+                        4,
+                        5,
+                        new Shape(3, 2),
+                        new Shape(2, 1),
+                        new Shape(1, 0),
+                        new Shape(2, 1),
+                        new Shape(2, 4, 9, 7));
+        // (9 + 2 - 4 - 1) / 2 + 1 = 4 ; (7 - 1 - 1) / 1 + 1 = 6
+        Assert.assertEquals(geo.outputShape(), new Shape(2, 5, 4, 6));
+        Assert.assertEquals(geo.partialVolume(1), 4 * 7);
+        Assert.assertEquals(geo.denseParameters(), 5 * 4 * 6);
+        assertIllegalArgument(
+                () ->
+                        ConvGeometry.of(
+                                4,
+                                5,
+                                new Shape(3),
+                                new Shape(1),
+                                new Shape(0),
+                                new Shape(1),
+                                new Shape(1, 4, 2)),
+                "too small");
+    }
+
+    @Test
+    public void countsAreExact() {
+        ConvGeometry geo = g(64, 64, 3, 8, 32);
+        ConvCost dense = ConvCost.dense(geo);
+        Assert.assertEquals(dense.getMacs(), 8L * 64 * 64 * 9 * 1024);
+        Assert.assertEquals(dense.getFlops(), 2 * dense.getMacs());
+        Assert.assertEquals(dense.getMemory(), 8L * 64 * 1024 * 2 + 64 * 64 * 9);
+        ConvCost cp = ConvCost.cpFactorized(geo, 10);
+        // two 1x1 convolutions, two depthwise 1-D convolutions, folding the weights
+        Assert.assertEquals(cp.getMacs(), 2 * 8L * 64 * 10 * 1024 + 64 * 10);
+        Assert.assertEquals(cp.getDepthwiseMacs(), 2 * 8L * 10 * 3 * 1024);
+        ConvCost tt = ConvCost.ttFactorized(geo, new int[] {1, 8, 6, 7, 1});
+        Assert.assertEquals(tt.getMacs(), 8L * 1024 * (64 * 8 + 8 * 6 * 3 + 6 * 7 * 3 + 7 * 64));
+        assertIllegalArgument(() -> ConvCost.ttFactorized(geo, new int[] {1, 2, 1}), "5 bond");
+        assertIllegalArgument(() -> new CostModel(1, 1, 1, 1, 0), "margin 0.0");
+    }
+
+    private static FactorizedConv<?> layer(Factorization f, int channels, Rank rank) {
+        return FactorizedConv.builder()
+                .setInChannels(channels)
+                .setOutChannels(channels)
+                .setKernelSize(3)
+                .setOrder(2)
+                .setFactorization(f)
+                .setRank(rank)
+                .optPadding(new Shape(1, 1))
+                .optImplementation(ConvImplementation.AUTO)
+                .build();
+    }
+
+    @Test
+    public void autoFactorizesOnlyWhenItPays() {
+        Shape in = new Shape(8, 256, 14, 14);
+        for (Factorization f :
+                new Factorization[] {Factorization.CP, Factorization.TUCKER, Factorization.TT}) {
+            FactorizedConv<?> small = layer(f, 256, Rank.fraction(0.1));
+            ConvImplementation chosen = small.chooseImplementation(in, false);
+            Assert.assertNotEquals(chosen, ConvImplementation.RECONSTRUCTED, f.toString());
+            CostModel model = small.getCostModel();
+            Assert.assertTrue(
+                    model.estimate(small.cost(ConvImplementation.AUTO, in, false))
+                            < 0.5
+                                    * model.estimate(
+                                            small.cost(
+                                                    ConvImplementation.RECONSTRUCTED, in, false)));
+            // an over-parametrised factorization never beats the dense kernel
+            FactorizedConv<?> big = layer(f, 16, Rank.fraction(2.0));
+            Assert.assertEquals(
+                    big.chooseImplementation(new Shape(8, 16, 14, 14), false),
+                    ConvImplementation.RECONSTRUCTED,
+                    f.toString());
+        }
+        // in training the reconstruction is paid at every pass
+        FactorizedConv<?> cp = layer(Factorization.CP, 64, Rank.fraction(0.5));
+        Shape in64 = new Shape(8, 64, 32, 32);
+        Assert.assertTrue(
+                cp.cost(ConvImplementation.RECONSTRUCTED, in64, true).getTotalMacs()
+                        > cp.cost(ConvImplementation.RECONSTRUCTED, in64, false).getTotalMacs());
+    }
+
+    @Test
+    public void tuningMeasuresEveryImplementationAndPicksTheFastest() {
+        FactorizedConv<?> cp = layer(Factorization.CP, 8, Rank.fraction(0.5));
+        Shape in = new Shape(2, 8, 10, 10);
+        Assert.expectThrows(IllegalStateException.class, () -> cp.tune(manager, in, 0, 1));
+        cp.initialize(manager, ai.djl.ndarray.types.DataType.FLOAT32, in);
+        java.util.Map<ConvImplementation, Double> times = cp.tune(manager, in, 1, 3);
+        Assert.assertEquals(
+                times.keySet(),
+                java.util.EnumSet.of(
+                        ConvImplementation.RECONSTRUCTED,
+                        ConvImplementation.FACTORIZED,
+                        ConvImplementation.MOBILENET));
+        ConvImplementation fastest =
+                java.util.Collections.min(times.entrySet(), java.util.Map.Entry.comparingByValue())
+                        .getKey();
+        Assert.assertEquals(cp.chooseImplementation(in, false), fastest);
+        assertIllegalArgument(() -> cp.tune(manager, in, -1, 1), "warmup -1");
+        assertIllegalArgument(
+                () -> cp.tune(manager, new Shape(2, 7, 10, 10), 0, 1), "(2, 7, 10, 10)");
+    }
+}

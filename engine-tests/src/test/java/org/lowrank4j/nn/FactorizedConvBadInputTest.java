@@ -1,0 +1,139 @@
+package org.lowrank4j.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
+import org.lowrank4j.testing.EngineTestBase;
+import org.testng.Assert;
+import org.testng.annotations.Test;
+
+/** Every bad argument gets an IllegalArgumentException naming it, and changes nothing. */
+public class FactorizedConvBadInputTest extends EngineTestBase {
+
+    private static FactorizedConv.Builder valid(Factorization f) {
+        return FactorizedConv.builder()
+                .setInChannels(4)
+                .setOutChannels(5)
+                .setKernelShape(new Shape(3, 3))
+                .setFactorization(f)
+                .setRank(Rank.fraction(0.5));
+    }
+
+    @Test
+    public void builderRefusesBadConfiguration() {
+        assertIllegalArgument(
+                () -> valid(Factorization.CP).setOrder(3).build(),
+                "kernel shape (3, 3) has order 2");
+        assertIllegalArgument(
+                () ->
+                        valid(Factorization.CP)
+                                .setKernelShape(null)
+                                .setKernelSize(3)
+                                .setOrder(4)
+                                .build(),
+                "order 4");
+        assertIllegalArgument(
+                () -> valid(Factorization.CP).setKernelShape(null).setKernelSize(3).build(),
+                "order 0");
+        assertIllegalArgument(
+                () -> valid(Factorization.CP).setKernelShape(new Shape(3, 0)).build(),
+                "kernel shape (3, 0)");
+        assertIllegalArgument(
+                () -> valid(Factorization.CP).setInChannels(0).build(), "inChannels 0");
+        assertIllegalArgument(
+                () -> valid(Factorization.CP).setOutChannels(-2).build(), "outChannels -2");
+        assertIllegalArgument(() -> valid(Factorization.DENSE).build(), "factorization DENSE");
+        assertIllegalArgument(() -> valid(null).build(), "factorization null");
+        assertIllegalArgument(() -> valid(Factorization.CP).setRank(null).build(), "rank null");
+        // ranks
+        assertIllegalArgument(() -> Rank.of(0), "rank 0");
+        assertIllegalArgument(() -> Rank.of(3, -1), "rank -1");
+        assertIllegalArgument(() -> Rank.fraction(0), "rank fraction 0.0");
+        assertIllegalArgument(() -> Rank.fraction(-0.5), "rank fraction -0.5");
+        assertIllegalArgument(
+                () -> valid(Factorization.CP).setRank(Rank.of(2, 3)).build(),
+                "CP takes a single rank, got [2, 3]");
+        assertIllegalArgument(
+                () -> valid(Factorization.TUCKER).setRank(Rank.of(2, 3)).build(),
+                "Tucker rank [2, 3] has 2 values");
+        assertIllegalArgument(
+                () -> valid(Factorization.TT).setRank(Rank.of(2, 3)).build(),
+                "TT rank [2, 3] has 2 values");
+        // implementations
+        for (Factorization f : new Factorization[] {Factorization.TUCKER, Factorization.TT}) {
+            assertIllegalArgument(
+                    () -> valid(f).optImplementation(ConvImplementation.MOBILENET).build(),
+                    "MOBILENET is not accepted for " + f);
+        }
+        assertIllegalArgument(
+                () -> valid(Factorization.CP).optImplementation(null).build(),
+                "implementation null");
+        // stride, padding, dilation
+        assertIllegalArgument(
+                () -> valid(Factorization.CP).optStride(new Shape(2)).build(),
+                "stride (2) is not accepted");
+        assertIllegalArgument(
+                () -> valid(Factorization.CP).optStride(new Shape(2, 0)).build(),
+                "stride (2, 0) is not accepted");
+        assertIllegalArgument(
+                () -> valid(Factorization.TT).optPadding(new Shape(1, -1)).build(),
+                "padding (1, -1) is not accepted");
+        assertIllegalArgument(
+                () -> valid(Factorization.TUCKER).optDilation(new Shape(1, 1, 1)).build(),
+                "dilation (1, 1, 1) is not accepted");
+        assertIllegalArgument(
+                () -> valid(Factorization.TUCKER).optDilation(new Shape(0, 1)).build(),
+                "dilation (0, 1) is not accepted");
+        // fixed modes
+        assertIllegalArgument(
+                () -> valid(Factorization.CP).optFixedRankModes(2, 3).build(),
+                "only TUCKER has them");
+        assertIllegalArgument(
+                () -> valid(Factorization.TUCKER).optFixedRankModes(4).build(),
+                "fixed rank mode 4");
+        assertIllegalArgument(
+                () -> valid(Factorization.TUCKER).optFixedRankModes("temporal"),
+                "preset 'temporal'");
+    }
+
+    @Test
+    public void blockRefusesBadInputAndStaysUsable() {
+        for (Factorization f : FactorizedConvTest.FORMATS) {
+            FactorizedConv<?> conv = valid(f).optPadding(new Shape(1, 1)).build();
+            assertIllegalArgument(
+                    () -> conv.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 8, 8)),
+                    "input of shape (1, 3, 8, 8) is not accepted");
+            Assert.assertFalse(conv.isInitialized());
+            conv.initialize(manager, DataType.FLOAT32, new Shape(1, 4, 8, 8));
+            NDArray kernel = conv.reconstructKernel();
+            ParameterStore ps = new ParameterStore(manager, false);
+            assertIllegalArgument(
+                    () -> conv.forward(ps, new NDList(manager.ones(new Shape(1, 5, 8, 8))), false),
+                    "(B, 4, S1, S2)");
+            assertIllegalArgument(
+                    () -> conv.forward(ps, new NDList(manager.ones(new Shape(1, 4, 8))), false),
+                    "input of shape (1, 4, 8)");
+            assertIllegalArgument(
+                    () -> conv.getOutputShapes(new Shape[] {new Shape(1, 4, 8, 8, 8)}),
+                    "input of shape (1, 4, 8, 8, 8)");
+            assertIllegalArgument(
+                    () -> conv.forward(ps, new NDList(manager.ones(new Shape(1, 4, 1, 0))), false),
+                    "too small");
+            if (f != Factorization.CP) {
+                assertIllegalArgument(
+                        () -> conv.setImplementation(ConvImplementation.MOBILENET), "MOBILENET");
+                Assert.assertEquals(conv.getImplementation(), ConvImplementation.FACTORIZED);
+            }
+            assertIllegalArgument(() -> conv.initFromRandom(false, 0), "std 0.0");
+            assertIllegalArgument(
+                    () -> conv.initFromTensor(manager.ones(new Shape(5, 4, 3)), null),
+                    "kernel of shape (5, 4, 3) is not accepted");
+            Assert.assertEquals(relError(conv.reconstructKernel(), kernel), 0.0);
+            NDArray y =
+                    conv.forward(ps, new NDList(manager.ones(new Shape(2, 4, 8, 8))), false).head();
+            Assert.assertEquals(y.getShape(), new Shape(2, 5, 8, 8));
+        }
+    }
+}

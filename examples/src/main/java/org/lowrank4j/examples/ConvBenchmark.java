@@ -1,0 +1,297 @@
+package org.lowrank4j.examples;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.convolutional.Conv3d;
+import ai.djl.training.ParameterStore;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.lowrank4j.nn.ConvImplementation;
+import org.lowrank4j.nn.Factorization;
+import org.lowrank4j.nn.FactorizedConv;
+import org.lowrank4j.nn.Rank;
+
+/**
+ * Times factorized convolutions against the dense convolution they replace, in the same run.
+ *
+ * <p>Arguments ({@code name=value}, all optional):
+ *
+ * <ul>
+ *   <li>{@code in=64 out=64 kernel=3}: the layer; {@code input=8,64,32,32}: the input shape (its
+ *       length fixes the order, 1 to 3 spatial dimensions; padding keeps the size);
+ *   <li>{@code factorization=CP,TUCKER,TT} and {@code implementation=FACTORIZED,RECONSTRUCTED,
+ *       MOBILENET,AUTO}: comma-separated lists ({@code all} for every value);
+ *   <li>{@code rank=0.5}: a fraction of the dense parameters, or an integer rank;
+ *   <li>{@code engine=PyTorch} (or MXNet); {@code threads=1}: PyTorch's intra-op threads (MXNet
+ *       takes its threads from the {@code OMP_NUM_THREADS} environment variable);
+ *   <li>{@code AUTO} runs twice: with the cost model's pick, and after {@code FactorizedConv.tune}
+ *       measured the implementations ("tuned");
+ *   <li>{@code warmup=5 repeats=20}: passes before timing, and timed passes of each variant (the
+ *       variants run round-robin, so drifts of the machine hit all of them alike);
+ *   <li>{@code csv=docs/benchmarks/convolutions.csv}: appends one row per variant.
+ * </ul>
+ *
+ * <p>It prints the median milliseconds per forward pass (inference) and the ratio to the dense
+ * convolution measured in the same run.
+ */
+public final class ConvBenchmark {
+
+    private ConvBenchmark() {}
+
+    /**
+     * Runs the benchmark.
+     *
+     * @param args {@code name=value} arguments, see the class documentation
+     * @throws IOException if the CSV file cannot be written
+     */
+    public static void main(String[] args) throws IOException {
+        Map<String, String> a = new LinkedHashMap<>();
+        a.put("in", "64");
+        a.put("out", "64");
+        a.put("kernel", "3");
+        a.put("input", "8,64,32,32");
+        a.put("factorization", "all");
+        a.put("implementation", "all");
+        a.put("rank", "0.5");
+        a.put("engine", System.getProperty("ai.djl.default_engine", "PyTorch"));
+        a.put("threads", "1");
+        a.put("warmup", "5");
+        a.put("repeats", "20");
+        a.put("csv", "");
+        for (String arg : args) {
+            int eq = arg.indexOf('=');
+            if (eq < 1 || !a.containsKey(arg.substring(0, eq))) {
+                throw new IllegalArgumentException(
+                        "argument '"
+                                + arg
+                                + "' is not accepted; name=value with a name of "
+                                + a.keySet());
+            }
+            a.put(arg.substring(0, eq), arg.substring(eq + 1));
+        }
+        String threads = a.get("threads");
+        System.setProperty("ai.djl.default_engine", a.get("engine"));
+        System.setProperty("ai.djl.pytorch.num_threads", threads);
+        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        int in = Integer.parseInt(a.get("in"));
+        int out = Integer.parseInt(a.get("out"));
+        int k = Integer.parseInt(a.get("kernel"));
+        long[] input =
+                Arrays.stream(a.get("input").split(",")).mapToLong(Long::parseLong).toArray();
+        Shape inputShape = new Shape(input);
+        int order = input.length - 2;
+        String rankText = a.get("rank");
+        Rank rank =
+                rankText.contains(".")
+                        ? Rank.fraction(Double.parseDouble(rankText))
+                        : Rank.of(Integer.parseInt(rankText));
+        List<Factorization> factorizations = new ArrayList<>();
+        for (String f : list(a.get("factorization"), "CP,TUCKER,TT")) {
+            factorizations.add(Factorization.valueOf(f));
+        }
+        List<ConvImplementation> implementations = new ArrayList<>();
+        for (String i : list(a.get("implementation"), "FACTORIZED,RECONSTRUCTED,MOBILENET,AUTO")) {
+            implementations.add(ConvImplementation.valueOf(i));
+        }
+        int warmup = Integer.parseInt(a.get("warmup"));
+        int repeats = Integer.parseInt(a.get("repeats"));
+
+        Engine engine = Engine.getInstance();
+        String config =
+                String.format(
+                        Locale.ROOT,
+                        "Conv%dd(%d,%d,%d) on %s, rank %s, %s %s, %s thread(s)",
+                        order,
+                        in,
+                        out,
+                        k,
+                        inputShape,
+                        rankText,
+                        engine.getEngineName(),
+                        engine.getVersion(),
+                        threads);
+        System.out.println(config);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Shape padding = filled(order, k / 2);
+            Shape ones = filled(order, 1);
+            NDArray x = manager.randomNormal(inputShape);
+            long[] kernelShape = new long[order + 2];
+            Arrays.fill(kernelShape, k);
+            kernelShape[0] = out;
+            kernelShape[1] = in;
+            NDArray dense = manager.randomNormal(new Shape(kernelShape)).mul(0.05);
+            NDArray bias = manager.zeros(new Shape(out));
+            List<String> names = new ArrayList<>();
+            List<Runnable> passes = new ArrayList<>();
+            List<String> chosen = new ArrayList<>();
+            names.add("dense");
+            chosen.add("");
+            passes.add(
+                    () -> {
+                        try (NDList y = conv(x, dense, bias, ones, padding)) {
+                            sync(y);
+                        }
+                    });
+            ParameterStore ps = new ParameterStore(manager, false);
+            for (Factorization f : factorizations) {
+                for (ConvImplementation impl : implementations) {
+                    if (impl == ConvImplementation.MOBILENET && f != Factorization.CP) {
+                        continue;
+                    }
+                    for (boolean tuned :
+                            impl == ConvImplementation.AUTO
+                                    ? new boolean[] {false, true}
+                                    : new boolean[] {false}) {
+                        FactorizedConv<?> block =
+                                FactorizedConv.builder()
+                                        .setInChannels(in)
+                                        .setOutChannels(out)
+                                        .setKernelShape(filled(order, k))
+                                        .setFactorization(f)
+                                        .setRank(rank)
+                                        .optPadding(padding)
+                                        .optImplementation(impl)
+                                        .optSeed(1)
+                                        .build();
+                        block.initialize(manager, DataType.FLOAT32, inputShape);
+                        if (tuned) {
+                            block.tune(manager, inputShape, 2, 5);
+                        }
+                        names.add(f + " " + impl + (tuned ? " (tuned)" : ""));
+                        chosen.add(
+                                impl == ConvImplementation.AUTO
+                                        ? block.chooseImplementation(inputShape, false).toString()
+                                        : "");
+                        passes.add(
+                                () -> {
+                                    try (NDList y = block.forward(ps, new NDList(x), false)) {
+                                        sync(y);
+                                    }
+                                });
+                    }
+                }
+            }
+            double[][] times = new double[passes.size()][repeats];
+            for (int w = 0; w < warmup; w++) {
+                passes.forEach(Runnable::run);
+            }
+            for (int r = 0; r < repeats; r++) {
+                for (int p = 0; p < passes.size(); p++) {
+                    long start = System.nanoTime();
+                    passes.get(p).run();
+                    times[p][r] = (System.nanoTime() - start) / 1e6;
+                }
+            }
+            double denseMs = median(times[0]);
+            System.out.println(
+                    String.format(
+                            Locale.ROOT,
+                            "%-26s %10s %10s  %s",
+                            "variant",
+                            "median ms",
+                            "vs dense",
+                            ""));
+            List<String> rows = new ArrayList<>();
+            for (int p = 0; p < passes.size(); p++) {
+                double ms = median(times[p]);
+                System.out.println(
+                        String.format(
+                                Locale.ROOT,
+                                "%-26s %10.3f %9.2fx  %s",
+                                names.get(p),
+                                ms,
+                                ms / denseMs,
+                                chosen.get(p).isEmpty() ? "" : "(picks " + chosen.get(p) + ")"));
+                rows.add(
+                        String.join(
+                                ",",
+                                "Conv" + order + "d(" + in + " " + out + " " + k + ")",
+                                inputShape
+                                        .toString()
+                                        .replace(", ", "x")
+                                        .replace("(", "")
+                                        .replace(")", ""),
+                                rankText,
+                                engine.getEngineName(),
+                                threads,
+                                names.get(p),
+                                chosen.get(p),
+                                String.format(Locale.ROOT, "%.3f", ms),
+                                String.format(Locale.ROOT, "%.3f", ms / denseMs)));
+            }
+            String csv = a.get("csv");
+            if (!csv.isEmpty()) {
+                Path path = Paths.get(csv);
+                boolean fresh = !Files.exists(path);
+                if (path.getParent() != null) {
+                    Files.createDirectories(path.getParent());
+                }
+                try (PrintWriter w =
+                        new PrintWriter(
+                                Files.newBufferedWriter(
+                                        path,
+                                        StandardCharsets.UTF_8,
+                                        StandardOpenOption.CREATE,
+                                        StandardOpenOption.APPEND))) {
+                    if (fresh) {
+                        w.println(
+                                "layer,input,rank,engine,threads,variant,auto_choice,median_ms,ratio_to_dense");
+                    }
+                    rows.forEach(w::println);
+                }
+            }
+        }
+    }
+
+    private static NDList conv(NDArray x, NDArray w, NDArray b, Shape ones, Shape padding) {
+        int order = x.getShape().dimension() - 2;
+        if (order == 3) {
+            return Conv3d.conv3d(x, w, b, ones, padding, ones, 1);
+        }
+        if (order == 2) {
+            return Conv2d.conv2d(x, w, b, ones, padding, ones, 1);
+        }
+        return ai.djl.nn.convolutional.Conv1d.conv1d(x, w, b, ones, padding, ones, 1);
+    }
+
+    /** Waits for the result (MXNet runs asynchronously) by reading one value of it. */
+    private static void sync(NDList y) {
+        try (NDArray s = y.head().sum()) {
+            s.getFloat();
+        }
+    }
+
+    private static List<String> list(String value, String all) {
+        return Arrays.asList(
+                ("all".equalsIgnoreCase(value) ? all : value).toUpperCase(Locale.ROOT).split(","));
+    }
+
+    private static Shape filled(int n, long value) {
+        long[] v = new long[n];
+        Arrays.fill(v, value);
+        return new Shape(v);
+    }
+
+    private static double median(double[] values) {
+        double[] s = values.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    }
+}
