@@ -33,7 +33,8 @@ import org.lowrank4j.nn.Rank;
  * <p>By default every {@link Conv1d}, {@link Conv2d}, {@link Conv3d} and {@link Linear} layer is a
  * candidate, factorized with {@link LayerMethods#lowRank()}, and swapped only if the new block
  * costs fewer parameters and fewer FLOPs than the layer it replaces ({@link
- * Builder#optOnlyIfCheaper(boolean)}).
+ * Builder#optOnlyIfCheaper(boolean)}). {@link Builder#optLinearFactorization} turns linear layers
+ * into tensorized ones ({@link org.lowrank4j.nn.FactorizedLinear}) instead.
  */
 public final class FactorizePolicy {
 
@@ -461,7 +462,8 @@ public final class FactorizePolicy {
 
         /**
          * Sets the forward implementation asked of the methods (default {@link
-         * ConvImplementation#AUTO}); the low-rank method has one implementation and ignores it.
+         * ConvImplementation#AUTO}); the low-rank method has one implementation and ignores it, the
+         * tensorized linear methods accept FACTORIZED, RECONSTRUCTED and AUTO.
          *
          * @param implementation the implementation
          * @return this builder

@@ -7,14 +7,19 @@ import org.lowrank4j.nn.Factorization;
  * The {@link LayerMethod}s this library provides.
  *
  * <p>Available now: {@link #lowRank()}, the data-aware two-factor method ({@link
- * org.lowrank4j.nn.LowRankConv} for 2-D convolutions, {@link org.lowrank4j.nn.LowRankLinear}).
- * Tensor-format methods (CP, Tucker-2 and TT convolutions, tensorized linear layers) are selected
- * with {@link #forConv(Factorization)} and {@link #forLinear(Factorization)}; in this version they
- * are not available and selecting one is an {@link IllegalArgumentException} that says so.
+ * org.lowrank4j.nn.LowRankConv} for 2-D convolutions, {@link org.lowrank4j.nn.LowRankLinear}), and
+ * the tensorized linear methods ({@link org.lowrank4j.nn.FactorizedLinear} in CP, Tucker or
+ * block-TT format), selected with {@link #forLinear(Factorization)}. Tensor-format convolutions
+ * (CP, Tucker-2, TT), selected with {@link #forConv(Factorization)}, are not available in this
+ * version and selecting one is an {@link IllegalArgumentException} that says so.
  */
 public final class LayerMethods {
 
     private static final LayerMethod LOW_RANK = new LowRankMethod();
+    private static final LayerMethod CP_LINEAR = new TensorizedLinearMethod(Factorization.CP);
+    private static final LayerMethod TUCKER_LINEAR =
+            new TensorizedLinearMethod(Factorization.TUCKER);
+    private static final LayerMethod TT_LINEAR = new TensorizedLinearMethod(Factorization.TT);
 
     private LayerMethods() {}
 
@@ -47,17 +52,40 @@ public final class LayerMethods {
     }
 
     /**
-     * Returns the method that replaces linear layers with tensorized ones in a tensor format.
+     * Returns the method that replaces linear layers with tensorized ones: each {@link
+     * ai.djl.nn.core.Linear} becomes a {@link org.lowrank4j.nn.FactorizedLinear} built from the
+     * decomposition of its trained weight (CP-ALS, HOSVD or TT-SVD of the weight viewed as a tensor
+     * with automatic shapes of order 3, {@link org.lowrank4j.nn.Tensorize#shapes(long, long,
+     * int)}), with the layer's bias. A fraction {@code f} asks for about {@code f} of the dense
+     * parameters by TensorLy's rules on the weight tensor; explicit ranks are one CP rank, one or
+     * one-per-mode Tucker ranks, one or per-bond TT ranks; Tucker and TT ranks are clipped to what
+     * the decomposition realises. The policy's implementation is used as given (FACTORIZED,
+     * RECONSTRUCTED or AUTO; MOBILENET is not accepted). The plan records the tensorized shapes,
+     * the realised ranks, the implementation and the bias; {@link Factorizer#toStandardBlocks}
+     * turns each block into one {@link ai.djl.nn.core.Linear} whose weight is the reconstructed
+     * matrix. The method needs no calibration data.
      *
-     * @param factorization the format
+     * @param factorization CP, TUCKER or TT (block-TT over pairs of output and input modes)
      * @return the method
-     * @throws IllegalArgumentException always in this version: tensorized linear layers are not
-     *     available yet, and {@link Factorization#DENSE} is no factorization
+     * @throws IllegalArgumentException for {@link Factorization#DENSE} or {@code null}, which are
+     *     no factorization
      */
     public static LayerMethod forLinear(Factorization factorization) {
-        // extension point: return the tensorized linear method here once its block exists, and
-        // add it to all()
-        throw new IllegalArgumentException(unavailable(factorization, "linear layers"));
+        if (factorization == Factorization.CP) {
+            return CP_LINEAR;
+        }
+        if (factorization == Factorization.TUCKER) {
+            return TUCKER_LINEAR;
+        }
+        if (factorization == Factorization.TT) {
+            return TT_LINEAR;
+        }
+        throw new IllegalArgumentException(
+                "factorization "
+                        + factorization
+                        + " is not accepted for linear layers; CP, TUCKER or TT are (DENSE is no"
+                        + " factorization: leave Linear out of the policy's layer types instead;"
+                        + " the two-factor method is LayerMethods.lowRank())");
     }
 
     /**
@@ -67,7 +95,7 @@ public final class LayerMethods {
      * @return the methods
      */
     public static List<LayerMethod> all() {
-        return List.of(LOW_RANK);
+        return List.of(LOW_RANK, CP_LINEAR, TUCKER_LINEAR, TT_LINEAR);
     }
 
     /**

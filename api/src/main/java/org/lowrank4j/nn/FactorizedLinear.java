@@ -23,6 +23,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.lowrank4j.cost.BlockCost;
+import org.lowrank4j.cost.CostAware;
 import org.lowrank4j.cost.LinearCost;
 import org.lowrank4j.internal.Workspace;
 
@@ -64,7 +66,7 @@ import org.lowrank4j.internal.Workspace;
  *         .build();
  * }</pre>
  */
-public class FactorizedLinear extends AbstractBlock {
+public class FactorizedLinear extends AbstractBlock implements CostAware {
 
     private static final byte VERSION = 1;
 
@@ -408,6 +410,45 @@ public class FactorizedLinear extends AbstractBlock {
         return factorized < reconstructed
                 ? ConvImplementation.FACTORIZED
                 : ConvImplementation.RECONSTRUCTED;
+    }
+
+    /**
+     * Returns the parameters and the operations of one inference pass, counted for the
+     * implementation the block uses on inputs of that shape ({@link #chooseImplementation} with
+     * {@code training} false): the factorized contractions (the multiply-adds of {@link
+     * LinearCost}, without its per-call overhead) or the dense product with the reconstructed
+     * weight (rebuilt once and cached outside training, so not counted), plus one addition per
+     * output element for the bias. The parameters are those of the layout (factors and bias),
+     * whether or not the block is initialised. With several layers, the operations are those of one
+     * layer.
+     *
+     * @param inputShapes the input {@code (…, in)}, and the layer index when there are several
+     *     layers
+     * @return the cost
+     * @throws IllegalArgumentException if the input's last dimension is not the input features
+     */
+    @Override
+    public BlockCost cost(Shape... inputShapes) {
+        if (inputShapes == null || inputShapes.length == 0) {
+            throw new IllegalArgumentException(
+                    "no input shape was given; (..., " + weight.in + ") is accepted");
+        }
+        Shape x = inputShapes[0];
+        checkWidth(x);
+        long rows = x.size() / Math.max(1, weight.in);
+        long params = weight.parameterCount();
+        long flops;
+        if (weight.format == Factorization.DENSE
+                || chooseImplementation(rows, false) == ConvImplementation.RECONSTRUCTED) {
+            flops = rows * weight.in * weight.out;
+        } else {
+            flops = weight.factorizedFlops(rows);
+        }
+        if (useBias) {
+            params += (long) weight.layers * weight.out;
+            flops += rows * weight.out;
+        }
+        return BlockCost.of(params, flops);
     }
 
     /**

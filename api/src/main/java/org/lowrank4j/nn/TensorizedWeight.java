@@ -326,6 +326,76 @@ final class TensorizedWeight {
         }
     }
 
+    /**
+     * The operations of the factorized forward of one layer, without the per-call overhead of the
+     * cost model: every other term of {@link LinearCost}'s costs is proportional to the batch, so
+     * the overhead is the cost of a batch of 0 rows with the same contraction plan.
+     */
+    long factorizedFlops(long batch) {
+        switch (format) {
+            case CP:
+                {
+                    int chunks = cpChunks(batch);
+                    return LinearCost.cp(batch, outShape, inShape, rank[0], chunks)
+                            - LinearCost.cp(0, outShape, inShape, rank[0], chunks);
+                }
+            case TUCKER:
+                return LinearCost.tucker(batch, outShape, inShape, outRanks(), inRanks())
+                        - LinearCost.tucker(0, outShape, inShape, outRanks(), inRanks());
+            case TT:
+                {
+                    boolean reversed = ttReversed(batch);
+                    return LinearCost.tt(batch, outShape, inShape, effectiveRank(), reversed)
+                            - LinearCost.tt(0, outShape, inShape, effectiveRank(), reversed);
+                }
+            default:
+                return batch * in * out;
+        }
+    }
+
+    /** The number of stored weight values (all layers), from the layout alone. */
+    long parameterCount() {
+        switch (format) {
+            case CP:
+                {
+                    long sum = 0;
+                    for (long d : tensorShape().getShape()) {
+                        sum += d;
+                    }
+                    return rank[0] * (sum + 1);
+                }
+            case TUCKER:
+                {
+                    long[] dims = tensorShape().getShape();
+                    long n = product(toLong(rank));
+                    for (int k = 0; k < dims.length; k++) {
+                        n += dims[k] * rank[k];
+                    }
+                    return n;
+                }
+            case TT:
+                {
+                    Shape rows = rowShape();
+                    Shape cols = columnShape();
+                    long n = 0;
+                    for (int k = 0; k < rows.dimension(); k++) {
+                        n += (long) rank[k] * rows.get(k) * cols.get(k) * rank[k + 1];
+                    }
+                    return n;
+                }
+            default:
+                return (long) layers * out * in;
+        }
+    }
+
+    private static long[] toLong(int[] values) {
+        long[] r = new long[values.length];
+        for (int i = 0; i < values.length; i++) {
+            r[i] = values[i];
+        }
+        return r;
+    }
+
     /** The cost of rebuilding one layer's dense weight. */
     long reconstructionCost() {
         return LinearCost.reconstruction(format, outShape, inShape, effectiveRank())

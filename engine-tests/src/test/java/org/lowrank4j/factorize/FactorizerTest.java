@@ -435,8 +435,8 @@ public class FactorizerTest extends EngineTestBase {
                 () -> FactorizePolicy.builder().optConvFactorization(Factorization.CP),
                 "not available");
         assertIllegalArgument(
-                () -> FactorizePolicy.builder().optLinearFactorization(Factorization.TT),
-                "not available");
+                () -> FactorizePolicy.builder().optLinearFactorization(Factorization.DENSE),
+                "DENSE is no factorization");
         Assert.assertEquals(blocks(net), before, "the model was changed");
         assertClose(run(net, x), expected, 0);
 

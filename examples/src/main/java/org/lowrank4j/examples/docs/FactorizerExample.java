@@ -1,6 +1,7 @@
 package org.lowrank4j.examples.docs;
 
 import ai.djl.Model;
+import ai.djl.basicmodelzoo.basic.Mlp;
 import ai.djl.basicmodelzoo.cv.classification.ResNetV1;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -23,14 +24,20 @@ import ai.djl.training.loss.Loss;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.lowrank4j.factorize.FactorizePlan;
 import org.lowrank4j.factorize.FactorizePolicy;
 import org.lowrank4j.factorize.FactorizeReport;
 import org.lowrank4j.factorize.Factorizer;
+import org.lowrank4j.nn.ConvImplementation;
+import org.lowrank4j.nn.Factorization;
 import org.lowrank4j.nn.Rank;
 
-/** The examples of the factorizer guide: compress, report, fine-tune, save and reload, export. */
+/**
+ * The examples of the factorizer guide: compress, report, fine-tune, save and reload, export, and
+ * tensorized linear layers.
+ */
 public final class FactorizerExample {
 
     private FactorizerExample() {}
@@ -143,6 +150,33 @@ public final class FactorizerExample {
                     standard.forward(new ParameterStore(manager, false), new NDList(images), false)
                             .singletonOrThrow();
             System.out.println("exported model output " + out.getShape());
+
+            Block trainedMlp = new Mlp(256, 10, new int[] {256, 128});
+            trainedMlp.initialize(manager, DataType.FLOAT32, new Shape(32, 256));
+            // snippet:tensorized
+            FactorizeReport tensorized =
+                    Factorizer.builder()
+                            .setPolicy(
+                                    FactorizePolicy.builder()
+                                            .setRank(Rank.fraction(0.1))
+                                            .optLinearFactorization(Factorization.TUCKER)
+                                            .optImplementation(ConvImplementation.FACTORIZED)
+                                            .build())
+                            .build()
+                            .factorize(trainedMlp);
+            for (FactorizeReport.Layer layer : tensorized.getSwapped()) {
+                System.out.println(
+                        layer.getPath()
+                                + ": ranks "
+                                + Arrays.toString(layer.getRanks())
+                                + ", weight error "
+                                + layer.getWeightError()
+                                + ", "
+                                + layer.getBefore()
+                                + " -> "
+                                + layer.getAfter());
+            }
+            // end
         } finally {
             deleteAll(dir);
         }

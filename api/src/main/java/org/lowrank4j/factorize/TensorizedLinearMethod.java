@@ -1,0 +1,390 @@
+package org.lowrank4j.factorize;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.util.Pair;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.lowrank4j.internal.Workspace;
+import org.lowrank4j.nn.ConvImplementation;
+import org.lowrank4j.nn.Factorization;
+import org.lowrank4j.nn.FactorizedLinear;
+import org.lowrank4j.nn.Rank;
+
+/**
+ * The tensorized linear method: a {@link Linear} layer becomes a {@link FactorizedLinear} in one
+ * tensor format (CP, Tucker or block-TT) built from the decomposition of its trained weight, with
+ * automatic tensorized shapes of order 3 ({@link org.lowrank4j.nn.Tensorize#shapes(long, long,
+ * int)}) and the layer's bias.
+ */
+final class TensorizedLinearMethod implements LayerMethod {
+
+    private static final String PREFIX = "tensorized-linear-";
+
+    private final Factorization format;
+    private final String name;
+
+    /**
+     * Creates the method for one format.
+     *
+     * @param format CP, TUCKER or TT
+     */
+    TensorizedLinearMethod(Factorization format) {
+        if (format == null || format == Factorization.DENSE) {
+            throw new IllegalArgumentException(
+                    "factorization "
+                            + format
+                            + " is not accepted by the tensorized linear method; CP, TUCKER or TT"
+                            + " are");
+        }
+        this.format = format;
+        this.name = PREFIX + format.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String getName() {
+        return name;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public boolean isDataAware() {
+        return false;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String unsupportedReason(Block layer, Shape[] inputShapes) {
+        if (!(layer instanceof Linear)) {
+            return layer.getClass().getSimpleName()
+                    + " is not accepted by the tensorized linear method; Linear is";
+        }
+        if (inputShapes == null || inputShapes.length != 1) {
+            return "the layer takes "
+                    + (inputShapes == null ? "unknown" : String.valueOf(inputShapes.length))
+                    + " inputs; the tensorized linear method accepts one input (..., in)";
+        }
+        Shape x = inputShapes[0];
+        if (x.dimension() < 1) {
+            return "input shape "
+                    + x
+                    + " has no feature dimension; inputs (..., in) are accepted by the"
+                    + " tensorized linear method";
+        }
+        Parameter w = layer.getParameters().get("weight");
+        if (w == null || !w.isInitialized()) {
+            return "the layer has no initialised weight; a trained (initialised) layer is"
+                    + " accepted";
+        }
+        long in = w.getArray().getShape().get(1);
+        long features = x.get(x.dimension() - 1);
+        if (features != in) {
+            return "input shape "
+                    + x
+                    + " has "
+                    + features
+                    + " features but the layer's weight takes "
+                    + in
+                    + "; inputs (..., "
+                    + in
+                    + ") are accepted";
+        }
+        return null;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public LayerResult factorize(LayerRequest request) {
+        Block layer = request.getLayer();
+        Shape[] shapes = request.getInputShapes();
+        String reason = unsupportedReason(layer, shapes);
+        if (reason != null) {
+            throw new IllegalArgumentException(reason);
+        }
+        ConvImplementation impl = request.getImplementation();
+        if (impl == null || impl == ConvImplementation.MOBILENET) {
+            throw new IllegalArgumentException(
+                    "implementation "
+                            + impl
+                            + " is not accepted by the tensorized linear method (layer '"
+                            + request.getPath()
+                            + "'); FACTORIZED, RECONSTRUCTED or AUTO are");
+        }
+        Linear linear = (Linear) layer;
+        FactorizedLinear block =
+                FactorizedLinear.fromLinear(linear, null, null, request.getRank(), format);
+        block.setImplementation(impl);
+        double error;
+        try {
+            error = weightError(linear.getParameters().get("weight").getArray(), block);
+        } catch (RuntimeException e) {
+            dispose(block);
+            throw e;
+        }
+        Shape x = shapes[0];
+        long rows = x.size() / Math.max(1, block.getInFeatures());
+        String used = block.chooseImplementation(rows, false).name().toLowerCase(Locale.ROOT);
+        String words = impl == ConvImplementation.AUTO ? "auto: " + used : used;
+        return LayerResult.of(block, block.getRank(), words, error, Double.NaN);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public boolean produced(Block block) {
+        return block instanceof FactorizedLinear
+                && ((FactorizedLinear) block).getFactorization() == format
+                && ((FactorizedLinear) block).getLayers() == 1;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Map<String, String> describe(Block factorized) {
+        if (!produced(factorized)) {
+            throw new IllegalArgumentException(
+                    factorized
+                            + " was not made by the "
+                            + name
+                            + " method; a single-layer "
+                            + format
+                            + " FactorizedLinear is accepted");
+        }
+        FactorizedLinear f = (FactorizedLinear) factorized;
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("layer", "Linear");
+        m.put("units", String.valueOf(f.getOutFeatures()));
+        m.put("in_features", String.valueOf(f.getInFeatures()));
+        m.put("factorization", format.name());
+        m.put("in_shape", encode(f.getInTensorizedFeatures().getShape()));
+        m.put("out_shape", encode(f.getOutTensorizedFeatures().getShape()));
+        m.put("rank", encode(toLong(f.getRank())));
+        m.put("implementation", f.getImplementation().name());
+        m.put("bias", String.valueOf(f.getParameters().contains("bias")));
+        return m;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Block rebuild(Block original, Map<String, String> settings) {
+        String type = settings.get("layer");
+        if (!"Linear".equals(type) || !(original instanceof Linear)) {
+            throw new IllegalArgumentException(
+                    "the plan replaces a "
+                            + type
+                            + " but the block has a "
+                            + original.getClass().getSimpleName()
+                            + " there; a block built like the factorized one is accepted");
+        }
+        if (!format.name().equals(settings.get("factorization"))) {
+            throw new IllegalArgumentException(
+                    "plan setting factorization = "
+                            + settings.get("factorization")
+                            + " is not accepted by the "
+                            + name
+                            + " method; "
+                            + format.name()
+                            + " is");
+        }
+        long units = number(settings, "units");
+        long in = number(settings, "in_features");
+        Shape inShape = new Shape(numbers(settings, "in_shape"));
+        Shape outShape = new Shape(numbers(settings, "out_shape"));
+        long[] rank = numbers(settings, "rank");
+        boolean bias = flag(settings, "bias");
+        ConvImplementation impl = implementation(settings);
+        long actualUnits = LowRankMethod.units(original);
+        Parameter w = original.getParameters().get("weight");
+        long actualIn = w != null && w.isInitialized() ? w.getArray().getShape().get(1) : in;
+        boolean actualBias = original.getParameters().contains("bias");
+        if (actualUnits != units || actualIn != in || actualBias != bias) {
+            throw new IllegalArgumentException(
+                    "the plan's Linear ("
+                            + in
+                            + " -> "
+                            + units
+                            + " features, bias "
+                            + bias
+                            + ") does not fit the block's ("
+                            + actualIn
+                            + " -> "
+                            + actualUnits
+                            + " features, bias "
+                            + actualBias
+                            + "); a block built like the factorized one is accepted");
+        }
+        if (inShape.size() != in || outShape.size() != units) {
+            throw new IllegalArgumentException(
+                    "plan tensorized shapes "
+                            + inShape
+                            + " -> "
+                            + outShape
+                            + " do not multiply to "
+                            + in
+                            + " -> "
+                            + units
+                            + " features; shapes whose products are the feature counts are"
+                            + " accepted");
+        }
+        int[] ranks = new int[rank.length];
+        for (int i = 0; i < rank.length; i++) {
+            ranks[i] = Math.toIntExact(rank[i]);
+        }
+        FactorizedLinear block =
+                FactorizedLinear.builder()
+                        .setInTensorizedFeatures(inShape)
+                        .setOutTensorizedFeatures(outShape)
+                        .setFactorization(format)
+                        .setRank(Rank.of(ranks))
+                        .optBias(bias)
+                        .optImplementation(impl)
+                        .build();
+        if (!Arrays.equals(block.getRank(), ranks)) {
+            throw new IllegalArgumentException(
+                    "plan setting rank = "
+                            + settings.get("rank")
+                            + " is not realisable for "
+                            + format
+                            + " shapes "
+                            + inShape
+                            + " -> "
+                            + outShape
+                            + " (it gives "
+                            + Arrays.toString(block.getRank())
+                            + "); the ranks a decomposition realised are accepted");
+        }
+        return block;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Block toStandard(Block factorized) {
+        if (!produced(factorized)) {
+            throw new IllegalArgumentException(
+                    factorized
+                            + " was not made by the "
+                            + name
+                            + " method; a single-layer "
+                            + format
+                            + " FactorizedLinear is accepted");
+        }
+        FactorizedLinear f = (FactorizedLinear) factorized;
+        Parameter bias = f.getParameters().contains("bias") ? f.getParameters().get("bias") : null;
+        NDArray weight = f.reconstructWeight(0);
+        try {
+            Linear linear =
+                    Linear.builder().setUnits(f.getOutFeatures()).optBias(bias != null).build();
+            linear.initialize(
+                    weight.getManager(), weight.getDataType(), new Shape(1, f.getInFeatures()));
+            weight.copyTo(linear.getParameters().get("weight").getArray());
+            if (bias != null) {
+                bias.getArray().copyTo(linear.getParameters().get("bias").getArray());
+            }
+            return linear;
+        } finally {
+            weight.close();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+
+    /** The relative Frobenius distance between the layer's weight and the block's. */
+    private static double weightError(NDArray w, FactorizedLinear block) {
+        NDArray rebuilt = block.reconstructWeight(0);
+        try (Workspace ws = Workspace.of(w)) {
+            ws.adopt(w);
+            ws.adopt(rebuilt);
+            NDArray dense = w.toType(DataType.FLOAT64, true);
+            NDArray diff = rebuilt.toType(DataType.FLOAT64, true).sub(dense);
+            double num = diff.square().sum().getDouble();
+            double den = dense.square().sum().getDouble();
+            return den == 0 ? (num == 0 ? 0 : Double.POSITIVE_INFINITY) : Math.sqrt(num / den);
+        } finally {
+            rebuilt.close();
+        }
+    }
+
+    private static void dispose(Block block) {
+        for (Pair<String, Parameter> p : block.getParameters()) {
+            if (p.getValue().isInitialized()) {
+                p.getValue().close();
+            }
+        }
+    }
+
+    private static long[] toLong(int[] values) {
+        long[] r = new long[values.length];
+        for (int i = 0; i < values.length; i++) {
+            r[i] = values[i];
+        }
+        return r;
+    }
+
+    private static String encode(long[] values) {
+        StringBuilder b = new StringBuilder();
+        for (long v : values) {
+            b.append(b.length() == 0 ? "" : ",").append(v);
+        }
+        return b.toString();
+    }
+
+    private static long number(Map<String, String> settings, String key) {
+        String v = settings.get(key);
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    "plan setting " + key + " = " + v + " is not accepted; a whole number is", e);
+        }
+    }
+
+    private static long[] numbers(Map<String, String> settings, String key) {
+        String v = settings.get(key);
+        try {
+            String[] parts = v.split(",");
+            long[] r = new long[parts.length];
+            for (int i = 0; i < parts.length; i++) {
+                r[i] = Long.parseLong(parts[i].trim());
+                if (r[i] < 1) {
+                    throw new NumberFormatException(parts[i]);
+                }
+            }
+            return r;
+        } catch (NumberFormatException | NullPointerException e) {
+            throw new IllegalArgumentException(
+                    "plan setting "
+                            + key
+                            + " = "
+                            + v
+                            + " is not accepted; positive whole numbers separated by commas are",
+                    e);
+        }
+    }
+
+    private static boolean flag(Map<String, String> settings, String key) {
+        String v = settings.get(key);
+        if ("true".equals(v) || "false".equals(v)) {
+            return Boolean.parseBoolean(v);
+        }
+        throw new IllegalArgumentException(
+                "plan setting " + key + " = " + v + " is not accepted; true or false is");
+    }
+
+    private static ConvImplementation implementation(Map<String, String> settings) {
+        String v = settings.get("implementation");
+        for (ConvImplementation c : ConvImplementation.values()) {
+            if (c != ConvImplementation.MOBILENET && c.name().equals(v)) {
+                return c;
+            }
+        }
+        throw new IllegalArgumentException(
+                "plan setting implementation = "
+                        + v
+                        + " is not accepted; FACTORIZED, RECONSTRUCTED or AUTO is");
+    }
+}
