@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import org.lowrank4j.cost.ConvCost;
 import org.lowrank4j.cost.ConvGeometry;
 import org.lowrank4j.cost.CostModel;
@@ -990,9 +991,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
      * Sets the factors by decomposing a dense kernel (with this block's rank and seed), and the
      * bias.
      *
-     * <p>To use other decomposition options, run {@link org.lowrank4j.decompose.Parafac}, {@link
-     * org.lowrank4j.decompose.Tucker} or {@link org.lowrank4j.decompose.TensorTrain} yourself and
-     * pass the result to {@link #initFromDecomposition}.
+     * <p>For other decomposition options use {@link #initFromTensor(NDArray, NDArray, Function)}.
      *
      * @param kernel the {@code (O, C, k_1, …, k_N)} kernel, float32 or float64
      * @param bias the {@code (O)} bias, or null (zero bias)
@@ -1014,6 +1013,44 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
         Decomposition<T> d = decompose(kernel, seed);
         try (T tensor = d.getTensor()) {
             setValues(tensor.getArrays(), bias);
+        }
+        return d.getRelativeError();
+    }
+
+    /**
+     * Sets the factors by decomposing a dense kernel with a decomposition of the caller's choice
+     * (its options: initialisation, iterations, tolerance, seed…), and the bias.
+     *
+     * <pre>{@code
+     * cpConv.initFromTensor(kernel, bias, k -> Parafac.builder()
+     *         .setRank(cpConv.getRank()[0])
+     *         .optInit(Parafac.Init.RANDOM)
+     *         .optMaxIterations(500)
+     *         .build()
+     *         .fit(k));
+     * }</pre>
+     *
+     * @param kernel the {@code (O, C, k_1, …, k_N)} kernel, float32 or float64
+     * @param bias the {@code (O)} bias, or null (zero bias)
+     * @param decomposer turns the kernel into a decomposition in this block's format and rank
+     * @return the relative error of the decomposition {@code ‖K − K̂‖ / ‖K‖}
+     * @throws IllegalArgumentException if the kernel or bias shape does not match the block, or the
+     *     decomposition's shape or rank does not; the block is then unchanged
+     */
+    public double initFromTensor(
+            NDArray kernel, NDArray bias, Function<NDArray, Decomposition<T>> decomposer) {
+        if (kernel == null || !kernel.getShape().equals(layeredShape)) {
+            throw new IllegalArgumentException(
+                    "kernel of shape "
+                            + (kernel == null ? "null" : kernel.getShape())
+                            + " is not accepted; this block takes a "
+                            + layeredShape
+                            + " kernel");
+        }
+        checkBias(bias);
+        Decomposition<T> d = decomposer.apply(kernel);
+        try (T tensor = d.getTensor()) {
+            initFromDecomposition(tensor, bias);
         }
         return d.getRelativeError();
     }

@@ -100,6 +100,42 @@ public class FactorizedConvInitTest extends EngineTestBase {
     }
 
     @Test
+    public void initFromTensorTakesDecompositionOptions() {
+        NDArray cpKernel = CPTensor.normal(manager, new Shape(5, 6, 3, 3), 4, 1.0, 5).toFull();
+        CPConv cp = (CPConv) small(Factorization.CP).setRank(Rank.of(4)).build();
+        cp.initialize(manager, DataType.FLOAT32, new Shape(1, 6, 5, 5));
+        double err =
+                cp.initFromTensor(
+                        cpKernel,
+                        null,
+                        k ->
+                                org.lowrank4j.decompose.Parafac.builder()
+                                        .setRank(4)
+                                        .optInit(org.lowrank4j.decompose.Parafac.Init.RANDOM)
+                                        .optSeed(3)
+                                        .optMaxIterations(1000)
+                                        .optTolerance(1e-14)
+                                        .build()
+                                        .fit(k));
+        Assert.assertTrue(err < 1e-3, "CP decomposition error " + err + " on " + engine());
+        assertClose(cp.reconstructKernel(), cpKernel, 1e-3);
+        // a decomposition of another rank is refused and the block keeps its kernel
+        float[] before = cp.reconstructKernel().toFloatArray();
+        Assert.expectThrows(
+                IllegalArgumentException.class,
+                () ->
+                        cp.initFromTensor(
+                                cpKernel,
+                                null,
+                                k ->
+                                        org.lowrank4j.decompose.Parafac.builder()
+                                                .setRank(5)
+                                                .build()
+                                                .fit(k)));
+        Assert.assertEquals(cp.reconstructKernel().toFloatArray(), before);
+    }
+
+    @Test
     public void decompositionsAreTyped() {
         CPConv cp = (CPConv) small(Factorization.CP).build();
         cp.initialize(manager, DataType.FLOAT32, new Shape(1, 6, 5, 5));
