@@ -12,6 +12,8 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import java.util.Arrays;
 import java.util.function.LongSupplier;
+import org.lowrank4j.nn.ConvImplementation;
+import org.lowrank4j.nn.FactorizedConv;
 import org.lowrank4j.nn.LowRankConv;
 
 /**
@@ -130,7 +132,7 @@ public final class LatencyMeter {
      */
     public static String signature(Block block, Shape... inputShapes) {
         StringBuilder b = new StringBuilder();
-        describe(block, b);
+        describe(block, b, inputShapes);
         b.append(" <- ").append(Arrays.toString(inputShapes));
         NDArray anchor = firstArray(block);
         if (anchor != null) {
@@ -140,6 +142,11 @@ public final class LatencyMeter {
     }
 
     private static void describe(Block block, StringBuilder b) {
+        describe(block, b, null);
+    }
+
+    /** The configuration of a block; {@code inputShapes} is known for the measured block only. */
+    private static void describe(Block block, StringBuilder b, Shape[] inputShapes) {
         b.append(block.getClass().getName()).append('{');
         if (block instanceof Convolution) {
             Convolution c = (Convolution) block;
@@ -156,6 +163,28 @@ public final class LatencyMeter {
             b.append(",stride=").append(c.getStride());
             b.append(",padding=").append(c.getPadding());
             b.append(",dilation=").append(c.getDilation()).append(',');
+        } else if (block instanceof FactorizedConv) {
+            FactorizedConv<?> c = (FactorizedConv<?>) block;
+            b.append("factorization=").append(c.getFactorization());
+            b.append(",kernel=").append(c.getKernelShape());
+            b.append(",stride=").append(c.getStride());
+            b.append(",padding=").append(c.getPadding());
+            b.append(",dilation=").append(c.getDilation());
+            b.append(",rank=").append(Arrays.toString(c.getRank()));
+            b.append(",implementation=").append(c.getImplementation());
+            if (c.getImplementation() == ConvImplementation.AUTO
+                    && inputShapes != null
+                    && inputShapes.length > 0) {
+                // what AUTO runs on this input: a tuned or cost-model choice changes the latency
+                String runs;
+                try {
+                    runs = c.chooseImplementation(inputShapes[0], false).name();
+                } catch (IllegalArgumentException e) {
+                    runs = "none";
+                }
+                b.append(",runs=").append(runs);
+            }
+            b.append(',');
         } else if (!block.getClass().getName().startsWith("ai.djl.")
                 && !block.getClass().getName().startsWith("org.lowrank4j.")) {
             b.append("config=").append(block).append(',');

@@ -34,7 +34,9 @@ import org.lowrank4j.nn.Rank;
  * candidate, factorized with {@link LayerMethods#lowRank()}, and swapped only if the new block
  * costs fewer parameters and fewer FLOPs than the layer it replaces ({@link
  * Builder#optOnlyIfCheaper(boolean)}). {@link Builder#optLinearFactorization} turns linear layers
- * into tensorized ones ({@link org.lowrank4j.nn.FactorizedLinear}) instead.
+ * into tensorized ones ({@link org.lowrank4j.nn.FactorizedLinear}) instead, and {@link
+ * Builder#optConvFactorization} convolutions into CP, Tucker-2 or TT {@link
+ * org.lowrank4j.nn.FactorizedConv}s.
  */
 public final class FactorizePolicy {
 
@@ -463,7 +465,8 @@ public final class FactorizePolicy {
         /**
          * Sets the forward implementation asked of the methods (default {@link
          * ConvImplementation#AUTO}); the low-rank method has one implementation and ignores it, the
-         * tensorized linear methods accept FACTORIZED, RECONSTRUCTED and AUTO.
+         * tensorized linear methods accept FACTORIZED, RECONSTRUCTED and AUTO, the convolution
+         * methods of {@link LayerMethods#forConv} those and MOBILENET for CP only.
          *
          * @param implementation the implementation
          * @return this builder

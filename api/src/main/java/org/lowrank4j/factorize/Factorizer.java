@@ -358,8 +358,9 @@ public final class Factorizer {
     /**
      * Replaces, in place, every factorized block of a model by ordinary DJL layers that give the
      * same outputs (a {@link ai.djl.nn.SequentialBlock} of convolutions or linear layers for a
-     * two-factor block, one {@link Linear} with the reconstructed weight for a tensorized linear
-     * block), so the model can be deployed without this library.
+     * two-factor block or a factorized convolution, following its factorized forward pass; one
+     * {@link Linear} with the reconstructed weight for a tensorized linear block), so the model can
+     * be deployed without this library.
      *
      * @param block the model's block, initialised
      * @return the block, or the standard replacement if the block itself is a factorized block

@@ -9,9 +9,10 @@ import org.lowrank4j.nn.Factorization;
  * <p>Available now: {@link #lowRank()}, the data-aware two-factor method ({@link
  * org.lowrank4j.nn.LowRankConv} for 2-D convolutions, {@link org.lowrank4j.nn.LowRankLinear}), and
  * the tensorized linear methods ({@link org.lowrank4j.nn.FactorizedLinear} in CP, Tucker or
- * block-TT format), selected with {@link #forLinear(Factorization)}. Tensor-format convolutions
- * (CP, Tucker-2, TT), selected with {@link #forConv(Factorization)}, are not available in this
- * version and selecting one is an {@link IllegalArgumentException} that says so.
+ * block-TT format), selected with {@link #forLinear(Factorization)}, and the tensor-format
+ * convolution methods ({@link org.lowrank4j.nn.FactorizedConv} in CP, Tucker-2 or TT format, for
+ * {@link ai.djl.nn.convolutional.Conv1d}, {@link ai.djl.nn.convolutional.Conv2d} and {@link
+ * ai.djl.nn.convolutional.Conv3d}), selected with {@link #forConv(Factorization)}.
  */
 public final class LayerMethods {
 
@@ -20,6 +21,9 @@ public final class LayerMethods {
     private static final LayerMethod TUCKER_LINEAR =
             new TensorizedLinearMethod(Factorization.TUCKER);
     private static final LayerMethod TT_LINEAR = new TensorizedLinearMethod(Factorization.TT);
+    private static final LayerMethod CP_CONV = new TensorConvMethod(Factorization.CP);
+    private static final LayerMethod TUCKER_CONV = new TensorConvMethod(Factorization.TUCKER);
+    private static final LayerMethod TT_CONV = new TensorConvMethod(Factorization.TT);
 
     private LayerMethods() {}
 
@@ -38,17 +42,50 @@ public final class LayerMethods {
     }
 
     /**
-     * Returns the method that factorizes convolutions into a tensor format.
+     * Returns the method that factorizes convolutions into a tensor format: each {@link
+     * ai.djl.nn.convolutional.Conv1d}, {@link ai.djl.nn.convolutional.Conv2d} or {@link
+     * ai.djl.nn.convolutional.Conv3d} with {@code groups == 1} becomes a {@link
+     * org.lowrank4j.nn.FactorizedConv} built from the decomposition of its trained kernel (CP-ALS,
+     * partial HOSVD or TT-SVD) with the layer's bias, stride, padding and dilation. Tucker is
+     * Tucker-2: the spatial modes keep their full size, so the block is a 1×1 convolution, a
+     * convolution with the core and a 1×1 convolution, as in a ResNet bottleneck. Grouped and
+     * depthwise convolutions are kept, with the reason in the report.
      *
-     * @param factorization the format
+     * <p>Ranks follow {@link org.lowrank4j.nn.FactorizedConv.Builder#setRank}: a fraction {@code f}
+     * asks for about {@code f} of the dense parameters (TensorLy's rules); explicit ranks are one
+     * CP rank; one Tucker rank for both channel modes, two (output, input) or one per mode of
+     * {@code (O, C, k_1, …)}; one TT rank, the {@code N + 1} inner bonds of the {@code (C, k_1, …,
+     * k_N, O)} train or all {@code N + 3}; Tucker and TT ranks are clipped to what the
+     * decomposition realises and the report shows the realised ones. A {@link RankSelector} sees
+     * one mode per rank value: Tucker-2 the output- and input-channel unfoldings, CP the most
+     * balanced matricization of the kernel, TT each inner bond's unfolding of the train. The
+     * policy's implementation is used as given (AUTO by default; MOBILENET only with CP). The plan
+     * records the configuration, the realised ranks and the implementation; {@link
+     * Factorizer#toStandardBlocks} turns each block into a {@link ai.djl.nn.SequentialBlock} of
+     * ordinary convolutions following its factorized forward pass. The method needs no calibration
+     * data.
+     *
+     * @param factorization CP, TUCKER (Tucker-2) or TT
      * @return the method
-     * @throws IllegalArgumentException always in this version: CP, Tucker-2 and TT convolutions are
-     *     not available yet, and {@link Factorization#DENSE} is no factorization
+     * @throws IllegalArgumentException for {@link Factorization#DENSE} or {@code null}, which are
+     *     no factorization
      */
     public static LayerMethod forConv(Factorization factorization) {
-        // extension point: return the CP / Tucker-2 / TT convolution methods here once the
-        // factorized convolution blocks exist, and add them to all()
-        throw new IllegalArgumentException(unavailable(factorization, "convolutions"));
+        if (factorization == Factorization.CP) {
+            return CP_CONV;
+        }
+        if (factorization == Factorization.TUCKER) {
+            return TUCKER_CONV;
+        }
+        if (factorization == Factorization.TT) {
+            return TT_CONV;
+        }
+        throw new IllegalArgumentException(
+                "factorization "
+                        + factorization
+                        + " is not accepted for convolutions; CP, TUCKER or TT are (DENSE is no"
+                        + " factorization: leave the convolution types out of the policy's layer"
+                        + " types instead; the two-factor method is LayerMethods.lowRank())");
     }
 
     /**
@@ -95,7 +132,8 @@ public final class LayerMethods {
      * @return the methods
      */
     public static List<LayerMethod> all() {
-        return List.of(LOW_RANK, CP_LINEAR, TUCKER_LINEAR, TT_LINEAR);
+        return List.of(
+                LOW_RANK, CP_LINEAR, TUCKER_LINEAR, TT_LINEAR, CP_CONV, TUCKER_CONV, TT_CONV);
     }
 
     /**
@@ -121,21 +159,5 @@ public final class LayerMethods {
             b.append(b.length() == 0 ? "" : ", ").append('\'').append(m.getName()).append('\'');
         }
         return b.toString();
-    }
-
-    private static String unavailable(Factorization f, String what) {
-        if (f == null || f == Factorization.DENSE) {
-            return "factorization "
-                    + f
-                    + " is not accepted for "
-                    + what
-                    + "; DENSE is no factorization (leave the layer type out of the policy"
-                    + " instead), and the low-rank method is LayerMethods.lowRank()";
-        }
-        return f
-                + " "
-                + what
-                + " are not available in this version of Lowrank4J; the available method is"
-                + " LayerMethods.lowRank()";
     }
 }

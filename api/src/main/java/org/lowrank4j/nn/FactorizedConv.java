@@ -29,8 +29,10 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import org.lowrank4j.cost.BlockCost;
 import org.lowrank4j.cost.ConvCost;
 import org.lowrank4j.cost.ConvGeometry;
+import org.lowrank4j.cost.CostAware;
 import org.lowrank4j.cost.CostModel;
 import org.lowrank4j.decompose.Decomposition;
 import org.lowrank4j.internal.HostRandom;
@@ -80,7 +82,8 @@ import org.lowrank4j.tensor.FactorizedTensor;
  *
  * @param <T> the format of the kernel
  */
-public abstract class FactorizedConv<T extends FactorizedTensor> extends AbstractBlock {
+public abstract class FactorizedConv<T extends FactorizedTensor> extends AbstractBlock
+        implements CostAware {
 
     private static final byte VERSION = 1;
 
@@ -442,6 +445,35 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             return training ? dense.plus(reconstructionCost()) : dense;
         }
         return pipelineCost(impl, g);
+    }
+
+    /**
+     * Returns the parameters and the operations of one inference pass with the implementation this
+     * block runs on the input ({@link #chooseImplementation(Shape, boolean)}, so a block in AUTO
+     * reports what it picks): the multiply-accumulates of {@link #cost(ConvImplementation, Shape,
+     * boolean)} (a reconstructed kernel is cached in inference, so its rebuilding is not counted),
+     * plus one addition per output element for the bias, as {@link org.lowrank4j.cost.CostCounter}
+     * counts a dense convolution. The parameters are the factors and the bias ({@link
+     * #numParameters()}). With several layers, the operations are those of one layer.
+     *
+     * @param inputShapes the input {@code (B, C, S_1, …, S_N)}, and the layer index when there are
+     *     several layers
+     * @return the cost
+     * @throws IllegalArgumentException if no input shape is given or it does not fit the block
+     */
+    @Override
+    public BlockCost cost(Shape... inputShapes) {
+        if (inputShapes == null || inputShapes.length == 0) {
+            throw new IllegalArgumentException(
+                    "no input shape was given; (B, " + inChannels + ", S_1..S_N) is accepted");
+        }
+        Shape x = inputShapes[0];
+        ConvGeometry g = geometry(x);
+        long flops = cost(implementation, x, false).getTotalMacs();
+        if (includeBias) {
+            flops += g.outputShape().size();
+        }
+        return BlockCost.of(numParameters(), flops);
     }
 
     /**
@@ -1137,7 +1169,17 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                 converted.copyTo(target);
             }
         } else {
-            p.setInitializer((m, s, t) -> value.toType(t, true));
+            // a contiguous copy: a decomposition may hand out strided views, and a parameter
+            // stored with other strides than the same values loaded from a file would give
+            // outputs that differ in the last bit after Model.load
+            p.setInitializer(
+                    (m, s, t) -> {
+                        NDArray out = m.zeros(s, t);
+                        try (NDArray converted = value.toType(t, true)) {
+                            converted.copyTo(out);
+                        }
+                        return out;
+                    });
             try {
                 p.initialize(value.getManager(), value.getDataType());
             } finally {

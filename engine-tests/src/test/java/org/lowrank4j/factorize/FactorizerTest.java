@@ -434,8 +434,8 @@ public class FactorizerTest extends EngineTestBase {
                                 .factorize(net),
                 "calibration batch 0 has shapes");
         assertIllegalArgument(
-                () -> FactorizePolicy.builder().optConvFactorization(Factorization.CP),
-                "not available");
+                () -> FactorizePolicy.builder().optConvFactorization(Factorization.DENSE),
+                "DENSE is no factorization");
         assertIllegalArgument(
                 () -> FactorizePolicy.builder().optLinearFactorization(Factorization.DENSE),
                 "DENSE is no factorization");

@@ -35,8 +35,8 @@ import org.lowrank4j.nn.Factorization;
 import org.lowrank4j.nn.Rank;
 
 /**
- * The examples of the factorizer guide: compress, report, fine-tune, save and reload, export, and
- * tensorized linear layers.
+ * The examples of the factorizer guide: compress, report, fine-tune, save and reload, export,
+ * tensorized linear layers and tensor-format convolutions.
  */
 public final class FactorizerExample {
 
@@ -177,6 +177,41 @@ public final class FactorizerExample {
                                 + layer.getAfter());
             }
             // end
+
+            Block trainedResnet = resnet();
+            trainedResnet.initialize(manager, DataType.FLOAT32, new Shape(8, 3, 16, 16));
+            // snippet:convolutions
+            FactorizeReport tucker2 =
+                    Factorizer.builder()
+                            .setPolicy(
+                                    FactorizePolicy.builder()
+                                            .setRank(Rank.fraction(0.3))
+                                            .optLayerTypes(Conv2d.class)
+                                            .optConvFactorization(Factorization.TUCKER)
+                                            .build())
+                            .build()
+                            .factorize(trainedResnet);
+            System.out.println(tucker2);
+            // end
+            Block trainedCp = resnet();
+            trainedCp.initialize(manager, DataType.FLOAT32, new Shape(8, 3, 16, 16));
+            // snippet:cp
+            FactorizeReport cp =
+                    Factorizer.builder()
+                            .setPolicy(
+                                    FactorizePolicy.builder()
+                                            .setRank(Rank.fraction(0.3))
+                                            .optLayerTypes(Conv2d.class)
+                                            .optConvFactorization(Factorization.CP)
+                                            .optImplementation(ConvImplementation.MOBILENET)
+                                            .optOnlyIfCheaper(false)
+                                            .build())
+                            .build()
+                            .factorize(trainedCp);
+            Block deployable = Factorizer.toStandardBlocks(trainedCp);
+            // each CPConv is now 1x1 conv -> depthwise conv (groups = rank) -> 1x1 conv
+            // end
+            System.out.println(cp.getSwapped().size() + " CP convolutions, exported " + deployable);
         } finally {
             deleteAll(dir);
         }

@@ -1,0 +1,837 @@
+package org.lowrank4j.factorize;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv1d;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.convolutional.Conv3d;
+import ai.djl.nn.convolutional.Convolution;
+import ai.djl.util.Pair;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.lowrank4j.cost.CostCounter;
+import org.lowrank4j.internal.Workspace;
+import org.lowrank4j.nn.ConvImplementation;
+import org.lowrank4j.nn.Factorization;
+import org.lowrank4j.nn.FactorizedConv;
+import org.lowrank4j.nn.Rank;
+import org.lowrank4j.nn.TuckerConv;
+import org.lowrank4j.tensor.CPTensor;
+import org.lowrank4j.tensor.FactorizedTensor;
+import org.lowrank4j.tensor.TTTensor;
+import org.lowrank4j.tensor.TuckerTensor;
+
+/**
+ * The tensor-format convolution method: a {@link Conv1d}, {@link Conv2d} or {@link Conv3d} with
+ * {@code groups == 1} becomes a {@link FactorizedConv} (CP, Tucker-2 or TT) built from the
+ * decomposition of its trained kernel, with the layer's bias, stride, padding and dilation.
+ */
+final class TensorConvMethod implements LayerMethod {
+
+    private static final String PREFIX = "factorized-conv-";
+
+    /** The seed of the decompositions, so that a factorization is reproducible. */
+    private static final long SEED = 20240601L;
+
+    private final Factorization format;
+    private final String name;
+
+    /**
+     * Creates the method for one format.
+     *
+     * @param format CP, TUCKER (Tucker-2: spatial modes kept at full size) or TT
+     */
+    TensorConvMethod(Factorization format) {
+        if (format == null || format == Factorization.DENSE) {
+            throw new IllegalArgumentException(
+                    "factorization "
+                            + format
+                            + " is not accepted by the factorized convolution method; CP, TUCKER"
+                            + " or TT are");
+        }
+        this.format = format;
+        this.name = PREFIX + format.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String getName() {
+        return name;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public boolean isDataAware() {
+        return false;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String unsupportedReason(Block layer, Shape[] inputShapes) {
+        if (!(layer instanceof Conv1d || layer instanceof Conv2d || layer instanceof Conv3d)) {
+            return layer.getClass().getSimpleName()
+                    + " is not accepted by the "
+                    + name
+                    + " method; Conv1d, Conv2d and Conv3d are";
+        }
+        Convolution conv = (Convolution) layer;
+        if (conv.getGroups() != 1) {
+            return "grouped convolution (groups "
+                    + conv.getGroups()
+                    + "); the "
+                    + name
+                    + " method accepts groups 1 only";
+        }
+        Parameter w = layer.getParameters().get("weight");
+        if (w == null || !w.isInitialized()) {
+            return "the layer has no initialised weight; a trained (initialised) layer is"
+                    + " accepted";
+        }
+        if (inputShapes == null || inputShapes.length != 1) {
+            return "the layer takes "
+                    + (inputShapes == null ? "unknown" : String.valueOf(inputShapes.length))
+                    + " inputs; the "
+                    + name
+                    + " method accepts one input (B, C, S...)";
+        }
+        int order = conv.getKernelShape().dimension();
+        Shape x = inputShapes[0];
+        long in = w.getArray().getShape().get(1);
+        if (x.dimension() != order + 2 || x.get(1) != in) {
+            return "input shape "
+                    + x
+                    + " does not fit the layer; inputs (B, "
+                    + in
+                    + ", S_1.."
+                    + "S_"
+                    + order
+                    + ") are accepted";
+        }
+        return null;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public LayerResult factorize(LayerRequest request) {
+        Block layer = request.getLayer();
+        Shape[] shapes = request.getInputShapes();
+        String reason = unsupportedReason(layer, shapes);
+        if (reason != null) {
+            throw new IllegalArgumentException(reason);
+        }
+        ConvImplementation impl = request.getImplementation();
+        checkImplementation(impl, request.getPath());
+        Convolution conv = (Convolution) layer;
+        NDArray w = conv.getParameters().get("weight").getArray();
+        NDArray bias = conv.isIncludeBias() ? conv.getParameters().get("bias").getArray() : null;
+        FactorizedConv<?> block = structure(conv, w.getShape(), rank(request.getRank(), conv));
+        block.setImplementation(impl);
+        double error;
+        try {
+            block.initFromTensor(w, bias);
+            error = weightError(w, block);
+        } catch (RuntimeException e) {
+            dispose(block);
+            throw e;
+        }
+        String used = block.chooseImplementation(shapes[0], false).name().toLowerCase(Locale.ROOT);
+        String words = impl == ConvImplementation.AUTO ? "auto: " + used : used;
+        return LayerResult.of(block, block.getRank(), words, error, Double.NaN);
+    }
+
+    /**
+     * Profiles a convolution: Tucker-2 has two modes, the output-channel unfolding {@code (O,
+     * C·∏k)} and the input-channel unfolding {@code (C, O·∏k)}; CP one, the most balanced
+     * matricization {@code (O·k_1…k_j, C·k_{j+1}…k_N)} (its truncation error bounds the CP error
+     * from below); TT one per inner bond of the {@code (C, k_1, …, k_N, O)} train, its sequential
+     * unfolding (the TT-SVD bound). The cost of a rank tuple is that of the block it builds.
+     */
+    @Override
+    public LayerProfile profile(LayerRequest request) {
+        Block layer = request.getLayer();
+        Shape[] shapes = request.getInputShapes();
+        String reason = unsupportedReason(layer, shapes);
+        if (reason != null) {
+            throw new IllegalArgumentException(reason);
+        }
+        Convolution conv = (Convolution) layer;
+        NDArray w = conv.getParameters().get("weight").getArray();
+        Shape ws = w.getShape();
+        int n = ws.dimension() - 2;
+        long out = ws.get(0);
+        long in = ws.get(1);
+        long kv = conv.getKernelShape().size();
+        ConvImplementation impl =
+                request.getImplementation() == null
+                        ? ConvImplementation.AUTO
+                        : request.getImplementation();
+        LayerProfile.Builder b =
+                LayerProfile.builder()
+                        .setPath(request.getPath())
+                        .setDenseCost(CostCounter.layer(layer, shapes));
+        int[] modeMax;
+        try (Workspace scope = Workspace.of(w)) {
+            scope.adopt(w);
+            NDArray k = w.toType(DataType.FLOAT64, true);
+            if (format == Factorization.TUCKER) {
+                b.addMode(LayerProfile.singularValues(k.reshape(out, in * kv)), out, in * kv);
+                NDArray inFirst = k.transpose(swapFirstTwo(n + 2)).reshape(in, out * kv);
+                b.addMode(LayerProfile.singularValues(inFirst), in, out * kv);
+                modeMax = new int[] {(int) Math.min(out, in * kv), (int) Math.min(in, out * kv)};
+            } else if (format == Factorization.CP) {
+                int split = balancedSplit(ws);
+                long rows = out;
+                for (int i = 0; i < split; i++) {
+                    rows *= ws.get(2 + i);
+                }
+                long cols = ws.size() / rows;
+                int[] axes = new int[n + 2];
+                int next = 0;
+                axes[next++] = 0;
+                for (int i = 0; i < split; i++) {
+                    axes[next++] = 2 + i;
+                }
+                axes[next++] = 1;
+                for (int i = split; i < n; i++) {
+                    axes[next++] = 2 + i;
+                }
+                NDArray m = k.transpose(axes).reshape(rows, cols);
+                b.addMode(LayerProfile.singularValues(m), rows, cols);
+                modeMax = new int[] {(int) Math.min(rows, cols)};
+            } else {
+                // the train (C, k_1, ..., k_N, O)
+                int[] axes = new int[n + 2];
+                axes[0] = 1;
+                for (int i = 0; i < n; i++) {
+                    axes[1 + i] = 2 + i;
+                }
+                axes[n + 1] = 0;
+                NDArray train = k.transpose(axes);
+                Shape ts = train.getShape();
+                modeMax = new int[n + 1];
+                long rows = 1;
+                for (int bond = 1; bond <= n + 1; bond++) {
+                    rows *= ts.get(bond - 1);
+                    long cols = ts.size() / rows;
+                    b.addMode(LayerProfile.singularValues(train.reshape(rows, cols)), rows, cols);
+                    modeMax[bond - 1] = (int) Math.min(Math.min(rows, cols), Integer.MAX_VALUE);
+                }
+            }
+        }
+        Shape x = shapes[0];
+        b.setCostModel(
+                r -> {
+                    FactorizedConv<?> f = structure(conv, ws, rank(Rank.of(r), conv));
+                    f.setImplementation(impl);
+                    return f.cost(x);
+                });
+        b.optResolver(
+                rank -> {
+                    int[] realised = structure(conv, ws, rank(rank, conv)).getRank();
+                    int[] modes = profileRanks(realised, n);
+                    for (int i = 0; i < modes.length; i++) {
+                        modes[i] = Math.max(1, Math.min(modeMax[i], modes[i]));
+                    }
+                    return modes;
+                });
+        return b.build();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public boolean produced(Block block) {
+        if (!(block instanceof FactorizedConv)) {
+            return false;
+        }
+        FactorizedConv<?> f = (FactorizedConv<?>) block;
+        if (f.getFactorization() != format || f.getLayers() != 1) {
+            return false;
+        }
+        return format != Factorization.TUCKER
+                || Arrays.equals(((TuckerConv) f).getFixedRankModes(), spatialModes(f.getOrder()));
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Map<String, String> describe(Block factorized) {
+        FactorizedConv<?> f = requireProduced(factorized);
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("layer", "Conv" + f.getOrder() + "d");
+        m.put("in_channels", String.valueOf(f.getInChannels()));
+        m.put("filters", String.valueOf(f.getOutChannels()));
+        m.put("kernel", encode(f.getKernelShape().getShape()));
+        m.put("stride", encode(f.getStride().getShape()));
+        m.put("padding", encode(f.getPadding().getShape()));
+        m.put("dilation", encode(f.getDilation().getShape()));
+        m.put("bias", String.valueOf(f.hasBias()));
+        m.put("factorization", format.name());
+        if (format == Factorization.TUCKER) {
+            m.put("fixed_modes", "spatial");
+        }
+        m.put("rank", encode(toLong(f.getRank())));
+        m.put("implementation", f.getImplementation().name());
+        return m;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Block rebuild(Block original, Map<String, String> settings) {
+        String type = settings.get("layer");
+        if (type == null
+                || !(original instanceof Convolution)
+                || !type.equals(original.getClass().getSimpleName())) {
+            throw new IllegalArgumentException(
+                    "the plan replaces a "
+                            + type
+                            + " but the block has a "
+                            + original.getClass().getSimpleName()
+                            + " there; a block built like the factorized one is accepted");
+        }
+        if (!format.name().equals(settings.get("factorization"))) {
+            throw new IllegalArgumentException(
+                    "plan setting factorization = "
+                            + settings.get("factorization")
+                            + " is not accepted by the "
+                            + name
+                            + " method; "
+                            + format.name()
+                            + " is");
+        }
+        Convolution conv = (Convolution) original;
+        long in = number(settings, "in_channels");
+        Parameter w = conv.getParameters().get("weight");
+        String planned =
+                settings.get("filters")
+                        + " filters, in "
+                        + in
+                        + ", kernel "
+                        + settings.get("kernel")
+                        + ", stride "
+                        + settings.get("stride")
+                        + ", padding "
+                        + settings.get("padding")
+                        + ", dilation "
+                        + settings.get("dilation")
+                        + ", bias "
+                        + settings.get("bias");
+        long actualIn = w.getShape() != null ? w.getShape().get(1) : in;
+        String actual =
+                conv.getFilters()
+                        + " filters, in "
+                        + actualIn
+                        + ", kernel "
+                        + encode(conv.getKernelShape().getShape())
+                        + ", stride "
+                        + encode(conv.getStride().getShape())
+                        + ", padding "
+                        + encode(conv.getPadding().getShape())
+                        + ", dilation "
+                        + encode(conv.getDilation().getShape())
+                        + ", bias "
+                        + conv.isIncludeBias();
+        if (!planned.equals(actual) || conv.getGroups() != 1) {
+            throw new IllegalArgumentException(
+                    "the plan's "
+                            + type
+                            + " ("
+                            + planned
+                            + ") does not fit the block's ("
+                            + actual
+                            + ", groups "
+                            + conv.getGroups()
+                            + "); a block built like the factorized one is accepted");
+        }
+        if (format == Factorization.TUCKER && !"spatial".equals(settings.get("fixed_modes"))) {
+            throw new IllegalArgumentException(
+                    "plan setting fixed_modes = "
+                            + settings.get("fixed_modes")
+                            + " is not accepted by the "
+                            + name
+                            + " method; spatial is");
+        }
+        long[] rank = numbers(settings, "rank");
+        int[] ranks = new int[rank.length];
+        for (int i = 0; i < rank.length; i++) {
+            ranks[i] = Math.toIntExact(rank[i]);
+        }
+        ConvImplementation impl = implementation(settings);
+        long[] weightShape = new long[conv.getKernelShape().dimension() + 2];
+        weightShape[0] = conv.getFilters();
+        weightShape[1] = in;
+        System.arraycopy(
+                conv.getKernelShape().getShape(), 0, weightShape, 2, weightShape.length - 2);
+        FactorizedConv<?> block = structure(conv, new Shape(weightShape), Rank.of(ranks));
+        if (!Arrays.equals(block.getRank(), ranks)) {
+            throw new IllegalArgumentException(
+                    "plan setting rank = "
+                            + settings.get("rank")
+                            + " is not realisable for this "
+                            + format
+                            + " convolution (it gives "
+                            + Arrays.toString(block.getRank())
+                            + "); the ranks a decomposition realised are accepted");
+        }
+        block.setImplementation(impl);
+        return block;
+    }
+
+    /**
+     * Exports the block as ordinary DJL convolutions that follow its factorized forward pass: CP as
+     * a 1×1 convolution, one depthwise convolution with the full spatial kernel and a 1×1
+     * convolution; Tucker-2 as a 1×1 convolution, a convolution with the core and a 1×1
+     * convolution; TT as a 1×1 convolution, one convolution along each spatial axis and a 1×1
+     * convolution. Stride, padding and dilation go to the spatial convolutions, the bias to the
+     * last one.
+     */
+    @Override
+    public Block toStandard(Block factorized) {
+        FactorizedConv<?> f = requireProduced(factorized);
+        int n = f.getOrder();
+        int in = f.getInChannels();
+        int out = f.getOutChannels();
+        Shape kernel = f.getKernelShape();
+        Shape ones = filled(n, 1);
+        Shape zeros = filled(n, 0);
+        List<Convolution> convs = new ArrayList<>();
+        List<NDArray> weights = new ArrayList<>();
+        NDArray bias = f.getBias();
+        FactorizedTensor decomposition = f.getDecomposition();
+        try (Workspace ws = Workspace.of(f.getParameters().valueAt(0).getArray())) {
+            for (NDArray a : decomposition.getArrays()) {
+                ws.adopt(a);
+            }
+            if (format == Factorization.CP) {
+                CPTensor t = (CPTensor) decomposition;
+                int r = t.getCpRank();
+                convs.add(conv(n, ones, r, ones, zeros, ones, 1, false));
+                weights.add(pointwise(t.getFactor(1).transpose(), n));
+                // (R, k_1, ..., k_N): the outer product of the spatial factors, rank by rank
+                NDArray spatial = t.getFactor(2).transpose();
+                for (int i = 1; i < n; i++) {
+                    long[] left = spatial.getShape().getShape();
+                    long[] expanded = Arrays.copyOf(left, left.length + 1);
+                    expanded[left.length] = 1;
+                    long[] right = new long[left.length + 1];
+                    Arrays.fill(right, 1);
+                    right[0] = r;
+                    right[left.length] = kernel.get(i);
+                    NDArray next = t.getFactor(2 + i).transpose().reshape(right);
+                    spatial = spatial.reshape(expanded).mul(next);
+                }
+                long[] depthwise = new long[n + 2];
+                depthwise[0] = r;
+                depthwise[1] = 1;
+                System.arraycopy(kernel.getShape(), 0, depthwise, 2, n);
+                convs.add(
+                        conv(
+                                n,
+                                kernel,
+                                r,
+                                f.getStride(),
+                                f.getPadding(),
+                                f.getDilation(),
+                                r,
+                                false));
+                weights.add(spatial.reshape(depthwise));
+                convs.add(conv(n, ones, out, ones, zeros, ones, 1, bias != null));
+                NDArray last = t.getFactor(0).mul(t.getWeights().reshape(1, r));
+                weights.add(pointwise(last, n));
+            } else if (format == Factorization.TUCKER) {
+                TuckerTensor t = (TuckerTensor) decomposition;
+                int[] r = f.getRank();
+                convs.add(conv(n, ones, r[1], ones, zeros, ones, 1, false));
+                weights.add(pointwise(t.getFactor(1).transpose(), n));
+                convs.add(
+                        conv(
+                                n,
+                                kernel,
+                                r[0],
+                                f.getStride(),
+                                f.getPadding(),
+                                f.getDilation(),
+                                1,
+                                false));
+                weights.add(t.getCore().duplicate());
+                convs.add(conv(n, ones, out, ones, zeros, ones, 1, bias != null));
+                weights.add(pointwise(t.getFactor(0), n));
+            } else {
+                List<NDArray> cores = ((TTTensor) decomposition).getArrays();
+                int[] r = f.getRank();
+                convs.add(conv(n, ones, r[1], ones, zeros, ones, 1, false));
+                weights.add(pointwise(cores.get(0).reshape(in, r[1]).transpose(), n));
+                for (int i = 0; i < n; i++) {
+                    long[] k = new long[n];
+                    Arrays.fill(k, 1);
+                    k[i] = kernel.get(i);
+                    convs.add(
+                            conv(
+                                    n,
+                                    new Shape(k),
+                                    r[i + 2],
+                                    only(n, i, f.getStride().get(i), 1),
+                                    only(n, i, f.getPadding().get(i), 0),
+                                    only(n, i, f.getDilation().get(i), 1),
+                                    1,
+                                    false));
+                    // (r_i, k_i, r_{i+1}) -> (r_{i+1}, r_i, 1.., k_i, ..1)
+                    long[] shape = new long[n + 2];
+                    Arrays.fill(shape, 1);
+                    shape[0] = r[i + 2];
+                    shape[1] = r[i + 1];
+                    shape[2 + i] = kernel.get(i);
+                    weights.add(cores.get(i + 1).transpose(2, 0, 1).reshape(shape));
+                }
+                convs.add(conv(n, ones, out, ones, zeros, ones, 1, bias != null));
+                NDArray last = cores.get(n + 1).reshape(r[n + 1], out).transpose();
+                weights.add(pointwise(last, n));
+            }
+            SequentialBlock seq = new SequentialBlock();
+            for (Convolution c : convs) {
+                seq.add(c);
+            }
+            long[] input = new long[n + 2];
+            input[0] = 1;
+            input[1] = in;
+            for (int i = 0; i < n; i++) {
+                input[2 + i] = f.getDilation().get(i) * (kernel.get(i) - 1) + 1;
+            }
+            NDArray anchor = weights.get(0);
+            seq.initialize(ws.target(), anchor.getDataType(), new Shape(input));
+            for (int i = 0; i < convs.size(); i++) {
+                NDArray target = convs.get(i).getParameters().get("weight").getArray();
+                weights.get(i).toType(target.getDataType(), false).copyTo(target);
+            }
+            if (bias != null) {
+                Convolution last = convs.get(convs.size() - 1);
+                bias.copyTo(last.getParameters().get("bias").getArray());
+            }
+            return seq;
+        } finally {
+            decomposition.close();
+            if (bias != null) {
+                bias.close();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+
+    /** An uninitialised block with the conv's configuration and a rank. */
+    private FactorizedConv<?> structure(Convolution conv, Shape weight, Rank rank) {
+        FactorizedConv.Builder b =
+                FactorizedConv.builder()
+                        .setInChannels(Math.toIntExact(weight.get(1)))
+                        .setOutChannels(Math.toIntExact(weight.get(0)))
+                        .setKernelShape(conv.getKernelShape())
+                        .setFactorization(format)
+                        .setRank(rank)
+                        .optStride(conv.getStride())
+                        .optPadding(conv.getPadding())
+                        .optDilation(conv.getDilation())
+                        .optBias(conv.isIncludeBias())
+                        .optSeed(SEED);
+        if (format == Factorization.TUCKER) {
+            b.optFixedRankModes("spatial");
+        }
+        return b.build();
+    }
+
+    /**
+     * The rank to build with: Tucker-2 also takes two values, the output and input channel ranks
+     * (as a {@link RankSelector} chooses them), which are expanded with the full spatial sizes.
+     */
+    private Rank rank(Rank rank, Convolution conv) {
+        if (rank == null) {
+            throw new IllegalArgumentException(
+                    "rank null is not accepted by the " + name + " method; a Rank is");
+        }
+        int n = conv.getKernelShape().dimension();
+        if (rank.isFraction()) {
+            return rank;
+        }
+        int[] v = rank.getValues();
+        if (format == Factorization.TUCKER) {
+            if (v.length == 2) {
+                int[] full = new int[n + 2];
+                full[0] = v[0];
+                full[1] = v[1];
+                for (int i = 0; i < n; i++) {
+                    full[2 + i] = Math.toIntExact(conv.getKernelShape().get(i));
+                }
+                return Rank.of(full);
+            }
+            if (v.length != 1 && v.length != n + 2) {
+                throw new IllegalArgumentException(
+                        "rank "
+                                + rank
+                                + " is not accepted by the "
+                                + name
+                                + " method; one value, two (output and input channels), "
+                                + (n + 2)
+                                + " (every mode, spatial ones at their size) or a fraction"
+                                + " are");
+            }
+        } else if (format == Factorization.CP && v.length != 1) {
+            throw new IllegalArgumentException(
+                    "rank "
+                            + rank
+                            + " is not accepted by the "
+                            + name
+                            + " method; one value or a fraction is");
+        } else if (format == Factorization.TT
+                && v.length != 1
+                && v.length != n + 1
+                && v.length != n + 3) {
+            throw new IllegalArgumentException(
+                    "rank "
+                            + rank
+                            + " is not accepted by the "
+                            + name
+                            + " method; one value, "
+                            + (n + 1)
+                            + " inner bond ranks, all "
+                            + (n + 3)
+                            + " bond ranks or a fraction are");
+        }
+        return rank;
+    }
+
+    /** The realised ranks of a block as the profile's modes take them. */
+    private int[] profileRanks(int[] realised, int order) {
+        if (format == Factorization.TUCKER) {
+            return new int[] {realised[0], realised[1]};
+        }
+        if (format == Factorization.CP) {
+            return new int[] {realised[0]};
+        }
+        return Arrays.copyOfRange(realised, 1, order + 2);
+    }
+
+    /** The number of spatial modes on the output side of the most balanced CP matricization. */
+    private static int balancedSplit(Shape w) {
+        int n = w.dimension() - 2;
+        int best = 0;
+        long bestMin = -1;
+        for (int j = 0; j <= n; j++) {
+            long rows = w.get(0);
+            for (int i = 0; i < j; i++) {
+                rows *= w.get(2 + i);
+            }
+            long m = Math.min(rows, w.size() / rows);
+            if (m > bestMin) {
+                bestMin = m;
+                best = j;
+            }
+        }
+        return best;
+    }
+
+    private void checkImplementation(ConvImplementation impl, String path) {
+        if (impl == null || (impl == ConvImplementation.MOBILENET && format != Factorization.CP)) {
+            throw new IllegalArgumentException(
+                    "implementation "
+                            + impl
+                            + " is not accepted by the "
+                            + name
+                            + " method (layer '"
+                            + path
+                            + "'); FACTORIZED, RECONSTRUCTED or AUTO are"
+                            + (format == Factorization.CP ? ", and MOBILENET" : "")
+                            + " (MOBILENET is for CP only)");
+        }
+    }
+
+    private FactorizedConv<?> requireProduced(Block block) {
+        if (!produced(block)) {
+            throw new IllegalArgumentException(
+                    block
+                            + " was not made by the "
+                            + name
+                            + " method; a single-layer "
+                            + format
+                            + (format == Factorization.TUCKER ? " (spatial modes fixed)" : "")
+                            + " FactorizedConv is accepted");
+        }
+        return (FactorizedConv<?>) block;
+    }
+
+    private static int[] spatialModes(int order) {
+        int[] m = new int[order];
+        for (int i = 0; i < order; i++) {
+            m[i] = i + 2;
+        }
+        return m;
+    }
+
+    private static int[] swapFirstTwo(int dims) {
+        int[] axes = new int[dims];
+        for (int i = 0; i < dims; i++) {
+            axes[i] = i;
+        }
+        axes[0] = 1;
+        axes[1] = 0;
+        return axes;
+    }
+
+    /** An {@code (out, in)} matrix as the weight of a 1×…×1 convolution. */
+    private static NDArray pointwise(NDArray matrix, int order) {
+        long[] shape = new long[order + 2];
+        Arrays.fill(shape, 1);
+        shape[0] = matrix.getShape().get(0);
+        shape[1] = matrix.getShape().get(1);
+        return matrix.reshape(shape);
+    }
+
+    private static Convolution conv(
+            int order,
+            Shape kernel,
+            int filters,
+            Shape stride,
+            Shape padding,
+            Shape dilation,
+            int groups,
+            boolean bias) {
+        switch (order) {
+            case 1:
+                return Conv1d.builder()
+                        .setKernelShape(kernel)
+                        .setFilters(filters)
+                        .optStride(stride)
+                        .optPadding(padding)
+                        .optDilation(dilation)
+                        .optGroups(groups)
+                        .optBias(bias)
+                        .build();
+            case 2:
+                return Conv2d.builder()
+                        .setKernelShape(kernel)
+                        .setFilters(filters)
+                        .optStride(stride)
+                        .optPadding(padding)
+                        .optDilation(dilation)
+                        .optGroups(groups)
+                        .optBias(bias)
+                        .build();
+            default:
+                return Conv3d.builder()
+                        .setKernelShape(kernel)
+                        .setFilters(filters)
+                        .optStride(stride)
+                        .optPadding(padding)
+                        .optDilation(dilation)
+                        .optGroups(groups)
+                        .optBias(bias)
+                        .build();
+        }
+    }
+
+    private static Shape filled(int n, long value) {
+        long[] v = new long[n];
+        Arrays.fill(v, value);
+        return new Shape(v);
+    }
+
+    private static Shape only(int n, int axis, long value, long fill) {
+        long[] v = new long[n];
+        Arrays.fill(v, fill);
+        v[axis] = value;
+        return new Shape(v);
+    }
+
+    /** The relative Frobenius distance between the layer's kernel and the block's. */
+    private static double weightError(NDArray w, FactorizedConv<?> block) {
+        NDArray rebuilt = block.reconstructKernel();
+        try (Workspace ws = Workspace.of(w)) {
+            ws.adopt(w);
+            ws.adopt(rebuilt);
+            NDArray dense = w.toType(DataType.FLOAT64, true);
+            NDArray diff = rebuilt.toType(DataType.FLOAT64, true).sub(dense);
+            double num = diff.square().sum().getDouble();
+            double den = dense.square().sum().getDouble();
+            return den == 0 ? (num == 0 ? 0 : Double.POSITIVE_INFINITY) : Math.sqrt(num / den);
+        } finally {
+            rebuilt.close();
+        }
+    }
+
+    private static void dispose(Block block) {
+        for (Pair<String, Parameter> p : block.getParameters()) {
+            if (p.getValue().isInitialized()) {
+                p.getValue().close();
+            }
+        }
+    }
+
+    private static long[] toLong(int[] values) {
+        long[] r = new long[values.length];
+        for (int i = 0; i < values.length; i++) {
+            r[i] = values[i];
+        }
+        return r;
+    }
+
+    private static String encode(long[] values) {
+        StringBuilder b = new StringBuilder();
+        for (long v : values) {
+            b.append(b.length() == 0 ? "" : ",").append(v);
+        }
+        return b.toString();
+    }
+
+    private static long number(Map<String, String> settings, String key) {
+        String v = settings.get(key);
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    "plan setting " + key + " = " + v + " is not accepted; a whole number is", e);
+        }
+    }
+
+    private static long[] numbers(Map<String, String> settings, String key) {
+        String v = settings.get(key);
+        try {
+            String[] parts = v.split(",");
+            long[] r = new long[parts.length];
+            for (int i = 0; i < parts.length; i++) {
+                r[i] = Long.parseLong(parts[i].trim());
+                if (r[i] < 1) {
+                    throw new NumberFormatException(parts[i]);
+                }
+            }
+            return r;
+        } catch (NumberFormatException | NullPointerException e) {
+            throw new IllegalArgumentException(
+                    "plan setting "
+                            + key
+                            + " = "
+                            + v
+                            + " is not accepted; positive whole numbers separated by commas are",
+                    e);
+        }
+    }
+
+    private ConvImplementation implementation(Map<String, String> settings) {
+        String v = settings.get("implementation");
+        for (ConvImplementation c : ConvImplementation.values()) {
+            if ((c != ConvImplementation.MOBILENET || format == Factorization.CP)
+                    && c.name().equals(v)) {
+                return c;
+            }
+        }
+        throw new IllegalArgumentException(
+                "plan setting implementation = "
+                        + v
+                        + " is not accepted; FACTORIZED, RECONSTRUCTED"
+                        + (format == Factorization.CP ? ", MOBILENET" : "")
+                        + " or AUTO is");
+    }
+}
