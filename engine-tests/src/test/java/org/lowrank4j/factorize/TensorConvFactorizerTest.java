@@ -217,6 +217,37 @@ public class TensorConvFactorizerTest extends EngineTestBase {
     }
 
     @Test
+    public void modelZooResNetIsCompressedEndToEnd() {
+        // the model zoo's own ResNetV1 builder: residual ParallelBlocks at several depths
+        Block net =
+                ResNetV1.builder()
+                        .setImageShape(new Shape(1, 12, 12))
+                        .setNumLayers(20)
+                        .setOutSize(10)
+                        .build();
+        Shape input = new Shape(2, 1, 12, 12);
+        initialised(net, input);
+        int convs = count(net, Conv2d.class);
+        Assert.assertTrue(convs >= 19, convs + " convolutions in a 20-layer ResNet");
+        NDArray x = randn(7, DataType.FLOAT32, input.getShape());
+        NDArray expected = run(net, x);
+        FactorizeReport report =
+                Factorizer.builder()
+                        .setPolicy(
+                                policy(
+                                        Factorization.TUCKER,
+                                        Rank.of(100000),
+                                        ConvImplementation.FACTORIZED,
+                                        false))
+                        .build()
+                        .factorize(net);
+        Assert.assertEquals(report.getSwapped().size(), convs, report.toString());
+        Assert.assertEquals(count(net, Conv2d.class), 0, "a dense convolution is left");
+        Assert.assertTrue(report.getRefusedBlocks().isEmpty(), report.toString());
+        assertClose(run(net, x), expected, 1e-4);
+    }
+
+    @Test
     public void fullRankTuckerReproducesTheOutputs() {
         Block net = initialised(resnet(), IMAGE);
         NDArray x = randn(1, DataType.FLOAT32, IMAGE.getShape());
