@@ -309,7 +309,7 @@ public final class FactorizeReport {
         return b.toString();
     }
 
-    private static String csv(String s) {
+    static String csv(String s) {
         if (s.contains(",") || s.contains("\"") || s.contains("\n")) {
             return '"' + s.replace("\"", "\"\"") + '"';
         }

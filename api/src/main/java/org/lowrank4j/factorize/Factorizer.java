@@ -286,6 +286,48 @@ public final class Factorizer {
     }
 
     /**
+     * Returns the layers of a model that {@link #factorize} would consider for a swap: the
+     * candidates the policy selects, each with its method and input shapes (for a sensitivity
+     * sweep). The model is not changed.
+     */
+    List<Candidate> selectedLayers(Block block) {
+        if (!block.isInitialized()) {
+            throw new IllegalStateException(
+                    "the block is not initialised; a trained (initialised) block is accepted");
+        }
+        Shape[] shapes = modelInputShapes(block);
+        Map<String, LayerCost> costs = new HashMap<>();
+        for (LayerCost c : CostCounter.layers(block, shapes)) {
+            costs.put(c.getPath(), c);
+        }
+        List<Candidate> candidates = new ArrayList<>();
+        for (BlockTree.Node n : BlockTree.nodes(block, containers)) {
+            if (isLayer(n.block) && policy.isCandidate(n.block)) {
+                candidates.add(new Candidate(n, costs.get(n.path)));
+            }
+        }
+        select(candidates);
+        List<Candidate> selected = new ArrayList<>();
+        for (Candidate c : candidates) {
+            if (c.reason == null) {
+                selected.add(c);
+            }
+        }
+        if (selected.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "the policy selects no layer of the model; layers of the types "
+                            + typeNames(policy)
+                            + " that pass its filters are accepted");
+        }
+        return selected;
+    }
+
+    /** Returns the input shapes of a model, as the factorizer counts costs with them. */
+    Shape[] inputShapes(Block block) {
+        return modelInputShapes(block);
+    }
+
+    /**
      * Rebuilds a plan's structure in a freshly built model, so that the parameters saved from the
      * factorized model load into it ({@code Model.load} or {@code Block.loadParameters}). The new
      * blocks are not initialised; loading gives them their parameters.
@@ -625,7 +667,7 @@ public final class Factorizer {
         }
     }
 
-    private static void dispose(Block block) {
+    static void dispose(Block block) {
         for (Pair<String, Parameter> p : block.getParameters()) {
             if (p.getValue().isInitialized()) {
                 p.getValue().close();
@@ -652,7 +694,7 @@ public final class Factorizer {
     }
 
     /** A layer of a candidate type, and what happens to it. */
-    private static final class Candidate {
+    static final class Candidate {
         final BlockTree.Node node;
         final LayerCost cost;
         final BlockCost before;

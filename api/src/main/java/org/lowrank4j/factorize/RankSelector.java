@@ -89,6 +89,29 @@ public interface RankSelector {
     }
 
     /**
+     * Returns the global selector that spends a budget as {@link #budget(Budget)} does, but with
+     * each layer's error curve measured on data instead of computed from its spectrum: the
+     * candidates of a layer the sweep measured are the ranks it measured, and the error of each is
+     * the metric drop with only that layer factorized at it (a negative drop counts as 0). A layer
+     * the sweep did not measure keeps its spectral curve, whose scale differs from the drops';
+     * sweep the same layers the policy swaps. With {@link #multipleOf(int)}, the measured ranks are
+     * rounded to the multiple after the allocation.
+     *
+     * @param budget the target
+     * @param sensitivity the drops measured by a {@link SensitivitySweep}
+     * @return the selector
+     * @throws IllegalArgumentException if the budget or the sensitivity report is {@code null}
+     */
+    static RankSelector budget(Budget budget, SensitivityReport sensitivity) {
+        if (sensitivity == null) {
+            throw new IllegalArgumentException(
+                    "sensitivity report null is not accepted; the result of"
+                            + " SensitivitySweep.sweep(block) is");
+        }
+        return new Selectors.BudgetSelector(budget, sensitivity);
+    }
+
+    /**
      * Chooses the rank of one layer.
      *
      * @param layer the layer's profile

@@ -187,14 +187,20 @@ final class Selectors {
     /** Spends a global budget with the least total error. */
     static final class BudgetSelector implements RankSelector {
         final Budget budget;
+        final SensitivityReport sensitivity;
 
         BudgetSelector(Budget budget) {
+            this(budget, null);
+        }
+
+        BudgetSelector(Budget budget, SensitivityReport sensitivity) {
             if (budget == null) {
                 throw new IllegalArgumentException(
                         "budget null is not accepted; Budget.flops(f), Budget.parameters(f),"
                                 + " Budget.flopsTotal(n) or Budget.parametersTotal(n) is");
             }
             this.budget = budget;
+            this.sensitivity = sensitivity;
         }
 
         @Override
@@ -216,7 +222,7 @@ final class Selectors {
             List<LayerProfile> layers = model.getLayers();
             List<Curve> curves = new ArrayList<>();
             for (LayerProfile l : layers) {
-                curves.add(new Curve(l, budget));
+                curves.add(new Curve(l, budget, sensitivity));
             }
             int[] choice =
                     allocate(
@@ -320,14 +326,15 @@ final class Selectors {
 
         @Override
         public String toString() {
-            return "budget(" + budget + ")";
+            return "budget(" + budget + (sensitivity == null ? "" : ", measured sensitivity") + ")";
         }
     }
 
     /**
      * One layer's error-versus-cost points in the budget's metric: every candidate cheaper than the
      * dense layer (fewer parameters and fewer FLOPs), then the dense layer itself (error 0, ranks
-     * {@code null}).
+     * {@code null}). With a sensitivity report that measured the layer, the candidates are the
+     * measured ranks and the error is the measured drop (a negative drop counts as 0).
      */
     static final class Curve {
         final List<int[]> ranks = new ArrayList<>();
@@ -335,13 +342,33 @@ final class Selectors {
         final double[] error;
 
         Curve(LayerProfile layer, Budget budget) {
+            this(layer, budget, null);
+        }
+
+        Curve(LayerProfile layer, Budget budget, SensitivityReport sensitivity) {
             List<Long> costs = new ArrayList<>();
             List<Double> errors = new ArrayList<>();
-            for (int[] r : layer.candidates()) {
+            SensitivityReport.Layer measured =
+                    sensitivity == null ? null : sensitivity.getLayer(layer.getPath());
+            List<int[]> points = new ArrayList<>();
+            if (measured != null) {
+                for (SensitivityReport.Point p : measured.getPoints()) {
+                    int[] r = p.getRanks();
+                    if (r.length == layer.getModes()) {
+                        points.add(r);
+                    }
+                }
+            }
+            if (points.isEmpty()) {
+                measured = null;
+                points = layer.candidates();
+            }
+            for (int[] r : points) {
                 if (layer.costAt(r).isCheaperThan(layer.getDenseCost())) {
                     ranks.add(r);
                     costs.add(budget.measure(layer.costAt(r)));
-                    errors.add(layer.errorAt(r));
+                    errors.add(
+                            measured == null ? layer.errorAt(r) : Math.max(0, measured.dropAt(r)));
                 }
             }
             ranks.add(null);

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
+import ai.djl.training.evaluator.Accuracy;
 import java.util.List;
 import org.lowrank4j.cost.LatencyCache;
 import org.lowrank4j.cost.LatencyMeter;
@@ -15,9 +16,14 @@ import org.lowrank4j.factorize.FactorizeReport;
 import org.lowrank4j.factorize.Factorizer;
 import org.lowrank4j.factorize.LayerProfile;
 import org.lowrank4j.factorize.RankSelector;
+import org.lowrank4j.factorize.SensitivityReport;
+import org.lowrank4j.factorize.SensitivitySweep;
 import org.lowrank4j.nn.Rank;
 
-/** The examples of the rank-selection guide: energy, VBMF, multiples, a budget, latency. */
+/**
+ * The examples of the rank-selection guide: energy, VBMF, multiples, a budget, measured
+ * sensitivity, latency.
+ */
 public final class RankSelectionExample {
 
     private RankSelectionExample() {}
@@ -76,6 +82,36 @@ public final class RankSelectionExample {
                     fit.getTotalBefore().getFlops(),
                     fit.getTotalAfter().getFlops(),
                     Budget.flops(0.4).target(fit.getTotalBefore()));
+            // end
+
+            // snippet:sensitivity
+            Block swept = trained(manager, input);
+            // labelled batches: the model's inputs followed by the labels
+            List<NDList> validation =
+                    List.of(
+                            new NDList(
+                                    manager.randomNormal(input),
+                                    manager.create(new long[] {3, 1, 4, 1})));
+            SensitivityReport sensitivity =
+                    SensitivitySweep.builder()
+                            .setMetric(new Accuracy()) // or a Loss
+                            .setData(validation) // or a Dataset
+                            .optMaxBatches(4)
+                            .optRankFractions(0.25, 0.5)
+                            .build()
+                            .sweep(swept); // leaves the model as it was
+            System.out.println(sensitivity); // the drop per layer and rank; toCsv() exports it
+            FactorizeReport guarded =
+                    Factorizer.builder()
+                            .setPolicy(
+                                    FactorizePolicy.builder()
+                                            .setRank(
+                                                    RankSelector.budget(
+                                                            Budget.flops(0.4), sensitivity))
+                                            .build())
+                            .build()
+                            .factorize(swept);
+            System.out.println(guarded);
             // end
 
             // snippet:latency
