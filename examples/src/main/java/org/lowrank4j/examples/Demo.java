@@ -11,6 +11,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Convolution;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.EasyTrain;
@@ -25,6 +26,7 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.translate.TranslateException;
+import ai.djl.util.Pair;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -393,6 +395,16 @@ public final class Demo {
                         .addEvaluator(new Accuracy())
                         .optOptimizer(adam(1e-3f, epochs * batches(train)))
                         .addTrainingListeners(TrainingListener.Defaults.logging());
+        // parameters read by Model.load carry no gradient on MXNet; a Trainer made without
+        // initialize() does not attach one, so attach them here (harmless on PyTorch)
+        for (Pair<String, Parameter> p : model.getBlock().getParameters()) {
+            Parameter parameter = p.getValue();
+            if (parameter.requiresGradient()
+                    && parameter.isInitialized()
+                    && !parameter.getArray().hasGradient()) {
+                parameter.getArray().setRequiresGradient(true);
+            }
+        }
         try (Trainer trainer = model.newTrainer(config)) {
             trainer.setMetrics(new Metrics());
             EasyTrain.fit(trainer, epochs, train, null);
