@@ -114,7 +114,7 @@ public class DemoPartsTest extends EngineTestBase {
         Assert.assertFalse(d.isFullMnist());
         Assert.assertFalse(d.isRetrain());
         Assert.assertEquals(d.getEpochs(), 3);
-        Assert.assertEquals(d.getFinetuneEpochs(), 2);
+        Assert.assertEquals(d.getFinetuneEpochs(), 3);
         Assert.assertEquals(d.getCache(), root.resolve("target/demo-cache"));
         Assert.assertEquals(d.getResults(), root.resolve("results/demo"));
         Assert.assertNull(d.getPublish());

@@ -21,7 +21,7 @@ public final class DemoOptions {
                             + " cached parameters",
                     "  --epochs N             training epochs of the original model (default 3)",
                     "  --finetune-epochs N    fine-tuning epochs of each compressed model (default"
-                            + " 2)",
+                            + " 3)",
                     "  --cache DIR            where trained parameters are cached (default"
                             + " target/demo-cache)",
                     "  --results DIR          where the table and charts are written (default"
@@ -34,7 +34,7 @@ public final class DemoOptions {
     private boolean fullMnist;
     private boolean retrain;
     private int epochs = 3;
-    private int finetuneEpochs = 2;
+    private int finetuneEpochs = 3;
     private Path cache;
     private Path results;
     private Path publish;
