@@ -134,6 +134,8 @@ public final class Demo {
         List<Method> methods = methods();
         Path cache = cacheFolder(options, engine);
         try (Model original = originalModel(options, cache, train, test)) {
+            // the same compression results whether the model was just trained or read from cache
+            engine.setRandomSeed(SEED);
             double originalAccuracy = accuracy(original, test);
             long originalConv = convParameters(original.getBlock());
             System.out.printf(
