@@ -1,85 +1,623 @@
 package org.lowrank4j.examples;
 
+import ai.djl.MalformedModelException;
+import ai.djl.Model;
+import ai.djl.basicdataset.cv.classification.Mnist;
 import ai.djl.engine.Engine;
+import ai.djl.metric.Metrics;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.convolutional.Convolution;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.EasyTrain;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.Trainer;
+import ai.djl.training.TrainingResult;
+import ai.djl.training.dataset.Batch;
+import ai.djl.training.dataset.Dataset;
+import ai.djl.training.evaluator.Accuracy;
+import ai.djl.training.listener.TrainingListener;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import ai.djl.translate.TranslateException;
+import ai.djl.util.Pair;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
-import org.lowrank4j.decompose.Decomposition;
-import org.lowrank4j.decompose.Parafac;
-import org.lowrank4j.decompose.TensorTrain;
-import org.lowrank4j.decompose.Tucker;
+import org.lowrank4j.cost.CostCounter;
+import org.lowrank4j.cost.LayerCost;
+import org.lowrank4j.examples.demo.CompactResNet;
+import org.lowrank4j.examples.demo.DemoCharts;
+import org.lowrank4j.examples.demo.DemoOptions;
+import org.lowrank4j.examples.demo.LatencyMeter;
+import org.lowrank4j.examples.demo.ResultRow;
+import org.lowrank4j.examples.demo.ResultTable;
+import org.lowrank4j.factorize.FactorizePolicy;
+import org.lowrank4j.factorize.FactorizeReport;
+import org.lowrank4j.factorize.Factorizer;
+import org.lowrank4j.factorize.LayerMethod;
+import org.lowrank4j.factorize.LayerMethods;
+import org.lowrank4j.nn.Factorization;
 import org.lowrank4j.nn.Rank;
-import org.lowrank4j.tensor.FactorizedTensor;
 
 /**
- * The demo: factorizes a convolution kernel with a realistic (decaying) spectrum in every format at
- * a few ranks and prints size, error and time of each.
+ * The demo: trains a compact ResNet on MNIST digits (or reuses its cached parameters), compresses
+ * its convolutions with the {@link Factorizer} by each method at a few ranks, evaluates every
+ * compressed model before and after a short fine-tune, times it against the original in the same
+ * run, and writes a table (text, CSV, markdown) and charts.
+ *
+ * <p>Run it with {@code mvn -B -q -Dai.djl.offline=true -pl examples -am compile exec:java}; add
+ * {@code -Dengine=MXNet} for MXNet and {@code -Dexec.args="--help"} for its options.
  */
 public final class Demo {
 
+    /**
+     * The tensor formats compared with the data-aware low-rank method. Add {@link
+     * Factorization#CP}, {@link Factorization#TUCKER} (Tucker-2) and {@link Factorization#TT} here
+     * once {@link LayerMethods#forConv(Factorization)} returns a method for them; until then it
+     * throws an {@link IllegalArgumentException} saying that the format is not available.
+     */
+    static final List<Factorization> TENSOR_FORMATS = List.of();
+
+    /** The ranks, as fractions of each layer's parameters. */
+    static final double[] RANK_FRACTIONS = {0.5, 0.3, 0.2};
+
+    private static final String MODEL_NAME = "compact-resnet";
+    private static final int STEM_CHANNELS = 16;
+    private static final int CLASSES = 10;
+    private static final int TRAIN_BATCH = 64;
+    private static final int TEST_BATCH = 128;
+    private static final int CALIBRATION_BATCHES = 8;
+    private static final int LATENCY_WARMUP = 10;
+    private static final int LATENCY_REPEATS = 50;
+    private static final Shape IMAGE = new Shape(1, 1, 28, 28);
+    private static final int SEED = 7;
+
     private Demo() {}
+
+    /** One method of the comparison. */
+    private record Method(String label, LayerMethod method) {}
 
     /**
      * Runs the demo.
      *
-     * @param args ignored
+     * @param args the options, see {@link DemoOptions#USAGE}
+     * @throws IOException if data, parameters or results cannot be read or written
+     * @throws TranslateException if a dataset cannot be read
+     * @throws MalformedModelException if cached parameters do not fit the model
      */
-    public static void main(String[] args) {
+    public static void main(String[] args)
+            throws IOException, TranslateException, MalformedModelException {
+        DemoOptions options;
+        try {
+            options = DemoOptions.parse(args, DemoOptions.projectRoot());
+        } catch (IllegalArgumentException e) {
+            System.out.println(e.getMessage() + "\n" + DemoOptions.USAGE);
+            return;
+        }
+        if (options.isHelp()) {
+            System.out.println(DemoOptions.USAGE);
+            return;
+        }
         Engine engine = Engine.getInstance();
-        System.out.println(
-                "Lowrank4J demo on " + engine.getEngineName() + " " + engine.getVersion());
-        try (NDManager manager = NDManager.newBaseManager()) {
-            NDArray kernel = SyntheticKernels.decayingKernel(manager, 64, 64, 3, 20, 1);
-            // tensor trains of conv kernels are taken in (in, k, k, out) order
-            NDArray trainLayout = kernel.transpose(1, 2, 3, 0);
-            System.out.println(
-                    "Kernel " + kernel.getShape() + ", " + kernel.size() + " parameters\n");
-            System.out.println(
-                    String.format(
-                            Locale.ROOT,
-                            "%-22s %-18s %10s %12s %10s",
-                            "method",
-                            "rank",
-                            "params",
-                            "rel. error",
-                            "time ms"));
-            for (double f : new double[] {0.5, 0.25, 0.1}) {
-                Rank rank = Rank.fraction(f);
-                row("CP (ALS)", f, () -> Parafac.builder().setRank(rank).build().fit(kernel));
-                row(
-                        "Tucker-2 (HOOI)",
-                        f,
-                        () ->
-                                Tucker.builder()
-                                        .setRank(rank)
-                                        .optFixedModes(2, 3)
-                                        .build()
-                                        .fit(kernel));
-                row(
-                        "Tensor train (TT-SVD)",
-                        f,
-                        () -> TensorTrain.builder().setRank(rank).build().fit(trainLayout));
+        engine.setRandomSeed(SEED); // same initialisation, shuffling and calibration each run
+        long start = System.nanoTime();
+        System.out.printf(
+                Locale.ROOT,
+                "Lowrank4J demo on %s %s, %d CPU cores%n",
+                engine.getEngineName(),
+                engine.getVersion(),
+                Runtime.getRuntime().availableProcessors());
+
+        String data = options.isFullMnist() ? "MNIST (60,000 + 10,000)" : "MNIST subset";
+        Mnist train = MnistData.load(Dataset.Usage.TRAIN, TRAIN_BATCH, true, options.isFullMnist());
+        Mnist test = MnistData.load(Dataset.Usage.TEST, TEST_BATCH, false, options.isFullMnist());
+        System.out.printf(
+                Locale.ROOT,
+                "%s: %,d training and %,d test digits%n%n",
+                data,
+                train.size(),
+                test.size());
+
+        List<Method> methods = methods();
+        Path cache = cacheFolder(options, engine);
+        try (Model original = originalModel(options, cache, train, test)) {
+            // the same compression results whether the model was just trained or read from cache
+            engine.setRandomSeed(SEED);
+            double originalAccuracy = accuracy(original, test);
+            long originalConv = convParameters(original.getBlock());
+            System.out.printf(
+                    Locale.ROOT,
+                    "Original: %s test accuracy, %,d parameters (%,d in convolutions), %.2fM"
+                            + " multiply-accumulates per image%n",
+                    percent(originalAccuracy),
+                    CostCounter.count(original.getBlock(), IMAGE).getParameters(),
+                    originalConv,
+                    CostCounter.count(original.getBlock(), IMAGE).getFlops() / 1e6);
+
+            List<Model> models = new ArrayList<>();
+            List<ResultRow> rows = new ArrayList<>();
+            try {
+                int total = methods.size() * RANK_FRACTIONS.length;
+                Files.createDirectories(options.getResults());
+                for (Method m : methods) {
+                    for (double fraction : RANK_FRACTIONS) {
+                        System.out.printf(
+                                Locale.ROOT,
+                                "%n[%d/%d] %s at rank %s%n",
+                                rows.size() + 1,
+                                total,
+                                m.label(),
+                                fraction);
+                        Model model = loadCached(cache);
+                        models.add(model);
+                        rows.add(
+                                compressAndFineTune(
+                                        model, m, fraction, options, train, test, originalConv));
+                    }
+                }
+                ResultTable table = timeAll(original, originalAccuracy, models, rows, test);
+                double minutes = (System.nanoTime() - start) / 60e9;
+                report(table, options, engine, data, minutes);
+            } finally {
+                models.forEach(Model::close);
             }
         }
     }
 
-    private static void row(
-            String method,
+    /** Compresses a model, evaluates it, fine-tunes it and evaluates it again. */
+    private static ResultRow compressAndFineTune(
+            Model model,
+            Method m,
             double fraction,
-            java.util.function.Supplier<Decomposition<? extends FactorizedTensor>> run) {
-        long start = System.nanoTime();
-        Decomposition<? extends FactorizedTensor> d = run.get();
-        double ms = (System.nanoTime() - start) / 1e6;
-        try (FactorizedTensor t = d.getTensor()) {
-            System.out.println(
+            DemoOptions options,
+            Mnist train,
+            Mnist test,
+            long originalConv)
+            throws IOException, TranslateException {
+        FactorizeReport report = compress(model, m.method(), fraction, train);
+        Files.writeString(
+                options.getResults()
+                        .resolve("report-" + m.method().getName() + "-" + fraction + ".csv"),
+                report.toCsv(),
+                StandardCharsets.UTF_8);
+        double before = accuracy(model, test);
+        System.out.printf(Locale.ROOT, "  accuracy right after compression: %s%n", percent(before));
+        fineTune(model, train, options.getFinetuneEpochs());
+        double after = accuracy(model, test);
+        System.out.printf(Locale.ROOT, "  accuracy after fine-tuning: %s%n", percent(after));
+        return new ResultRow(
+                m.label(),
+                String.valueOf(fraction),
+                ranks(report),
+                CostCounter.count(model.getBlock(), IMAGE).getParameters(),
+                originalConv - savedParameters(report),
+                CostCounter.count(model.getBlock(), IMAGE).getFlops(),
+                before,
+                after,
+                Double.NaN,
+                Double.NaN);
+    }
+
+    /**
+     * Times the original and every compressed model together, in interleaved rounds over a short
+     * window (so that a busy machine slows them alike), and builds the table.
+     */
+    private static ResultTable timeAll(
+            Model original,
+            double originalAccuracy,
+            List<Model> models,
+            List<ResultRow> rows,
+            Dataset test)
+            throws IOException, TranslateException {
+        System.out.printf(
+                Locale.ROOT,
+                "%nTiming the original and the %d compressed models: %d warm-up and %d timed"
+                        + " rounds of one batch of %d digits each%n",
+                models.size(),
+                LATENCY_WARMUP,
+                LATENCY_REPEATS,
+                TEST_BATCH);
+        try (NDManager timing = NDManager.newBaseManager()) {
+            NDList input = firstBatch(test, timing);
+            List<Runnable> candidates = new ArrayList<>();
+            candidates.add(forward(original.getBlock(), input, timing));
+            for (Model m : models) {
+                candidates.add(forward(m.getBlock(), input, timing));
+            }
+            double[] ms =
+                    new LatencyMeter(LATENCY_WARMUP, LATENCY_REPEATS).medianMillis(candidates);
+            ResultTable table =
+                    new ResultTable(
+                            new ResultRow(
+                                    "original",
+                                    "",
+                                    "",
+                                    CostCounter.count(original.getBlock(), IMAGE).getParameters(),
+                                    convParameters(original.getBlock()),
+                                    CostCounter.count(original.getBlock(), IMAGE).getFlops(),
+                                    originalAccuracy,
+                                    Double.NaN,
+                                    ms[0],
+                                    1.0));
+            for (int i = 0; i < rows.size(); i++) {
+                ResultRow r = rows.get(i);
+                table.add(
+                        new ResultRow(
+                                r.method(),
+                                r.rank(),
+                                r.realisedRanks(),
+                                r.parameters(),
+                                r.convParameters(),
+                                r.flops(),
+                                r.accuracyBefore(),
+                                r.accuracyAfter(),
+                                ms[i + 1],
+                                ms[0] / ms[i + 1]));
+            }
+            return table;
+        }
+    }
+
+    /** The methods to compare: the data-aware low-rank method and the tensor formats. */
+    private static List<Method> methods() {
+        List<Method> methods = new ArrayList<>();
+        methods.add(new Method("low-rank (data-aware)", LayerMethods.lowRank()));
+        for (Factorization f : TENSOR_FORMATS) {
+            methods.add(new Method(label(f), LayerMethods.forConv(f)));
+        }
+        return methods;
+    }
+
+    private static String label(Factorization f) {
+        switch (f) {
+            case CP:
+                return "CP";
+            case TUCKER:
+                return "Tucker-2";
+            case TT:
+                return "tensor train";
+            default:
+                return f.name();
+        }
+    }
+
+    private static Path cacheFolder(DemoOptions options, Engine engine) {
+        String key =
+                String.format(
+                        Locale.ROOT,
+                        "%s-%s-w%d-e%d",
+                        engine.getEngineName().toLowerCase(Locale.ROOT),
+                        options.isFullMnist() ? "mnist" : "mnist10k",
+                        STEM_CHANNELS,
+                        options.getEpochs());
+        return options.getCache().resolve(key);
+    }
+
+    /** Trains the original model, or loads its cached parameters. */
+    private static Model originalModel(DemoOptions options, Path cache, Mnist train, Mnist test)
+            throws IOException, TranslateException, MalformedModelException {
+        if (!options.isRetrain() && Files.exists(cache.resolve(MODEL_NAME + ".txt"))) {
+            System.out.println("Reusing the trained parameters in " + cache);
+            System.out.println("(pass -Dexec.args=\"--retrain\" to train again)");
+            return loadCached(cache);
+        }
+        System.out.printf(
+                Locale.ROOT,
+                "Training the compact ResNet for %d epochs (cached afterwards in %s)%n",
+                options.getEpochs(),
+                cache);
+        Model model = Model.newInstance(MODEL_NAME);
+        model.setBlock(CompactResNet.build(STEM_CHANNELS, CLASSES));
+        DefaultTrainingConfig config =
+                new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                        .addEvaluator(new Accuracy())
+                        .optOptimizer(adam(2e-3f, options.getEpochs() * batches(train)))
+                        .addTrainingListeners(TrainingListener.Defaults.logging());
+        try (Trainer trainer = model.newTrainer(config)) {
+            trainer.setMetrics(new Metrics()); // shows loss and accuracy beside the progress bar
+            trainer.initialize(new Shape(TRAIN_BATCH, 1, 28, 28));
+            for (int epoch = 1; epoch <= options.getEpochs(); epoch++) {
+                EasyTrain.fit(trainer, 1, train, test);
+                TrainingResult r = trainer.getTrainingResult();
+                System.out.printf(
+                        Locale.ROOT,
+                        "Epoch %d/%d: training loss %.4f, test accuracy %s%n",
+                        epoch,
+                        options.getEpochs(),
+                        r.getTrainLoss(),
+                        percent(r.getValidateEvaluation("Accuracy")));
+            }
+        }
+        Files.createDirectories(cache);
+        model.setProperty("Epoch", String.valueOf(options.getEpochs()));
+        model.save(cache, MODEL_NAME);
+        Files.writeString(
+                cache.resolve(MODEL_NAME + ".txt"),
+                "compact ResNet, stem " + STEM_CHANNELS + " channels\n",
+                StandardCharsets.UTF_8);
+        return model;
+    }
+
+    private static Model loadCached(Path cache) throws IOException, MalformedModelException {
+        Model model = Model.newInstance(MODEL_NAME);
+        Block block = CompactResNet.build(STEM_CHANNELS, CLASSES);
+        block.initialize(model.getNDManager(), DataType.FLOAT32, IMAGE);
+        model.setBlock(block);
+        model.load(cache, MODEL_NAME);
+        return model;
+    }
+
+    /** Swaps the convolutions (all but the stem) for factorized ones. */
+    private static FactorizeReport compress(
+            Model model, LayerMethod method, double fraction, Dataset train) {
+        FactorizePolicy policy =
+                FactorizePolicy.builder()
+                        .optLayerTypes(ai.djl.nn.convolutional.Conv2d.class)
+                        .optConvMethod(method)
+                        .setRank(Rank.fraction(fraction))
+                        .optSkipFirst(true) // the stem has one input channel: nothing to gain
+                        .build();
+        Factorizer.Builder factorizer =
+                Factorizer.builder().setPolicy(policy).optInputShapes(IMAGE);
+        if (method.isDataAware()) {
+            factorizer.optCalibration(train, CALIBRATION_BATCHES);
+        }
+        FactorizeReport report = factorizer.build().factorize(model.getBlock());
+        System.out.printf(
+                Locale.ROOT,
+                "  %d convolutions factorized%s; parameters %,d -> %,d, multiply-accumulates"
+                        + " %.2fM -> %.2fM%n",
+                report.getSwapped().size(),
+                method.isDataAware()
+                        ? " (fitted to " + CALIBRATION_BATCHES * TRAIN_BATCH + " training digits)"
+                        : "",
+                report.getTotalBefore().getParameters(),
+                report.getTotalAfter().getParameters(),
+                report.getTotalBefore().getFlops() / 1e6,
+                report.getTotalAfter().getFlops() / 1e6);
+        return report;
+    }
+
+    /** Fine-tunes with a new Trainer (one made before the swap would hold the old parameters). */
+    private static void fineTune(Model model, Mnist train, int epochs)
+            throws IOException, TranslateException {
+        DefaultTrainingConfig config =
+                new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                        .addEvaluator(new Accuracy())
+                        .optOptimizer(adam(1e-3f, epochs * batches(train)))
+                        .addTrainingListeners(TrainingListener.Defaults.logging());
+        // parameters read by Model.load carry no gradient on MXNet; a Trainer made without
+        // initialize() does not attach one, so attach them here (harmless on PyTorch)
+        for (Pair<String, Parameter> p : model.getBlock().getParameters()) {
+            Parameter parameter = p.getValue();
+            if (parameter.requiresGradient()
+                    && parameter.isInitialized()
+                    && !parameter.getArray().hasGradient()) {
+                parameter.getArray().setRequiresGradient(true);
+            }
+        }
+        try (Trainer trainer = model.newTrainer(config)) {
+            trainer.setMetrics(new Metrics());
+            EasyTrain.fit(trainer, epochs, train, null);
+        }
+    }
+
+    /** Adam with a learning rate that decays along a cosine to 1% of its start. */
+    private static Optimizer adam(float learningRate, int steps) {
+        Tracker cosine =
+                Tracker.cosine()
+                        .setBaseValue(learningRate)
+                        .optFinalValue(learningRate / 100)
+                        .setMaxUpdates(steps)
+                        .build();
+        return Optimizer.adam().optLearningRateTracker(cosine).build();
+    }
+
+    private static int batches(Mnist train) {
+        return (int) ((train.size() + TRAIN_BATCH - 1) / TRAIN_BATCH);
+    }
+
+    /** The fraction of the test digits the model classifies correctly. */
+    static double accuracy(Model model, Dataset test) throws IOException, TranslateException {
+        long correct = 0;
+        long count = 0;
+        try (NDManager manager = model.getNDManager().newSubManager()) {
+            ParameterStore store = new ParameterStore(manager, false);
+            for (Batch batch : test.getData(manager)) {
+                try (batch) {
+                    NDArray logits =
+                            model.getBlock()
+                                    .forward(store, batch.getData(), false)
+                                    .singletonOrThrow();
+                    NDArray labels = batch.getLabels().singletonOrThrow();
+                    correct +=
+                            logits.argMax(1)
+                                    .toType(DataType.INT64, false)
+                                    .eq(labels.toType(DataType.INT64, false))
+                                    .sum()
+                                    .getLong();
+                    count += labels.size();
+                }
+            }
+        }
+        return (double) correct / count;
+    }
+
+    private static NDList firstBatch(Dataset test, NDManager manager)
+            throws IOException, TranslateException {
+        for (Batch batch : test.getData(manager)) {
+            try (batch) {
+                NDArray x = batch.getData().singletonOrThrow().duplicate();
+                x.attach(manager);
+                return new NDList(x);
+            }
+        }
+        throw new IOException("the test set is empty");
+    }
+
+    /** One inference forward pass of a batch, waiting for its result, freeing what it made. */
+    private static Runnable forward(Block block, NDList input, NDManager manager) {
+        return () -> {
+            try (NDManager scope = manager.newSubManager()) {
+                input.tempAttach(scope);
+                NDList out = block.forward(new ParameterStore(scope, false), input, false);
+                out.singletonOrThrow().toFloatArray(); // waits for lazy engines
+            }
+        };
+    }
+
+    private static long convParameters(Block block) {
+        long n = 0;
+        for (LayerCost c : CostCounter.layers(block, IMAGE)) {
+            if (c.getBlock() instanceof Convolution) {
+                n += c.getCost().getParameters();
+            }
+        }
+        return n;
+    }
+
+    /** The convolution parameters the swaps saved (only convolutions are candidates). */
+    private static long savedParameters(FactorizeReport report) {
+        long n = 0;
+        for (FactorizeReport.Layer l : report.getSwapped()) {
+            n += l.getBefore().getParameters() - l.getAfter().getParameters();
+        }
+        return n;
+    }
+
+    private static String ranks(FactorizeReport report) {
+        int min = Integer.MAX_VALUE;
+        int max = 0;
+        for (FactorizeReport.Layer l : report.getSwapped()) {
+            for (int r : l.getRanks()) {
+                min = Math.min(min, r);
+                max = Math.max(max, r);
+            }
+        }
+        if (max == 0) {
+            return "none swapped";
+        }
+        return min == max ? String.valueOf(min) : min + "-" + max;
+    }
+
+    private static void report(
+            ResultTable table, DemoOptions options, Engine engine, String data, double minutes)
+            throws IOException {
+        System.out.println();
+        System.out.print(table.toText());
+        System.out.println();
+        System.out.print(targetSummary(table));
+        Path dir = options.getResults();
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("results.csv"), table.toCsv(), StandardCharsets.UTF_8);
+        String markdown = markdown(table, options, engine, data, minutes);
+        Files.writeString(dir.resolve("results.md"), markdown, StandardCharsets.UTF_8);
+        List<Path> charts = DemoCharts.write(table, dir);
+        System.out.println("\nResults written to " + dir + " (results.csv, results.md, charts)");
+        if (options.getPublish() != null) {
+            Path pub = options.getPublish();
+            Files.createDirectories(pub);
+            Files.writeString(pub.resolve("results.md"), markdown, StandardCharsets.UTF_8);
+            Files.copy(
+                    dir.resolve("results.csv"),
+                    pub.resolve("results.csv"),
+                    StandardCopyOption.REPLACE_EXISTING);
+            for (Path c : charts) {
+                Files.copy(c, pub.resolve(c.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            }
+            System.out.println("Copied to " + pub);
+        }
+        System.out.printf(Locale.ROOT, "Demo finished in %.1f minutes%n", minutes);
+    }
+
+    /** Which compressed models keep the accuracy within 0.5 points, 3× smaller and faster. */
+    private static String targetSummary(ResultTable table) {
+        List<ResultRow> good = table.meeting(0.5, 3);
+        if (good.isEmpty()) {
+            return "No compressed model kept the accuracy within 0.5 points of the original with 3×"
+                    + " fewer convolution parameters and a measured speed-up.\n";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (ResultRow r : good) {
+            sb.append(
                     String.format(
                             Locale.ROOT,
-                            "%-22s %-18s %10d %12.4f %10.1f",
-                            method,
-                            java.util.Arrays.toString(t.getRank()) + " (" + fraction + ")",
-                            t.numParameters(),
-                            d.getRelativeError(),
-                            ms));
+                            "%s at rank %s keeps the accuracy within 0.5 points of the original"
+                                    + " (%s vs %s) with %.2f× fewer convolution parameters and"
+                                    + " runs %.2f× faster.\n",
+                            r.method(),
+                            r.rank(),
+                            percent(r.finalAccuracy()),
+                            percent(table.getOriginal().finalAccuracy()),
+                            r.convReduction(table.getOriginal()),
+                            r.speedup()));
         }
+        return sb.toString();
+    }
+
+    private static String markdown(
+            ResultTable table, DemoOptions options, Engine engine, String data, double minutes) {
+        StringBuilder sb = new StringBuilder("# Demo results\n\n");
+        sb.append(
+                String.format(
+                        Locale.ROOT,
+                        "Compact ResNet (stem %d channels, 4 residual units) trained %d epochs on the"
+                                + " %s, convolutions compressed with the `Factorizer` and"
+                                + " fine-tuned %d epoch(s); %s %s, %d CPU cores, %s; whole run %.1f"
+                                + " minutes.\n\n",
+                        STEM_CHANNELS,
+                        options.getEpochs(),
+                        data,
+                        options.getFinetuneEpochs(),
+                        engine.getEngineName(),
+                        engine.getVersion(),
+                        Runtime.getRuntime().availableProcessors(),
+                        LocalDate.now(),
+                        minutes));
+        if (!options.getNote().isEmpty()) {
+            sb.append(options.getNote()).append("\n\n");
+        }
+        sb.append(table.toMarkdown());
+        sb.append(
+                String.format(
+                        Locale.ROOT,
+                        "\n*rank*: the fraction of each layer's parameters asked for; *layer ranks*:"
+                                + " the ranks the layers received. *acc. compressed*: test accuracy"
+                                + " right after compression, before any training; *acc. fine-tuned*:"
+                                + " after the fine-tune (which gives each compressed model %d more"
+                                + " epoch(s) of training than the original had). FLOPs are"
+                                + " multiply-accumulates per image. Latency is the median of %d"
+                                + " forward passes of a batch of %d test digits after %d warm-up"
+                                + " passes; all models are timed together at the end of the run, in"
+                                + " rounds that run each model once in a rotating order, and the"
+                                + " speed-up is the original's median over the model's.\n\n",
+                        options.getFinetuneEpochs(),
+                        LATENCY_REPEATS,
+                        TEST_BATCH,
+                        LATENCY_WARMUP));
+        sb.append(targetSummary(table).replace("\n", "\n\n"));
+        sb.append("![accuracy vs parameters](")
+                .append(DemoCharts.ACCURACY_VS_PARAMETERS)
+                .append(")\n![accuracy vs latency](")
+                .append(DemoCharts.ACCURACY_VS_LATENCY)
+                .append(")\n");
+        return sb.toString();
+    }
+
+    private static String percent(double fraction) {
+        return String.format(Locale.ROOT, "%.2f%%", 100 * fraction);
     }
 }

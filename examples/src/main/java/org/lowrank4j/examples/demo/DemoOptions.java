@@ -1,0 +1,217 @@
+package org.lowrank4j.examples.demo;
+
+import java.nio.file.Path;
+import java.nio.file.Paths;
+
+/**
+ * The demo's command-line options. With Maven they are passed as {@code -Dexec.args="--retrain
+ * --epochs 5"}.
+ */
+public final class DemoOptions {
+
+    /** What {@code --help} prints. */
+    public static final String USAGE =
+            String.join(
+                    "\n",
+                    "options:",
+                    "  --full-mnist           use the full MNIST (60,000 + 10,000 digits, downloaded"
+                            + " once by DJL;",
+                    "                         needs the internet and no -Dai.djl.offline=true)",
+                    "  --retrain              train the original model again instead of reusing the"
+                            + " cached parameters",
+                    "  --epochs N             training epochs of the original model (default 3)",
+                    "  --finetune-epochs N    fine-tuning epochs of each compressed model (default"
+                            + " 3)",
+                    "  --cache DIR            where trained parameters are cached (default"
+                            + " target/demo-cache)",
+                    "  --results DIR          where the table and charts are written (default"
+                            + " results/demo)",
+                    "  --publish DIR          also copy the markdown table and charts there (e.g."
+                            + " docs/demo)",
+                    "  --note TEXT            a line added to the markdown (e.g. the machine)",
+                    "  --help                 print this and exit");
+
+    private boolean fullMnist;
+    private boolean retrain;
+    private int epochs = 3;
+    private int finetuneEpochs = 3;
+    private Path cache;
+    private Path results;
+    private Path publish;
+    private String note = "";
+    private boolean help;
+
+    private DemoOptions() {}
+
+    /**
+     * Parses the options; relative folders are resolved against {@code root}.
+     *
+     * @param args the arguments
+     * @param root the project root
+     * @return the options
+     * @throws IllegalArgumentException if an option is unknown or its value is not accepted
+     */
+    public static DemoOptions parse(String[] args, Path root) {
+        DemoOptions o = new DemoOptions();
+        o.cache = root.resolve("target").resolve("demo-cache");
+        o.results = root.resolve("results").resolve("demo");
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            switch (a) {
+                case "--full-mnist":
+                    o.fullMnist = true;
+                    break;
+                case "--retrain":
+                    o.retrain = true;
+                    break;
+                case "--help":
+                case "-h":
+                    o.help = true;
+                    break;
+                case "--epochs":
+                    o.epochs = positive(a, value(args, ++i, a));
+                    break;
+                case "--finetune-epochs":
+                    o.finetuneEpochs = positive(a, value(args, ++i, a));
+                    break;
+                case "--cache":
+                    o.cache = root.resolve(value(args, ++i, a));
+                    break;
+                case "--results":
+                    o.results = root.resolve(value(args, ++i, a));
+                    break;
+                case "--publish":
+                    o.publish = root.resolve(value(args, ++i, a));
+                    break;
+                case "--note":
+                    o.note = value(args, ++i, a);
+                    break;
+                default:
+                    throw new IllegalArgumentException(
+                            "option '"
+                                    + a
+                                    + "' is not known; accepted are --full-mnist, --retrain,"
+                                    + " --epochs, --finetune-epochs, --cache, --results, --publish,"
+                                    + " --note and --help");
+            }
+        }
+        return o;
+    }
+
+    /**
+     * Returns the project root: the working directory or the first parent holding {@code
+     * data/mnist-10k}, else the working directory.
+     *
+     * @return the root
+     */
+    public static Path projectRoot() {
+        Path cwd = Paths.get("").toAbsolutePath();
+        for (Path dir = cwd; dir != null; dir = dir.getParent()) {
+            if (dir.resolve("data").resolve("mnist-10k").toFile().isDirectory()) {
+                return dir;
+            }
+        }
+        return cwd;
+    }
+
+    private static String value(String[] args, int i, String option) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException("option " + option + " needs a value after it");
+        }
+        return args[i];
+    }
+
+    private static int positive(String option, String value) {
+        try {
+            int v = Integer.parseInt(value);
+            if (v >= 1) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(
+                "value '" + value + "' of " + option + " is not accepted; a whole number >= 1 is");
+    }
+
+    /**
+     * Returns whether the full MNIST is used.
+     *
+     * @return whether it is
+     */
+    public boolean isFullMnist() {
+        return fullMnist;
+    }
+
+    /**
+     * Returns whether the original model is trained even if cached parameters exist.
+     *
+     * @return whether it is
+     */
+    public boolean isRetrain() {
+        return retrain;
+    }
+
+    /**
+     * Returns the training epochs of the original model.
+     *
+     * @return the epochs
+     */
+    public int getEpochs() {
+        return epochs;
+    }
+
+    /**
+     * Returns the fine-tuning epochs of each compressed model.
+     *
+     * @return the epochs
+     */
+    public int getFinetuneEpochs() {
+        return finetuneEpochs;
+    }
+
+    /**
+     * Returns the folder of the cached parameters.
+     *
+     * @return the folder
+     */
+    public Path getCache() {
+        return cache;
+    }
+
+    /**
+     * Returns the results folder.
+     *
+     * @return the folder
+     */
+    public Path getResults() {
+        return results;
+    }
+
+    /**
+     * Returns the folder the markdown and charts are copied to, or {@code null}.
+     *
+     * @return the folder or {@code null}
+     */
+    public Path getPublish() {
+        return publish;
+    }
+
+    /**
+     * Returns the note added to the markdown, possibly empty.
+     *
+     * @return the note
+     */
+    public String getNote() {
+        return note;
+    }
+
+    /**
+     * Returns whether only the usage is asked for.
+     *
+     * @return whether it is
+     */
+    public boolean isHelp() {
+        return help;
+    }
+}
