@@ -63,16 +63,15 @@ import org.lowrank4j.nn.Rank;
  */
 public final class Demo {
 
-    /**
-     * The tensor formats compared with the data-aware low-rank method. Add {@link
-     * Factorization#CP}, {@link Factorization#TUCKER} (Tucker-2) and {@link Factorization#TT} here
-     * once {@link LayerMethods#forConv(Factorization)} returns a method for them; until then it
-     * throws an {@link IllegalArgumentException} saying that the format is not available.
-     */
-    static final List<Factorization> TENSOR_FORMATS = List.of();
+    /** The tensor formats compared with the data-aware low-rank method (Tucker is Tucker-2). */
+    static final List<Factorization> TENSOR_FORMATS =
+            List.of(Factorization.CP, Factorization.TUCKER, Factorization.TT);
 
-    /** The ranks, as fractions of each layer's parameters. */
+    /** The ranks of the data-aware low-rank method, as fractions of each layer's parameters. */
     static final double[] RANK_FRACTIONS = {0.5, 0.3, 0.2};
+
+    /** The ranks of the tensor formats, as fractions of each layer's parameters. */
+    static final double[] TENSOR_RANK_FRACTIONS = {0.5, 0.3};
 
     private static final String MODEL_NAME = "compact-resnet";
     private static final int STEM_CHANNELS = 16;
@@ -83,12 +82,19 @@ public final class Demo {
     private static final int LATENCY_WARMUP = 10;
     private static final int LATENCY_REPEATS = 50;
     private static final Shape IMAGE = new Shape(1, 1, 28, 28);
+
+    /**
+     * The shape the compressed models run at (a test batch): layers choose their implementation,
+     * and are costed, at this shape.
+     */
+    private static final Shape BATCH = new Shape(TEST_BATCH, 1, 28, 28);
+
     private static final int SEED = 7;
 
     private Demo() {}
 
     /** One method of the comparison. */
-    private record Method(String label, LayerMethod method) {}
+    private record Method(String label, LayerMethod method, double[] fractions) {}
 
     /**
      * Runs the demo.
@@ -145,15 +151,15 @@ public final class Demo {
                     percent(originalAccuracy),
                     CostCounter.count(original.getBlock(), IMAGE).getParameters(),
                     originalConv,
-                    CostCounter.count(original.getBlock(), IMAGE).getFlops() / 1e6);
+                    flopsPerImage(original.getBlock()) / 1e6);
 
             List<Model> models = new ArrayList<>();
             List<ResultRow> rows = new ArrayList<>();
             try {
-                int total = methods.size() * RANK_FRACTIONS.length;
+                int total = methods.stream().mapToInt(m -> m.fractions().length).sum();
                 Files.createDirectories(options.getResults());
                 for (Method m : methods) {
-                    for (double fraction : RANK_FRACTIONS) {
+                    for (double fraction : m.fractions()) {
                         System.out.printf(
                                 Locale.ROOT,
                                 "%n[%d/%d] %s at rank %s%n",
@@ -204,7 +210,7 @@ public final class Demo {
                 ranks(report),
                 CostCounter.count(model.getBlock(), IMAGE).getParameters(),
                 originalConv - savedParameters(report),
-                CostCounter.count(model.getBlock(), IMAGE).getFlops(),
+                flopsPerImage(model.getBlock()),
                 before,
                 after,
                 Double.NaN,
@@ -247,7 +253,7 @@ public final class Demo {
                                     "",
                                     CostCounter.count(original.getBlock(), IMAGE).getParameters(),
                                     convParameters(original.getBlock()),
-                                    CostCounter.count(original.getBlock(), IMAGE).getFlops(),
+                                    flopsPerImage(original.getBlock()),
                                     originalAccuracy,
                                     Double.NaN,
                                     ms[0],
@@ -274,9 +280,9 @@ public final class Demo {
     /** The methods to compare: the data-aware low-rank method and the tensor formats. */
     private static List<Method> methods() {
         List<Method> methods = new ArrayList<>();
-        methods.add(new Method("low-rank (data-aware)", LayerMethods.lowRank()));
+        methods.add(new Method("low-rank (data-aware)", LayerMethods.lowRank(), RANK_FRACTIONS));
         for (Factorization f : TENSOR_FORMATS) {
-            methods.add(new Method(label(f), LayerMethods.forConv(f)));
+            methods.add(new Method(label(f), LayerMethods.forConv(f), TENSOR_RANK_FRACTIONS));
         }
         return methods;
     }
@@ -371,7 +377,7 @@ public final class Demo {
                         .optSkipFirst(true) // the stem has one input channel: nothing to gain
                         .build();
         Factorizer.Builder factorizer =
-                Factorizer.builder().setPolicy(policy).optInputShapes(IMAGE);
+                Factorizer.builder().setPolicy(policy).optInputShapes(BATCH);
         if (method.isDataAware()) {
             factorizer.optCalibration(train, CALIBRATION_BATCHES);
         }
@@ -386,8 +392,8 @@ public final class Demo {
                         : "",
                 report.getTotalBefore().getParameters(),
                 report.getTotalAfter().getParameters(),
-                report.getTotalBefore().getFlops() / 1e6,
-                report.getTotalAfter().getFlops() / 1e6);
+                report.getTotalBefore().getFlops() / 1e6 / TEST_BATCH,
+                report.getTotalAfter().getFlops() / 1e6 / TEST_BATCH);
         return report;
     }
 
@@ -477,6 +483,11 @@ public final class Demo {
                 out.singletonOrThrow().toFloatArray(); // waits for lazy engines
             }
         };
+    }
+
+    /** Multiply-accumulates per image, counted at the batch the models run at. */
+    private static long flopsPerImage(Block block) {
+        return CostCounter.count(block, BATCH).getFlops() / TEST_BATCH;
     }
 
     private static long convParameters(Block block) {
