@@ -1169,17 +1169,13 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                 converted.copyTo(target);
             }
         } else {
-            // a contiguous copy: a decomposition may hand out strided views, and a parameter
-            // stored with other strides than the same values loaded from a file would give
-            // outputs that differ in the last bit after Model.load
+            // a fresh contiguous copy made from the values: a decomposition may hand out strided
+            // views, and a parameter stored with other strides than the same values loaded from a
+            // file would give outputs that differ in the last bit after Model.load
             p.setInitializer(
-                    (m, s, t) -> {
-                        NDArray out = m.zeros(s, t);
-                        try (NDArray converted = value.toType(t, true)) {
-                            converted.copyTo(out);
-                        }
-                        return out;
-                    });
+                    (m, s, t) ->
+                            org.lowrank4j.internal.HostArrays.create(
+                                    m, org.lowrank4j.internal.HostArrays.toDoubles(value), s, t));
             try {
                 p.initialize(value.getManager(), value.getDataType());
             } finally {
