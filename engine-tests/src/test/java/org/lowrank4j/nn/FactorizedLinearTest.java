@@ -200,4 +200,32 @@ public class FactorizedLinearTest extends EngineTestBase {
             }
         }
     }
+
+    @Test
+    public void fromLinearListWithCpRecoversAJointLowRankWeight() {
+        // two layers whose stacked weight (layer, out..., in...) has CP rank 3
+        NDArray stacked =
+                org.lowrank4j.tensor.CPTensor.normal(
+                                manager, new Shape(2, 2, 5, 4, 6), 3, 0.1, 21, DataType.FLOAT32)
+                        .toFull()
+                        .reshape(2, 10, 24);
+        List<Linear> layers = List.of(linear(24, 10, 12), linear(24, 10, 13));
+        for (int l = 0; l < 2; l++) {
+            layers.get(l)
+                    .getParameters()
+                    .get("weight")
+                    .getArray()
+                    .set(stacked.get(l).toFloatArray());
+        }
+        NDArray x = randn(15, DataType.FLOAT32, 4, 24);
+        FactorizedLinear block =
+                FactorizedLinear.fromLinearList(
+                        layers, new Shape(4, 6), new Shape(2, 5), Rank.of(3), Factorization.CP);
+        Assert.assertEquals(block.getLayers(), 2);
+        Assert.assertEquals(block.getRank(), new int[] {3});
+        for (int i = 0; i < 2; i++) {
+            double err = relError(run(block.getLinear(i), x), run(layers.get(i), x));
+            Assert.assertTrue(err < 1e-3, "CP layer " + i + ": " + err + " on " + engine());
+        }
+    }
 }
