@@ -58,7 +58,7 @@ public final class FactorizedConvExample {
         return block.forward(new ParameterStore(manager, false), new NDList(x), false).head();
     }
 
-    // --- snippet: random-data
+    // snippet:random-data
     static NDArray randomData(NDManager manager) {
         // a batch of 8 images with 16 channels, 24 × 24 pixels
         NDArray x = manager.randomNormal(new Shape(8, 16, 24, 24));
@@ -66,9 +66,9 @@ public final class FactorizedConvExample {
         return x;
     }
 
-    // --- end
+    // end
 
-    // --- snippet: dense-conv
+    // snippet:dense-conv
     static Conv2d denseConv(NDManager manager, NDArray x) {
         Conv2d conv =
                 Conv2d.builder()
@@ -81,9 +81,9 @@ public final class FactorizedConvExample {
         return conv;
     }
 
-    // --- end
+    // end
 
-    // --- snippet: from-random
+    // snippet:from-random
     static void fromRandom(NDManager manager, NDArray x) {
         FactorizedConv<?> conv =
                 FactorizedConv.builder()
@@ -111,9 +111,9 @@ public final class FactorizedConvExample {
         }
     }
 
-    // --- end
+    // end
 
-    // --- snippet: from-conv
+    // snippet:from-conv
     static void fromConv(NDManager manager, Conv2d dense, NDArray x) {
         NDArray expected = forward(dense, manager, x);
         for (Factorization f :
@@ -147,9 +147,9 @@ public final class FactorizedConvExample {
                 y.sub(expected).norm().getFloat() / expected.norm().getFloat());
     }
 
-    // --- end
+    // end
 
-    // --- snippet: mobilenet
+    // snippet:mobilenet
     static void mobilenetBlock(NDManager manager, NDArray x) {
         // CP as 1×1 (16 → R), one depthwise 3×3 (R groups), 1×1 (R → 32): a MobileNet-v2 block
         FactorizedConv<?> conv =
@@ -172,9 +172,9 @@ public final class FactorizedConvExample {
         System.out.println("MobileNet-style block output " + forward(block, manager, x).getShape());
     }
 
-    // --- end
+    // end
 
-    // --- snippet: bottleneck
+    // snippet:bottleneck
     static void bottleneckBlock(NDManager manager, NDArray x) {
         // Tucker-2: spatial modes kept, so 1×1 (16 → r_in), 3×3 core (r_in → r_out), 1×1 (r_out →
         // 32):
@@ -207,9 +207,9 @@ public final class FactorizedConvExample {
                         + conv.chooseImplementation(x.getShape(), false));
     }
 
-    // --- end
+    // end
 
-    // --- snippet: transduction
+    // snippet:transduction
     static void transduction(NDManager manager, NDArray x) {
         FactorizedConv<?> image =
                 FactorizedConv.builder()
@@ -236,9 +236,9 @@ public final class FactorizedConvExample {
                 y.get(":, :, 2").sub(frame).abs().max().getFloat());
     }
 
-    // --- end
+    // end
 
-    // --- snippet: layers
+    // snippet:layers
     static void sharedLayers(NDManager manager, NDArray x) {
         // three convolutions of the same shape, factorized jointly: one tensor (3, 32, 16, 3, 3)
         List<Conv2d> convs = new ArrayList<>();
@@ -271,5 +271,5 @@ public final class FactorizedConvExample {
                 shared.numDenseParameters(),
                 forward(stack, manager, x).getShape());
     }
-    // --- end
+    // end
 }
