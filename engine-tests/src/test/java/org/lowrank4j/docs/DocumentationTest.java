@@ -101,8 +101,11 @@ public class DocumentationTest {
         int count = 0;
         for (Path page : pages()) {
             String text = Files.readString(page, StandardCharsets.UTF_8);
+            int javaBlocks = text.split("```java\n", -1).length - 1;
+            int marked = 0;
             Matcher m = MARKER.matcher(text);
             while (m.find()) {
+                marked++;
                 String file = m.group(1);
                 String source = Files.readString(root.resolve(file), StandardCharsets.UTF_8);
                 Assert.assertEquals(
@@ -111,9 +114,12 @@ public class DocumentationTest {
                         "snippet " + file + "#" + m.group(2) + " in " + root.relativize(page));
                 count++;
             }
-            Assert.assertFalse(
-                    text.contains("<!-- snippet:") && count == 0,
-                    "malformed snippet marker in " + page);
+            Assert.assertEquals(
+                    marked,
+                    javaBlocks,
+                    "every java block of "
+                            + root.relativize(page)
+                            + " must follow a <!-- snippet: PATH#NAME --> marker");
         }
         Assert.assertTrue(count > 0, "no snippets found");
     }
