@@ -44,11 +44,13 @@ import org.lowrank4j.examples.demo.DemoOptions;
 import org.lowrank4j.examples.demo.LatencyMeter;
 import org.lowrank4j.examples.demo.ResultRow;
 import org.lowrank4j.examples.demo.ResultTable;
+import org.lowrank4j.factorize.Budget;
 import org.lowrank4j.factorize.FactorizePolicy;
 import org.lowrank4j.factorize.FactorizeReport;
 import org.lowrank4j.factorize.Factorizer;
 import org.lowrank4j.factorize.LayerMethod;
 import org.lowrank4j.factorize.LayerMethods;
+import org.lowrank4j.factorize.RankSelector;
 import org.lowrank4j.nn.Factorization;
 import org.lowrank4j.nn.Rank;
 
@@ -69,6 +71,9 @@ public final class Demo {
 
     /** The ranks of the data-aware low-rank method, as fractions of each layer's parameters. */
     static final double[] RANK_FRACTIONS = {0.5, 0.3, 0.2};
+
+    /** The FLOP budget of the budget run, as a fraction of the original model's. */
+    static final double FLOP_BUDGET = 1.0 / 3;
 
     /** The ranks of the tensor formats, as fractions of each layer's parameters. */
     static final double[] TENSOR_RANK_FRACTIONS = {0.5, 0.3};
@@ -94,7 +99,19 @@ public final class Demo {
     private Demo() {}
 
     /** One method of the comparison. */
-    private record Method(String label, LayerMethod method, double[] fractions) {}
+    private record Method(String label, LayerMethod method, List<Choice> choices) {}
+
+    /** How the ranks of one run are chosen: a label for the table, and the selector. */
+    private record Choice(String label, RankSelector selector) {
+
+        static List<Choice> fractions(double... fractions) {
+            List<Choice> choices = new ArrayList<>();
+            for (double f : fractions) {
+                choices.add(new Choice(String.valueOf(f), RankSelector.fixed(Rank.fraction(f))));
+            }
+            return choices;
+        }
+    }
 
     /**
      * Runs the demo.
@@ -156,22 +173,22 @@ public final class Demo {
             List<Model> models = new ArrayList<>();
             List<ResultRow> rows = new ArrayList<>();
             try {
-                int total = methods.stream().mapToInt(m -> m.fractions().length).sum();
+                int total = methods.stream().mapToInt(m -> m.choices().size()).sum();
                 Files.createDirectories(options.getResults());
                 for (Method m : methods) {
-                    for (double fraction : m.fractions()) {
+                    for (Choice choice : m.choices()) {
                         System.out.printf(
                                 Locale.ROOT,
                                 "%n[%d/%d] %s at rank %s%n",
                                 rows.size() + 1,
                                 total,
                                 m.label(),
-                                fraction);
+                                choice.label());
                         Model model = loadCached(cache);
                         models.add(model);
                         rows.add(
                                 compressAndFineTune(
-                                        model, m, fraction, options, train, test, originalConv));
+                                        model, m, choice, options, train, test, originalConv));
                     }
                 }
                 ResultTable table = timeAll(original, originalAccuracy, models, rows, test);
@@ -187,16 +204,21 @@ public final class Demo {
     private static ResultRow compressAndFineTune(
             Model model,
             Method m,
-            double fraction,
+            Choice choice,
             DemoOptions options,
             Mnist train,
             Mnist test,
             long originalConv)
             throws IOException, TranslateException {
-        FactorizeReport report = compress(model, m.method(), fraction, train);
+        FactorizeReport report = compress(model, m.method(), choice.selector(), train);
         Files.writeString(
                 options.getResults()
-                        .resolve("report-" + m.method().getName() + "-" + fraction + ".csv"),
+                        .resolve(
+                                "report-"
+                                        + m.method().getName()
+                                        + "-"
+                                        + choice.label().replaceAll("[^A-Za-z0-9.]+", "-")
+                                        + ".csv"),
                 report.toCsv(),
                 StandardCharsets.UTF_8);
         double before = accuracy(model, test);
@@ -206,7 +228,7 @@ public final class Demo {
         System.out.printf(Locale.ROOT, "  accuracy after fine-tuning: %s%n", percent(after));
         return new ResultRow(
                 m.label(),
-                String.valueOf(fraction),
+                choice.label(),
                 ranks(report),
                 CostCounter.count(model.getBlock(), IMAGE).getParameters(),
                 originalConv - savedParameters(report),
@@ -280,9 +302,20 @@ public final class Demo {
     /** The methods to compare: the data-aware low-rank method and the tensor formats. */
     private static List<Method> methods() {
         List<Method> methods = new ArrayList<>();
-        methods.add(new Method("low-rank (data-aware)", LayerMethods.lowRank(), RANK_FRACTIONS));
+        List<Choice> lowRank = new ArrayList<>(Choice.fractions(RANK_FRACTIONS));
+        // one global budget instead of one fraction everywhere: ranks chosen per layer so that the
+        // model keeps a third of its multiply-accumulates with the least total error
+        lowRank.add(
+                new Choice(
+                        "budget: 1/3 of the FLOPs",
+                        RankSelector.budget(Budget.flops(FLOP_BUDGET))));
+        methods.add(new Method("low-rank (data-aware)", LayerMethods.lowRank(), lowRank));
         for (Factorization f : TENSOR_FORMATS) {
-            methods.add(new Method(label(f), LayerMethods.forConv(f), TENSOR_RANK_FRACTIONS));
+            methods.add(
+                    new Method(
+                            label(f),
+                            LayerMethods.forConv(f),
+                            Choice.fractions(TENSOR_RANK_FRACTIONS)));
         }
         return methods;
     }
@@ -368,12 +401,12 @@ public final class Demo {
 
     /** Swaps the convolutions (all but the stem) for factorized ones. */
     private static FactorizeReport compress(
-            Model model, LayerMethod method, double fraction, Dataset train) {
+            Model model, LayerMethod method, RankSelector selector, Dataset train) {
         FactorizePolicy policy =
                 FactorizePolicy.builder()
                         .optLayerTypes(ai.djl.nn.convolutional.Conv2d.class)
                         .optConvMethod(method)
-                        .setRank(Rank.fraction(fraction))
+                        .setRank(selector)
                         .optSkipFirst(true) // the stem has one input channel: nothing to gain
                         .build();
         Factorizer.Builder factorizer =
