@@ -245,9 +245,9 @@ final class LowRankMethod implements LayerMethod {
     @Override
     public Block rebuild(Block original, Map<String, String> settings) {
         String type = settings.get("layer");
-        int rank = (int) number(settings, "rank");
+        int rank = (int) PlanSettings.number(settings, "rank");
         if ("Linear".equals(type) && original instanceof Linear) {
-            long units = number(settings, "units");
+            long units = PlanSettings.number(settings, "units");
             long actual = units(original);
             if (actual != units) {
                 throw new IllegalArgumentException(
@@ -261,7 +261,7 @@ final class LowRankMethod implements LayerMethod {
         }
         if ("Conv2d".equals(type) && original instanceof Conv2d) {
             Conv2d conv = (Conv2d) original;
-            long filters = number(settings, "filters");
+            long filters = PlanSettings.number(settings, "filters");
             String planned =
                     filters
                             + " filters, kernel "
@@ -428,16 +428,6 @@ final class LowRankMethod implements LayerMethod {
             b.append(v);
         }
         return b.toString();
-    }
-
-    private static long number(Map<String, String> settings, String key) {
-        String v = settings.get(key);
-        try {
-            return Long.parseLong(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(
-                    "plan setting " + key + " = " + v + " is not accepted; a whole number is", e);
-        }
     }
 
     /** Records input statistics with {@link InputStatistics}. */

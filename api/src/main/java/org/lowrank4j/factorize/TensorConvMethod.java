@@ -10,7 +10,6 @@ import ai.djl.nn.convolutional.Conv1d;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.convolutional.Conv3d;
 import ai.djl.nn.convolutional.Convolution;
-import ai.djl.util.Pair;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -139,7 +138,7 @@ final class TensorConvMethod implements LayerMethod {
             block.initFromTensor(w, bias);
             error = weightError(w, block);
         } catch (RuntimeException e) {
-            dispose(block);
+            Factorizer.dispose(block);
             throw e;
         }
         String used = block.chooseImplementation(shapes[0], false).name().toLowerCase(Locale.ROOT);
@@ -267,16 +266,16 @@ final class TensorConvMethod implements LayerMethod {
         m.put("layer", "Conv" + f.getOrder() + "d");
         m.put("in_channels", String.valueOf(f.getInChannels()));
         m.put("filters", String.valueOf(f.getOutChannels()));
-        m.put("kernel", encode(f.getKernelShape().getShape()));
-        m.put("stride", encode(f.getStride().getShape()));
-        m.put("padding", encode(f.getPadding().getShape()));
-        m.put("dilation", encode(f.getDilation().getShape()));
+        m.put("kernel", PlanSettings.encode(f.getKernelShape().getShape()));
+        m.put("stride", PlanSettings.encode(f.getStride().getShape()));
+        m.put("padding", PlanSettings.encode(f.getPadding().getShape()));
+        m.put("dilation", PlanSettings.encode(f.getDilation().getShape()));
         m.put("bias", String.valueOf(f.hasBias()));
         m.put("factorization", format.name());
         if (format == Factorization.TUCKER) {
             m.put("fixed_modes", "spatial");
         }
-        m.put("rank", encode(toLong(f.getRank())));
+        m.put("rank", PlanSettings.encode(PlanSettings.toLong(f.getRank())));
         m.put("implementation", f.getImplementation().name());
         return m;
     }
@@ -306,7 +305,7 @@ final class TensorConvMethod implements LayerMethod {
                             + " is");
         }
         Convolution conv = (Convolution) original;
-        long in = number(settings, "in_channels");
+        long in = PlanSettings.number(settings, "in_channels");
         Parameter w = conv.getParameters().get("weight");
         String planned =
                 settings.get("filters")
@@ -328,13 +327,13 @@ final class TensorConvMethod implements LayerMethod {
                         + " filters, in "
                         + actualIn
                         + ", kernel "
-                        + encode(conv.getKernelShape().getShape())
+                        + PlanSettings.encode(conv.getKernelShape().getShape())
                         + ", stride "
-                        + encode(conv.getStride().getShape())
+                        + PlanSettings.encode(conv.getStride().getShape())
                         + ", padding "
-                        + encode(conv.getPadding().getShape())
+                        + PlanSettings.encode(conv.getPadding().getShape())
                         + ", dilation "
-                        + encode(conv.getDilation().getShape())
+                        + PlanSettings.encode(conv.getDilation().getShape())
                         + ", bias "
                         + conv.isIncludeBias();
         if (!planned.equals(actual) || conv.getGroups() != 1) {
@@ -357,7 +356,7 @@ final class TensorConvMethod implements LayerMethod {
                             + name
                             + " method; spatial is");
         }
-        long[] rank = numbers(settings, "rank");
+        long[] rank = PlanSettings.numbers(settings, "rank");
         int[] ranks = new int[rank.length];
         for (int i = 0; i < rank.length; i++) {
             ranks[i] = Math.toIntExact(rank[i]);
@@ -748,75 +747,7 @@ final class TensorConvMethod implements LayerMethod {
 
     /** The relative Frobenius distance between the layer's kernel and the block's. */
     private static double weightError(NDArray w, FactorizedConv<?> block) {
-        NDArray rebuilt = block.reconstructKernel();
-        try (Workspace ws = Workspace.of(w)) {
-            ws.adopt(w);
-            ws.adopt(rebuilt);
-            NDArray dense = w.toType(DataType.FLOAT64, true);
-            NDArray diff = rebuilt.toType(DataType.FLOAT64, true).sub(dense);
-            double num = diff.square().sum().getDouble();
-            double den = dense.square().sum().getDouble();
-            return den == 0 ? (num == 0 ? 0 : Double.POSITIVE_INFINITY) : Math.sqrt(num / den);
-        } finally {
-            rebuilt.close();
-        }
-    }
-
-    private static void dispose(Block block) {
-        for (Pair<String, Parameter> p : block.getParameters()) {
-            if (p.getValue().isInitialized()) {
-                p.getValue().close();
-            }
-        }
-    }
-
-    private static long[] toLong(int[] values) {
-        long[] r = new long[values.length];
-        for (int i = 0; i < values.length; i++) {
-            r[i] = values[i];
-        }
-        return r;
-    }
-
-    private static String encode(long[] values) {
-        StringBuilder b = new StringBuilder();
-        for (long v : values) {
-            b.append(b.length() == 0 ? "" : ",").append(v);
-        }
-        return b.toString();
-    }
-
-    private static long number(Map<String, String> settings, String key) {
-        String v = settings.get(key);
-        try {
-            return Long.parseLong(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(
-                    "plan setting " + key + " = " + v + " is not accepted; a whole number is", e);
-        }
-    }
-
-    private static long[] numbers(Map<String, String> settings, String key) {
-        String v = settings.get(key);
-        try {
-            String[] parts = v.split(",");
-            long[] r = new long[parts.length];
-            for (int i = 0; i < parts.length; i++) {
-                r[i] = Long.parseLong(parts[i].trim());
-                if (r[i] < 1) {
-                    throw new NumberFormatException(parts[i]);
-                }
-            }
-            return r;
-        } catch (NumberFormatException | NullPointerException e) {
-            throw new IllegalArgumentException(
-                    "plan setting "
-                            + key
-                            + " = "
-                            + v
-                            + " is not accepted; positive whole numbers separated by commas are",
-                    e);
-        }
+        return PlanSettings.relativeError(w, block.reconstructKernel());
     }
 
     private ConvImplementation implementation(Map<String, String> settings) {

@@ -1,17 +1,14 @@
 package org.lowrank4j.factorize;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import ai.djl.util.Pair;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.nn.ConvImplementation;
 import org.lowrank4j.nn.Factorization;
 import org.lowrank4j.nn.FactorizedLinear;
@@ -125,7 +122,7 @@ final class TensorizedLinearMethod implements LayerMethod {
         try {
             error = weightError(linear.getParameters().get("weight").getArray(), block);
         } catch (RuntimeException e) {
-            dispose(block);
+            Factorizer.dispose(block);
             throw e;
         }
         Shape x = shapes[0];
@@ -161,9 +158,9 @@ final class TensorizedLinearMethod implements LayerMethod {
         m.put("units", String.valueOf(f.getOutFeatures()));
         m.put("in_features", String.valueOf(f.getInFeatures()));
         m.put("factorization", format.name());
-        m.put("in_shape", encode(f.getInTensorizedFeatures().getShape()));
-        m.put("out_shape", encode(f.getOutTensorizedFeatures().getShape()));
-        m.put("rank", encode(toLong(f.getRank())));
+        m.put("in_shape", PlanSettings.encode(f.getInTensorizedFeatures().getShape()));
+        m.put("out_shape", PlanSettings.encode(f.getOutTensorizedFeatures().getShape()));
+        m.put("rank", PlanSettings.encode(PlanSettings.toLong(f.getRank())));
         m.put("implementation", f.getImplementation().name());
         m.put("bias", String.valueOf(f.getParameters().contains("bias")));
         return m;
@@ -191,11 +188,11 @@ final class TensorizedLinearMethod implements LayerMethod {
                             + format.name()
                             + " is");
         }
-        long units = number(settings, "units");
-        long in = number(settings, "in_features");
-        Shape inShape = new Shape(numbers(settings, "in_shape"));
-        Shape outShape = new Shape(numbers(settings, "out_shape"));
-        long[] rank = numbers(settings, "rank");
+        long units = PlanSettings.number(settings, "units");
+        long in = PlanSettings.number(settings, "in_features");
+        Shape inShape = new Shape(PlanSettings.numbers(settings, "in_shape"));
+        Shape outShape = new Shape(PlanSettings.numbers(settings, "out_shape"));
+        long[] rank = PlanSettings.numbers(settings, "rank");
         boolean bias = flag(settings, "bias");
         ConvImplementation impl = implementation(settings);
         long actualUnits = LowRankMethod.units(original);
@@ -295,75 +292,7 @@ final class TensorizedLinearMethod implements LayerMethod {
 
     /** The relative Frobenius distance between the layer's weight and the block's. */
     private static double weightError(NDArray w, FactorizedLinear block) {
-        NDArray rebuilt = block.reconstructWeight(0);
-        try (Workspace ws = Workspace.of(w)) {
-            ws.adopt(w);
-            ws.adopt(rebuilt);
-            NDArray dense = w.toType(DataType.FLOAT64, true);
-            NDArray diff = rebuilt.toType(DataType.FLOAT64, true).sub(dense);
-            double num = diff.square().sum().getDouble();
-            double den = dense.square().sum().getDouble();
-            return den == 0 ? (num == 0 ? 0 : Double.POSITIVE_INFINITY) : Math.sqrt(num / den);
-        } finally {
-            rebuilt.close();
-        }
-    }
-
-    private static void dispose(Block block) {
-        for (Pair<String, Parameter> p : block.getParameters()) {
-            if (p.getValue().isInitialized()) {
-                p.getValue().close();
-            }
-        }
-    }
-
-    private static long[] toLong(int[] values) {
-        long[] r = new long[values.length];
-        for (int i = 0; i < values.length; i++) {
-            r[i] = values[i];
-        }
-        return r;
-    }
-
-    private static String encode(long[] values) {
-        StringBuilder b = new StringBuilder();
-        for (long v : values) {
-            b.append(b.length() == 0 ? "" : ",").append(v);
-        }
-        return b.toString();
-    }
-
-    private static long number(Map<String, String> settings, String key) {
-        String v = settings.get(key);
-        try {
-            return Long.parseLong(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(
-                    "plan setting " + key + " = " + v + " is not accepted; a whole number is", e);
-        }
-    }
-
-    private static long[] numbers(Map<String, String> settings, String key) {
-        String v = settings.get(key);
-        try {
-            String[] parts = v.split(",");
-            long[] r = new long[parts.length];
-            for (int i = 0; i < parts.length; i++) {
-                r[i] = Long.parseLong(parts[i].trim());
-                if (r[i] < 1) {
-                    throw new NumberFormatException(parts[i]);
-                }
-            }
-            return r;
-        } catch (NumberFormatException | NullPointerException e) {
-            throw new IllegalArgumentException(
-                    "plan setting "
-                            + key
-                            + " = "
-                            + v
-                            + " is not accepted; positive whole numbers separated by commas are",
-                    e);
-        }
+        return PlanSettings.relativeError(w, block.reconstructWeight(0));
     }
 
     private static boolean flag(Map<String, String> settings, String key) {
