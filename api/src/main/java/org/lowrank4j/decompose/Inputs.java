@@ -53,4 +53,22 @@ final class Inputs {
             return n == 0 ? Math.sqrt(num.getDouble()) : Math.sqrt(num.getDouble() / n);
         }
     }
+
+    /** Checks an iteration limit: at least 1. */
+    static int iterations(int maxIterations) {
+        if (maxIterations < 1) {
+            throw new IllegalArgumentException(
+                    "maxIterations " + maxIterations + " is not accepted; it must be >= 1");
+        }
+        return maxIterations;
+    }
+
+    /** Checks a convergence tolerance: finite and at least 0. */
+    static double tolerance(double tolerance) {
+        if (!(tolerance >= 0) || Double.isInfinite(tolerance)) {
+            throw new IllegalArgumentException(
+                    "tolerance " + tolerance + " is not accepted; it must be finite and >= 0");
+        }
+        return tolerance;
+    }
 }

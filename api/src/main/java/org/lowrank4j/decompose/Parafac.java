@@ -304,11 +304,7 @@ public final class Parafac {
          * @return this builder
          */
         public Builder optMaxIterations(int maxIterations) {
-            if (maxIterations < 1) {
-                throw new IllegalArgumentException(
-                        "maxIterations " + maxIterations + " is not accepted; it must be >= 1");
-            }
-            this.maxIterations = maxIterations;
+            this.maxIterations = Inputs.iterations(maxIterations);
             return this;
         }
 
@@ -319,11 +315,7 @@ public final class Parafac {
          * @return this builder
          */
         public Builder optTolerance(double tolerance) {
-            if (!(tolerance >= 0) || Double.isInfinite(tolerance)) {
-                throw new IllegalArgumentException(
-                        "tolerance " + tolerance + " is not accepted; it must be finite and >= 0");
-            }
-            this.tolerance = tolerance;
+            this.tolerance = Inputs.tolerance(tolerance);
             return this;
         }
 

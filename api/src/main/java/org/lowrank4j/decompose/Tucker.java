@@ -220,11 +220,7 @@ public final class Tucker {
          * @return this builder
          */
         public Builder optMaxIterations(int maxIterations) {
-            if (maxIterations < 1) {
-                throw new IllegalArgumentException(
-                        "maxIterations " + maxIterations + " is not accepted; it must be >= 1");
-            }
-            this.maxIterations = maxIterations;
+            this.maxIterations = Inputs.iterations(maxIterations);
             return this;
         }
 
@@ -236,11 +232,7 @@ public final class Tucker {
          * @return this builder
          */
         public Builder optTolerance(double tolerance) {
-            if (!(tolerance >= 0) || Double.isInfinite(tolerance)) {
-                throw new IllegalArgumentException(
-                        "tolerance " + tolerance + " is not accepted; it must be finite and >= 0");
-            }
-            this.tolerance = tolerance;
+            this.tolerance = Inputs.tolerance(tolerance);
             return this;
         }
 

@@ -33,15 +33,12 @@ import org.lowrank4j.tensor.TuckerTensor;
  * {@code groups == 1} becomes a {@link FactorizedConv} (CP, Tucker-2 or TT) built from the
  * decomposition of its trained kernel, with the layer's bias, stride, padding and dilation.
  */
-final class TensorConvMethod implements LayerMethod {
+final class TensorConvMethod extends FormatMethod {
 
     private static final String PREFIX = "factorized-conv-";
 
     /** The seed of the decompositions, so that a factorization is reproducible. */
     private static final long SEED = 20240601L;
-
-    private final Factorization format;
-    private final String name;
 
     /**
      * Creates the method for one format.
@@ -49,27 +46,7 @@ final class TensorConvMethod implements LayerMethod {
      * @param format CP, TUCKER (Tucker-2: spatial modes kept at full size) or TT
      */
     TensorConvMethod(Factorization format) {
-        if (format == null || format == Factorization.DENSE) {
-            throw new IllegalArgumentException(
-                    "factorization "
-                            + format
-                            + " is not accepted by the factorized convolution method; CP, TUCKER"
-                            + " or TT are");
-        }
-        this.format = format;
-        this.name = PREFIX + format.name().toLowerCase(Locale.ROOT);
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public String getName() {
-        return name;
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public boolean isDataAware() {
-        return false;
+        super(format, PREFIX, "factorized convolution");
     }
 
     /** {@inheritDoc} */
@@ -78,7 +55,7 @@ final class TensorConvMethod implements LayerMethod {
         if (!(layer instanceof Conv1d || layer instanceof Conv2d || layer instanceof Conv3d)) {
             return layer.getClass().getSimpleName()
                     + " is not accepted by the "
-                    + name
+                    + getName()
                     + " method; Conv1d, Conv2d and Conv3d are";
         }
         Convolution conv = (Convolution) layer;
@@ -86,7 +63,7 @@ final class TensorConvMethod implements LayerMethod {
             return "grouped convolution (groups "
                     + conv.getGroups()
                     + "); the "
-                    + name
+                    + getName()
                     + " method accepts groups 1 only";
         }
         Parameter w = layer.getParameters().get("weight");
@@ -98,7 +75,7 @@ final class TensorConvMethod implements LayerMethod {
             return "the layer takes "
                     + (inputShapes == null ? "unknown" : String.valueOf(inputShapes.length))
                     + " inputs; the "
-                    + name
+                    + getName()
                     + " method accepts one input (B, C, S...)";
         }
         int order = conv.getKernelShape().dimension();
@@ -180,12 +157,12 @@ final class TensorConvMethod implements LayerMethod {
         try (Workspace scope = Workspace.of(w)) {
             scope.adopt(w);
             NDArray k = w.toType(DataType.FLOAT64, true);
-            if (format == Factorization.TUCKER) {
+            if (format() == Factorization.TUCKER) {
                 b.addMode(LayerProfile.singularValues(k.reshape(out, in * kv)), out, in * kv);
                 NDArray inFirst = k.transpose(swapFirstTwo(n + 2)).reshape(in, out * kv);
                 b.addMode(LayerProfile.singularValues(inFirst), in, out * kv);
                 modeMax = new int[] {(int) Math.min(out, in * kv), (int) Math.min(in, out * kv)};
-            } else if (format == Factorization.CP) {
+            } else if (format() == Factorization.CP) {
                 int split = balancedSplit(ws);
                 long rows = out;
                 for (int i = 0; i < split; i++) {
@@ -251,10 +228,10 @@ final class TensorConvMethod implements LayerMethod {
             return false;
         }
         FactorizedConv<?> f = (FactorizedConv<?>) block;
-        if (f.getFactorization() != format || f.getLayers() != 1) {
+        if (f.getFactorization() != format() || f.getLayers() != 1) {
             return false;
         }
-        return format != Factorization.TUCKER
+        return format() != Factorization.TUCKER
                 || Arrays.equals(((TuckerConv) f).getFixedRankModes(), spatialModes(f.getOrder()));
     }
 
@@ -271,8 +248,8 @@ final class TensorConvMethod implements LayerMethod {
         m.put("padding", PlanSettings.encode(f.getPadding().getShape()));
         m.put("dilation", PlanSettings.encode(f.getDilation().getShape()));
         m.put("bias", String.valueOf(f.hasBias()));
-        m.put("factorization", format.name());
-        if (format == Factorization.TUCKER) {
+        m.put("factorization", format().name());
+        if (format() == Factorization.TUCKER) {
             m.put("fixed_modes", "spatial");
         }
         m.put("rank", PlanSettings.encode(PlanSettings.toLong(f.getRank())));
@@ -294,14 +271,14 @@ final class TensorConvMethod implements LayerMethod {
                             + original.getClass().getSimpleName()
                             + " there; a block built like the factorized one is accepted");
         }
-        if (!format.name().equals(settings.get("factorization"))) {
+        if (!format().name().equals(settings.get("factorization"))) {
             throw new IllegalArgumentException(
                     "plan setting factorization = "
                             + settings.get("factorization")
                             + " is not accepted by the "
-                            + name
+                            + getName()
                             + " method; "
-                            + format.name()
+                            + format().name()
                             + " is");
         }
         Convolution conv = (Convolution) original;
@@ -348,12 +325,12 @@ final class TensorConvMethod implements LayerMethod {
                             + conv.getGroups()
                             + "); a block built like the factorized one is accepted");
         }
-        if (format == Factorization.TUCKER && !"spatial".equals(settings.get("fixed_modes"))) {
+        if (format() == Factorization.TUCKER && !"spatial".equals(settings.get("fixed_modes"))) {
             throw new IllegalArgumentException(
                     "plan setting fixed_modes = "
                             + settings.get("fixed_modes")
                             + " is not accepted by the "
-                            + name
+                            + getName()
                             + " method; spatial is");
         }
         long[] rank = PlanSettings.numbers(settings, "rank");
@@ -373,7 +350,7 @@ final class TensorConvMethod implements LayerMethod {
                     "plan setting rank = "
                             + settings.get("rank")
                             + " is not realisable for this "
-                            + format
+                            + format()
                             + " convolution (it gives "
                             + Arrays.toString(block.getRank())
                             + "); the ranks a decomposition realised are accepted");
@@ -407,7 +384,7 @@ final class TensorConvMethod implements LayerMethod {
             for (NDArray a : decomposition.getArrays()) {
                 ws.adopt(a);
             }
-            if (format == Factorization.CP) {
+            if (format() == Factorization.CP) {
                 CPTensor t = (CPTensor) decomposition;
                 int r = t.getCpRank();
                 convs.add(conv(n, ones, r, ones, zeros, ones, 1, false));
@@ -443,7 +420,7 @@ final class TensorConvMethod implements LayerMethod {
                 convs.add(conv(n, ones, out, ones, zeros, ones, 1, bias != null));
                 NDArray last = t.getFactor(0).mul(t.getWeights().reshape(1, r));
                 weights.add(pointwise(last, n));
-            } else if (format == Factorization.TUCKER) {
+            } else if (format() == Factorization.TUCKER) {
                 TuckerTensor t = (TuckerTensor) decomposition;
                 int[] r = f.getRank();
                 convs.add(conv(n, ones, r[1], ones, zeros, ones, 1, false));
@@ -530,14 +507,14 @@ final class TensorConvMethod implements LayerMethod {
                         .setInChannels(Math.toIntExact(weight.get(1)))
                         .setOutChannels(Math.toIntExact(weight.get(0)))
                         .setKernelShape(conv.getKernelShape())
-                        .setFactorization(format)
+                        .setFactorization(format())
                         .setRank(rank)
                         .optStride(conv.getStride())
                         .optPadding(conv.getPadding())
                         .optDilation(conv.getDilation())
                         .optBias(conv.isIncludeBias())
                         .optSeed(SEED);
-        if (format == Factorization.TUCKER) {
+        if (format() == Factorization.TUCKER) {
             b.optFixedRankModes("spatial");
         }
         return b.build();
@@ -550,14 +527,14 @@ final class TensorConvMethod implements LayerMethod {
     private Rank rank(Rank rank, Convolution conv) {
         if (rank == null) {
             throw new IllegalArgumentException(
-                    "rank null is not accepted by the " + name + " method; a Rank is");
+                    "rank null is not accepted by the " + getName() + " method; a Rank is");
         }
         int n = conv.getKernelShape().dimension();
         if (rank.isFraction()) {
             return rank;
         }
         int[] v = rank.getValues();
-        if (format == Factorization.TUCKER) {
+        if (format() == Factorization.TUCKER) {
             if (v.length == 2) {
                 int[] full = new int[n + 2];
                 full[0] = v[0];
@@ -572,20 +549,20 @@ final class TensorConvMethod implements LayerMethod {
                         "rank "
                                 + rank
                                 + " is not accepted by the "
-                                + name
+                                + getName()
                                 + " method; one value, two (output and input channels), "
                                 + (n + 2)
                                 + " (every mode, spatial ones at their size) or a fraction"
                                 + " are");
             }
-        } else if (format == Factorization.CP && v.length != 1) {
+        } else if (format() == Factorization.CP && v.length != 1) {
             throw new IllegalArgumentException(
                     "rank "
                             + rank
                             + " is not accepted by the "
-                            + name
+                            + getName()
                             + " method; one value or a fraction is");
-        } else if (format == Factorization.TT
+        } else if (format() == Factorization.TT
                 && v.length != 1
                 && v.length != n + 1
                 && v.length != n + 3) {
@@ -593,7 +570,7 @@ final class TensorConvMethod implements LayerMethod {
                     "rank "
                             + rank
                             + " is not accepted by the "
-                            + name
+                            + getName()
                             + " method; one value, "
                             + (n + 1)
                             + " inner bond ranks, all "
@@ -605,10 +582,10 @@ final class TensorConvMethod implements LayerMethod {
 
     /** The realised ranks of a block as the profile's modes take them. */
     private int[] profileRanks(int[] realised, int order) {
-        if (format == Factorization.TUCKER) {
+        if (format() == Factorization.TUCKER) {
             return new int[] {realised[0], realised[1]};
         }
-        if (format == Factorization.CP) {
+        if (format() == Factorization.CP) {
             return new int[] {realised[0]};
         }
         return Arrays.copyOfRange(realised, 1, order + 2);
@@ -634,16 +611,17 @@ final class TensorConvMethod implements LayerMethod {
     }
 
     private void checkImplementation(ConvImplementation impl, String path) {
-        if (impl == null || (impl == ConvImplementation.MOBILENET && format != Factorization.CP)) {
+        if (impl == null
+                || (impl == ConvImplementation.MOBILENET && format() != Factorization.CP)) {
             throw new IllegalArgumentException(
                     "implementation "
                             + impl
                             + " is not accepted by the "
-                            + name
+                            + getName()
                             + " method (layer '"
                             + path
                             + "'); FACTORIZED, RECONSTRUCTED or AUTO are"
-                            + (format == Factorization.CP ? ", and MOBILENET" : "")
+                            + (format() == Factorization.CP ? ", and MOBILENET" : "")
                             + " (MOBILENET is for CP only)");
         }
     }
@@ -653,10 +631,10 @@ final class TensorConvMethod implements LayerMethod {
             throw new IllegalArgumentException(
                     block
                             + " was not made by the "
-                            + name
+                            + getName()
                             + " method; a single-layer "
-                            + format
-                            + (format == Factorization.TUCKER ? " (spatial modes fixed)" : "")
+                            + format()
+                            + (format() == Factorization.TUCKER ? " (spatial modes fixed)" : "")
                             + " FactorizedConv is accepted");
         }
         return (FactorizedConv<?>) block;
@@ -753,7 +731,7 @@ final class TensorConvMethod implements LayerMethod {
     private ConvImplementation implementation(Map<String, String> settings) {
         String v = settings.get("implementation");
         for (ConvImplementation c : ConvImplementation.values()) {
-            if ((c != ConvImplementation.MOBILENET || format == Factorization.CP)
+            if ((c != ConvImplementation.MOBILENET || format() == Factorization.CP)
                     && c.name().equals(v)) {
                 return c;
             }
@@ -762,7 +740,7 @@ final class TensorConvMethod implements LayerMethod {
                 "plan setting implementation = "
                         + v
                         + " is not accepted; FACTORIZED, RECONSTRUCTED"
-                        + (format == Factorization.CP ? ", MOBILENET" : "")
+                        + (format() == Factorization.CP ? ", MOBILENET" : "")
                         + " or AUTO is");
     }
 }

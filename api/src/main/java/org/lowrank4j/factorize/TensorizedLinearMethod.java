@@ -20,12 +20,9 @@ import org.lowrank4j.nn.Rank;
  * automatic tensorized shapes of order 3 ({@link org.lowrank4j.nn.Tensorize#shapes(long, long,
  * int)}) and the layer's bias.
  */
-final class TensorizedLinearMethod implements LayerMethod {
+final class TensorizedLinearMethod extends FormatMethod {
 
     private static final String PREFIX = "tensorized-linear-";
-
-    private final Factorization format;
-    private final String name;
 
     /**
      * Creates the method for one format.
@@ -33,27 +30,7 @@ final class TensorizedLinearMethod implements LayerMethod {
      * @param format CP, TUCKER or TT
      */
     TensorizedLinearMethod(Factorization format) {
-        if (format == null || format == Factorization.DENSE) {
-            throw new IllegalArgumentException(
-                    "factorization "
-                            + format
-                            + " is not accepted by the tensorized linear method; CP, TUCKER or TT"
-                            + " are");
-        }
-        this.format = format;
-        this.name = PREFIX + format.name().toLowerCase(Locale.ROOT);
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public String getName() {
-        return name;
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public boolean isDataAware() {
-        return false;
+        super(format, PREFIX, "tensorized linear");
     }
 
     /** {@inheritDoc} */
@@ -116,7 +93,7 @@ final class TensorizedLinearMethod implements LayerMethod {
         }
         Linear linear = (Linear) layer;
         FactorizedLinear block =
-                FactorizedLinear.fromLinear(linear, null, null, request.getRank(), format);
+                FactorizedLinear.fromLinear(linear, null, null, request.getRank(), format());
         block.setImplementation(impl);
         double error;
         try {
@@ -136,7 +113,7 @@ final class TensorizedLinearMethod implements LayerMethod {
     @Override
     public boolean produced(Block block) {
         return block instanceof FactorizedLinear
-                && ((FactorizedLinear) block).getFactorization() == format
+                && ((FactorizedLinear) block).getFactorization() == format()
                 && ((FactorizedLinear) block).getLayers() == 1;
     }
 
@@ -147,9 +124,9 @@ final class TensorizedLinearMethod implements LayerMethod {
             throw new IllegalArgumentException(
                     factorized
                             + " was not made by the "
-                            + name
+                            + getName()
                             + " method; a single-layer "
-                            + format
+                            + format()
                             + " FactorizedLinear is accepted");
         }
         FactorizedLinear f = (FactorizedLinear) factorized;
@@ -157,7 +134,7 @@ final class TensorizedLinearMethod implements LayerMethod {
         m.put("layer", "Linear");
         m.put("units", String.valueOf(f.getOutFeatures()));
         m.put("in_features", String.valueOf(f.getInFeatures()));
-        m.put("factorization", format.name());
+        m.put("factorization", format().name());
         m.put("in_shape", PlanSettings.encode(f.getInTensorizedFeatures().getShape()));
         m.put("out_shape", PlanSettings.encode(f.getOutTensorizedFeatures().getShape()));
         m.put("rank", PlanSettings.encode(PlanSettings.toLong(f.getRank())));
@@ -178,14 +155,14 @@ final class TensorizedLinearMethod implements LayerMethod {
                             + original.getClass().getSimpleName()
                             + " there; a block built like the factorized one is accepted");
         }
-        if (!format.name().equals(settings.get("factorization"))) {
+        if (!format().name().equals(settings.get("factorization"))) {
             throw new IllegalArgumentException(
                     "plan setting factorization = "
                             + settings.get("factorization")
                             + " is not accepted by the "
-                            + name
+                            + getName()
                             + " method; "
-                            + format.name()
+                            + format().name()
                             + " is");
         }
         long units = PlanSettings.number(settings, "units");
@@ -236,7 +213,7 @@ final class TensorizedLinearMethod implements LayerMethod {
                 FactorizedLinear.builder()
                         .setInTensorizedFeatures(inShape)
                         .setOutTensorizedFeatures(outShape)
-                        .setFactorization(format)
+                        .setFactorization(format())
                         .setRank(Rank.of(ranks))
                         .optBias(bias)
                         .optImplementation(impl)
@@ -246,7 +223,7 @@ final class TensorizedLinearMethod implements LayerMethod {
                     "plan setting rank = "
                             + settings.get("rank")
                             + " is not realisable for "
-                            + format
+                            + format()
                             + " shapes "
                             + inShape
                             + " -> "
@@ -265,9 +242,9 @@ final class TensorizedLinearMethod implements LayerMethod {
             throw new IllegalArgumentException(
                     factorized
                             + " was not made by the "
-                            + name
+                            + getName()
                             + " method; a single-layer "
-                            + format
+                            + format()
                             + " FactorizedLinear is accepted");
         }
         FactorizedLinear f = (FactorizedLinear) factorized;
