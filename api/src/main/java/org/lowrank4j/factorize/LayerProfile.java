@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
-import org.ejml.data.DMatrixRMaj;
 import org.lowrank4j.cost.BlockCost;
 import org.lowrank4j.fit.OutputSpectrum;
 import org.lowrank4j.internal.Checks;
@@ -104,8 +103,7 @@ public final class LayerProfile {
             ws.adopt(matrix);
             NDArray m = matrix.toType(DataType.FLOAT64, true);
             NDArray gram = rows <= cols ? m.matMul(m.transpose()) : m.transpose().matMul(m);
-            double[] values =
-                    HostLinalg.symmetricEigen(HostLinalg.toHost(gram), new DMatrixRMaj(1, 1));
+            double[] values = HostLinalg.symmetricEigenvalues(HostLinalg.toHost(gram));
             double[] sv = new double[values.length];
             for (int i = 0; i < sv.length; i++) {
                 sv[i] = Math.sqrt(Math.max(0, values[i]));

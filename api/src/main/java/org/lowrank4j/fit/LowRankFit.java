@@ -11,6 +11,7 @@ import org.lowrank4j.internal.Checks;
 import org.lowrank4j.internal.HostArrays;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.linalg.HostLinalg;
+import org.lowrank4j.linalg.LeadingEigen;
 import org.lowrank4j.linalg.Svd;
 import org.lowrank4j.linalg.TruncatedSvd;
 
@@ -468,8 +469,7 @@ public final class LowRankFit {
             NDArray b0 = bias == null ? null : GramStats.f64(bias);
             Problem p = Problem.fromWeight(gram, w0, b0, b0 != null);
             NDArray q = w0.transpose().matMul(p.c);
-            double[] values =
-                    HostLinalg.symmetricEigen(HostLinalg.toHost(q), new DMatrixRMaj(1, 1));
+            double[] values = HostLinalg.symmetricEigenvalues(HostLinalg.toHost(q));
             return new OutputSpectrum(values, p.totalSs);
         }
     }
@@ -904,12 +904,7 @@ public final class LowRankFit {
         NDArray b;
         if (solver == Solver.CLOSED_FORM) {
             NDArray q = wStar.transpose().matMul(p.c);
-            DMatrixRMaj vectors = new DMatrixRMaj(1, 1);
-            HostLinalg.symmetricEigen(HostLinalg.toHost(q), vectors);
-            DMatrixRMaj lead = new DMatrixRMaj(vectors.getNumRows(), r);
-            org.ejml.dense.row.CommonOps_DDRM.extract(
-                    vectors, 0, vectors.getNumRows(), 0, r, lead, 0, 0);
-            NDArray v = HostLinalg.toEngine(manager, lead, DataType.FLOAT64);
+            NDArray v = LeadingEigen.leading(q, r).getVectors();
             a = wStar.matMul(v);
             b = v.transpose();
         } else {

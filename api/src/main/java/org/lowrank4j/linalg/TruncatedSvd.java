@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.Random;
-import org.ejml.data.DMatrixRMaj;
 import org.lowrank4j.internal.Checks;
 import org.lowrank4j.internal.HostArrays;
 import org.lowrank4j.internal.HostRandom;
@@ -19,8 +18,9 @@ import org.lowrank4j.internal.Workspace;
  * <ul>
  *   <li>{@link Method#GRAM}: eigendecomposition of the Gram matrix of the smaller side ({@code A
  *       Aᵀ} or {@code Aᵀ A}), so a wide {@code (256, 2304)} unfolding costs one {@code 256 × 256}
- *       eigenproblem on the host. Singular values below about {@code 1e-7} of the largest are
- *       resolved as zero.
+ *       eigenproblem; its {@code k} leading pairs come from {@link LeadingEigen}, which iterates on
+ *       the engine when {@code k} is a small share of the order. Singular values below about {@code
+ *       1e-7} of the largest are resolved as zero.
  *   <li>{@link Method#RANDOMIZED}: a randomized range finder with oversampling and power iterations
  *       (Halko, Martinsson and Tropp), then the Gram method on the small projected matrix. Seeded,
  *       so deterministic.
@@ -129,8 +129,8 @@ public final class TruncatedSvd {
         boolean wide = m <= n;
         NDArray at = a.transpose();
         NDArray g = wide ? a.matMul(at) : at.matMul(a);
-        DMatrixRMaj vectors = new DMatrixRMaj(1, 1);
-        double[] values = HostLinalg.symmetricEigen(HostLinalg.toHost(g), vectors);
+        SymmetricEigen eigen = LeadingEigen.builder().optSeed(seed).build().compute(g, k);
+        double[] values = HostArrays.toDoubles(eigen.getValues());
         double[] s = new double[k];
         double[] inv = new double[k];
         double top = Math.sqrt(Math.max(values[0], 0));
@@ -146,10 +146,7 @@ public final class TruncatedSvd {
                 inv[i] = 1 / v;
             }
         }
-        DMatrixRMaj lead = new DMatrixRMaj(vectors.getNumRows(), k);
-        org.ejml.dense.row.CommonOps_DDRM.extract(
-                vectors, 0, vectors.getNumRows(), 0, k, lead, 0, 0);
-        NDArray w = HostLinalg.toEngine(manager, lead, DataType.FLOAT64);
+        NDArray w = eigen.getVectors();
         NDArray invS = manager.create(inv);
         NDArray sv = manager.create(s);
         if (wide) {

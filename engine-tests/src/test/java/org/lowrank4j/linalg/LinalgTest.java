@@ -34,6 +34,10 @@ public class LinalgTest extends EngineTestBase {
                         .matMul(q.transpose());
         try (SymmetricEigen eig = HostLinalg.symmetricEigen(a)) {
             Assert.assertEquals(eig.getValues().toDoubleArray(), new double[] {5, 3, 1, -2}, 1e-10);
+            Assert.assertEquals(
+                    HostLinalg.symmetricEigenvalues(HostLinalg.toHost(a)),
+                    new double[] {5, 3, 1, -2},
+                    1e-10);
             NDArray av = a.matMul(eig.getVectors());
             NDArray vl = eig.getVectors().mul(eig.getValues().reshape(1, 4));
             assertClose(av, vl, 1e-10);
