@@ -211,6 +211,64 @@ public final class ConvCost {
     }
 
     /**
+     * Tucker in the separable pipeline, for cores with small spatial ranks: 1×1 ({@code C → r_in},
+     * skipped when the input mode has no factor), one depthwise convolution that filters every
+     * channel with the {@code R} spatial kernels the spatial factors span ({@code r_in → r_in·R}),
+     * and 1×1 mixing with the core ({@code r_in·R → r_out}) followed by the output factor ({@code
+     * r_out → O}), or one 1×1 ({@code r_in·R → O}) with the output factor folded into the core.
+     *
+     * @param g the geometry
+     * @param rankOut the core's size along the output mode
+     * @param rankIn the core's size along the input mode
+     * @param spatialRank {@code R}, the product of the core's spatial sizes
+     * @param outFactor whether the output mode has a factor
+     * @param inFactor whether the input mode has a factor
+     * @param mergeOut whether the output factor is folded into the mixing matrix
+     * @return the cost
+     */
+    public static ConvCost tuckerSeparable(
+            ConvGeometry g,
+            long rankOut,
+            long rankIn,
+            long spatialRank,
+            boolean outFactor,
+            boolean inFactor,
+            boolean mergeOut) {
+        long b = g.batch();
+        long kv = g.kernelVolume();
+        long mixed = rankIn * spatialRank;
+        // the kernel bank, tiled over the channels
+        ConvCost c = of(Kind.OTHER, spatialRank * kv * g.order(), 2 * mixed * kv, 0);
+        if (inFactor) {
+            c = c.plus(pointwise(g, g.inChannels(), rankIn, g.inputVolume()));
+        }
+        c =
+                c.plus(
+                        of(
+                                Kind.DEPTHWISE,
+                                b * mixed * kv * g.outputVolume(),
+                                b * rankIn * g.inputVolume()
+                                        + b * mixed * g.outputVolume()
+                                        + mixed * kv,
+                                1));
+        if (outFactor && mergeOut) {
+            c =
+                    c.plus(
+                            of(
+                                    Kind.OTHER,
+                                    g.outChannels() * rankOut * mixed,
+                                    2 * g.outChannels() * mixed,
+                                    0));
+            return c.plus(pointwise(g, mixed, g.outChannels(), g.outputVolume()));
+        }
+        c = c.plus(pointwise(g, mixed, rankOut, g.outputVolume()));
+        if (outFactor) {
+            c = c.plus(pointwise(g, rankOut, g.outChannels(), g.outputVolume()));
+        }
+        return c;
+    }
+
+    /**
      * Tensor train in the factorized pipeline: 1×1 ({@code C → r_1}), one full 1-D convolution per
      * spatial dimension ({@code r_i → r_{i+1}}), 1×1 ({@code r_{N+1} → O}).
      *

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.lowrank4j.cost.ConvCost;
 import org.lowrank4j.cost.ConvGeometry;
+import org.lowrank4j.cost.CostModel;
 import org.lowrank4j.decompose.Decomposition;
 import org.lowrank4j.decompose.Tucker;
 import org.lowrank4j.tensor.Ranks;
@@ -160,9 +161,14 @@ public final class TuckerConv extends FactorizedConv<TuckerTensor> {
     NDArray forwardFactorized(NDArray x, List<NDArray> values, NDArray bias) {
         boolean[] hasFactor = kernelHasFactor;
         TuckerTensor t = wrap(values, kernelHasFactor);
+        boolean separable = separable(geometry(x.getShape()));
         NDArray h = x;
         if (hasFactor[1]) {
             h = ConvOps.pointwise(h, t.getFactor(1).transpose(), null);
+        }
+        NDArray core = t.getCore();
+        if (separable) {
+            return forwardSeparable(h, t, bias);
         }
         List<NDArray> spatial = new ArrayList<>();
         List<Integer> modes = new ArrayList<>();
@@ -172,7 +178,6 @@ public final class TuckerConv extends FactorizedConv<TuckerTensor> {
                 modes.add(k);
             }
         }
-        NDArray core = t.getCore();
         if (!spatial.isEmpty()) {
             core =
                     TensorOps.multiModeProduct(
@@ -188,8 +193,112 @@ public final class TuckerConv extends FactorizedConv<TuckerTensor> {
         return h;
     }
 
+    /**
+     * The separable pipeline after the input factor: every channel is filtered by the {@code R}
+     * spatial kernels the spatial factors span (one depthwise convolution with {@code R} outputs
+     * per channel), then one 1×1 convolution mixes the {@code r_in·R} results with the core, the
+     * output factor folded in when that is cheaper.
+     */
+    private NDArray forwardSeparable(NDArray h, TuckerTensor t, NDArray bias) {
+        NDArray bank = spatialBank(t);
+        long channels = h.getShape().get(1);
+        long spatialRank = bank.getShape().get(0);
+        long[] copies = new long[bank.getShape().dimension()];
+        Arrays.fill(copies, 1);
+        copies[0] = channels;
+        NDArray repeated = bank.tile(copies);
+        h = ConvOps.conv(h, repeated, null, stride, padding, dilation, (int) channels);
+        NDArray mix = t.getCore().reshape(kernelRanks[0], channels * spatialRank);
+        if (kernelHasFactor[0] && !mergeOutputFactor()) {
+            h = ConvOps.pointwise(h, mix, null);
+            return ConvOps.pointwise(h, t.getFactor(0), bias);
+        }
+        if (kernelHasFactor[0]) {
+            mix = t.getFactor(0).matMul(mix);
+        }
+        return ConvOps.pointwise(h, mix, bias);
+    }
+
+    /**
+     * The {@code (R, 1, k_1, …)} kernels spanned by the spatial factors ({@code R} the product of
+     * the spatial ranks; a spatial mode without factor contributes its unit vectors).
+     */
+    private NDArray spatialBank(TuckerTensor t) {
+        int n = kernelRanks.length - 2;
+        int spatialRank = spatialRank();
+        NDArray core = t.getCore();
+        long[] shape = new long[n + 1];
+        shape[0] = spatialRank;
+        for (int i = 0; i < n; i++) {
+            shape[i + 1] = kernelRanks[i + 2];
+        }
+        NDArray bank =
+                core.getManager()
+                        .eye(spatialRank, spatialRank, 0, core.getDataType())
+                        .reshape(shape);
+        List<NDArray> factors = new ArrayList<>();
+        List<Integer> modes = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            if (kernelHasFactor[i + 2]) {
+                factors.add(t.getFactor(i + 2));
+                modes.add(i + 1);
+            }
+        }
+        if (!factors.isEmpty()) {
+            bank =
+                    TensorOps.multiModeProduct(
+                            bank,
+                            factors,
+                            modes.stream().mapToInt(Integer::intValue).toArray(),
+                            false);
+        }
+        long[] kernel = new long[n + 2];
+        kernel[0] = spatialRank;
+        kernel[1] = 1;
+        for (int i = 0; i < n; i++) {
+            kernel[i + 2] = fullShape.get(i + 2);
+        }
+        return bank.reshape(kernel);
+    }
+
+    private int spatialRank() {
+        int product = 1;
+        for (int k = 2; k < kernelRanks.length; k++) {
+            product *= kernelRanks[k];
+        }
+        return product;
+    }
+
+    /** Whether the separable pipeline folds the output factor into its mixing matrix. */
+    private boolean mergeOutputFactor() {
+        long mixed = (long) kernelRanks[1] * spatialRank();
+        long out = fullShape.get(0);
+        return out * mixed <= (long) kernelRanks[0] * mixed + out * kernelRanks[0];
+    }
+
+    /** Whether the separable pipeline is cheaper than the folded core by the cost model. */
+    private boolean separable(ConvGeometry geometry) {
+        CostModel model = getCostModel();
+        return model.estimate(separableCost(geometry)) < model.estimate(foldedCost(geometry));
+    }
+
     @Override
     ConvCost pipelineCost(ConvImplementation implementation, ConvGeometry geometry) {
+        return separable(geometry) ? separableCost(geometry) : foldedCost(geometry);
+    }
+
+    private ConvCost separableCost(ConvGeometry geometry) {
+        return ConvCost.tuckerSeparable(
+                geometry,
+                kernelRanks[0],
+                kernelRanks[1],
+                spatialRank(),
+                kernelHasFactor[0],
+                kernelHasFactor[1],
+                mergeOutputFactor());
+    }
+
+    private ConvCost foldedCost(ConvGeometry geometry) {
         int[] ranks = kernelRanks;
         boolean[] hasFactor = kernelHasFactor;
         long fold = 0;
