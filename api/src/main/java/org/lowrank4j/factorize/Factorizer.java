@@ -29,6 +29,8 @@ import org.lowrank4j.cost.CostCounter;
 import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.cost.LayerCost;
 import org.lowrank4j.internal.Workspace;
+import org.lowrank4j.nn.ConvImplementation;
+import org.lowrank4j.nn.FactorizedConv;
 import org.lowrank4j.nn.Rank;
 
 /**
@@ -157,6 +159,17 @@ public final class Factorizer {
                                     ? "; the model has no layer of the types " + typeNames(policy)
                                     : "; the candidates were kept because " + why));
         }
+        // the meter that decides AUTO by measurement and keeps swaps that measure slower: the
+        // factorizer's own, else that of a latency budget
+        LatencyMeter budgetMeter = null;
+        for (Candidate c : selected) {
+            RankSelector s = policy.selectorFor(c.node.path);
+            if (s.isGlobal()) {
+                budgetMeter = Selectors.latencyMeter(s);
+                break;
+            }
+        }
+        LatencyMeter meter = latency != null ? latency : budgetMeter;
         // fit every selected layer (calibration first), then swap them all at once
         NDManager calibration = NDManager.newBaseManager();
         Map<Candidate, LayerRecorder> recorders = new LinkedHashMap<>();
@@ -189,7 +202,7 @@ public final class Factorizer {
                 if (rank == null) {
                     rank = selector.select(profile(c, recorders.get(c)));
                 }
-                fit(c, rank, recorders.get(c), made);
+                fit(c, rank, recorders.get(c), made, meter);
                 if (c.reason == null) {
                     othersParams += c.after.getParameters() - c.before.getParameters();
                     othersFlops += c.after.getFlops() - c.before.getFlops();
@@ -202,18 +215,22 @@ public final class Factorizer {
                 for (Candidate c : global) {
                     profiles.add(profile(c, recorders.get(c)));
                 }
-                Map<String, Rank> chosen =
-                        selector.selectAll(
-                                ModelProfile.of(
-                                        profiles,
-                                        totalBefore,
-                                        BlockCost.of(othersParams, othersFlops)));
+                ModelProfile model =
+                        ModelProfile.of(
+                                profiles, totalBefore, BlockCost.of(othersParams, othersFlops));
+                if (budgetMeter != null) {
+                    model = withLatency(model, block, shapes, selected, global, budgetMeter);
+                }
+                Map<String, Rank> chosen = selector.selectAll(model);
                 for (Candidate c : global) {
                     Rank rank = chosen.get(c.node.path);
                     if (rank == null) {
                         c.reason = "kept dense by " + selector;
+                        if (meter != null) {
+                            c.latencyBefore = meter.measure(c.node.block, c.inputShapes());
+                        }
                     } else {
-                        fit(c, rank, recorders.get(c), made);
+                        fit(c, rank, recorders.get(c), made, meter);
                     }
                 }
             }
@@ -443,8 +460,34 @@ public final class Factorizer {
         return null;
     }
 
+    /**
+     * Adds the measured latencies a latency budget spends: the whole model's before any swap, and
+     * the rest's after the swaps already decided (the model less the layers the budget chooses for,
+     * plus what the other swapped layers changed).
+     */
+    private static ModelProfile withLatency(
+            ModelProfile model,
+            Block block,
+            Shape[] shapes,
+            List<Candidate> selected,
+            List<Candidate> global,
+            LatencyMeter meter) {
+        double before = meter.measure(block, shapes);
+        double others = before;
+        for (Candidate c : global) {
+            others -= meter.measure(c.node.block, c.inputShapes());
+        }
+        for (Candidate c : selected) {
+            if (!global.contains(c) && c.reason == null && c.result != null) {
+                others += c.latencyAfter - c.latencyBefore;
+            }
+        }
+        return model.withLatency(before, Math.max(0, others));
+    }
+
     /** Factorizes one candidate at a rank, and decides whether the swap pays. */
-    private void fit(Candidate c, Rank rank, LayerRecorder recorder, List<Block> made) {
+    private void fit(
+            Candidate c, Rank rank, LayerRecorder recorder, List<Block> made, LatencyMeter meter) {
         LayerRequest request =
                 new LayerRequest(
                         c.node.path,
@@ -455,6 +498,28 @@ public final class Factorizer {
                         recorder);
         LayerResult result = c.method.factorize(request);
         made.add(result.getBlock());
+        if (meter != null) {
+            // AUTO is decided by measurement: every implementation is timed, the fastest fixed
+            Block b = result.getBlock();
+            c.latencyBefore = meter.measure(c.node.block, c.inputShapes());
+            c.latencyAfter =
+                    Latencies.fastest(
+                            meter, b, c.inputShapes(), policy.isOnlyIfCheaper() ? c.before : null);
+            if (b instanceof FactorizedConv
+                    && policy.getImplementation() == ConvImplementation.AUTO) {
+                result =
+                        LayerResult.of(
+                                b,
+                                result.getRanks(),
+                                "auto, measured: "
+                                        + ((FactorizedConv<?>) b)
+                                                .getImplementation()
+                                                .name()
+                                                .toLowerCase(Locale.ROOT),
+                                result.getWeightError(),
+                                result.getOutputNmse());
+            }
+        }
         c.result = result;
         c.after = CostCounter.layer(result.getBlock(), c.inputShapes());
         if (policy.isOnlyIfCheaper() && !c.after.isCheaperThan(c.before)) {
@@ -470,9 +535,7 @@ public final class Factorizer {
                             + " -> "
                             + c.after.getFlops();
         }
-        if (c.reason == null && latency != null) {
-            c.latencyBefore = latency.measure(c.node.block, c.inputShapes());
-            c.latencyAfter = latency.measure(result.getBlock(), c.inputShapes());
+        if (c.reason == null && meter != null) {
             if (c.latencyAfter >= c.latencyBefore) {
                 c.reason =
                         String.format(
@@ -732,8 +795,12 @@ public final class Factorizer {
         /**
          * Sets a latency meter: every layer that would be swapped is timed, dense and factorized,
          * on the engine and device of its parameters with its real input shape, and kept when the
-         * factorized block measures no faster. The report shows both latencies. Measurements are
-         * cached by the meter per layer configuration, engine, device and threads.
+         * factorized block measures no faster. A {@link FactorizedConv} in {@link
+         * ConvImplementation#AUTO} is decided by measurement: every implementation is timed and the
+         * fastest (among those cheaper than the dense layer when the policy swaps only cheaper
+         * layers) is fixed on the block. The report shows both latencies. Measurements are cached
+         * by the meter per layer configuration, engine, device and threads. Without this meter, a
+         * latency budget's meter does the same.
          *
          * @param meter the meter
          * @return this builder

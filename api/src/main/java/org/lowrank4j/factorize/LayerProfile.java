@@ -1,12 +1,19 @@
 package org.lowrank4j.factorize;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.util.Pair;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 import org.lowrank4j.cost.BlockCost;
+import org.lowrank4j.cost.CostCounter;
+import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.fit.OutputSpectrum;
 import org.lowrank4j.internal.Checks;
 import org.lowrank4j.internal.Workspace;
@@ -34,6 +41,9 @@ public final class LayerProfile {
     private final BlockCost denseCost;
     private final Function<int[], BlockCost> costModel;
     private final Function<Rank, int[]> resolver;
+    private final Block layer;
+    private final Shape[] inputShapes;
+    private final Function<int[], Block> structure;
     private final int step;
 
     private LayerProfile(Builder b) {
@@ -43,6 +53,9 @@ public final class LayerProfile {
         denseCost = b.denseCost;
         costModel = b.costModel;
         resolver = b.resolver;
+        layer = b.layer;
+        inputShapes = b.inputShapes;
+        structure = b.structure;
         step = 1;
     }
 
@@ -53,6 +66,9 @@ public final class LayerProfile {
         denseCost = base.denseCost;
         costModel = base.costModel;
         resolver = base.resolver;
+        layer = base.layer;
+        inputShapes = base.inputShapes;
+        structure = base.structure;
         this.step = step;
     }
 
@@ -206,6 +222,85 @@ public final class LayerProfile {
      */
     public BlockCost costAt(int... ranks) {
         return costModel.apply(check(ranks));
+    }
+
+    /**
+     * Returns whether the layer can be timed: the profile knows the dense layer, its input shapes
+     * and the factorized block of every rank ({@link Builder#optLayer}, {@link
+     * Builder#optStructure}).
+     *
+     * @return whether {@link #denseLatency} and {@link #latencyAt} are available
+     */
+    public boolean isTimeable() {
+        return layer != null && structure != null;
+    }
+
+    /**
+     * Returns the measured latency of the dense layer on its input shapes (cached by the meter).
+     *
+     * @param meter the meter
+     * @return the latency in milliseconds
+     * @throws IllegalStateException if the profile cannot be timed ({@link #isTimeable()})
+     */
+    public double denseLatency(LatencyMeter meter) {
+        requireTimeable(meter);
+        return meter.measure(layer, inputShapes);
+    }
+
+    /**
+     * Returns the measured latency of the factorized block at given ranks, with the fastest
+     * implementation it can run among those cheaper than the dense layer (fewer parameters and
+     * FLOPs), as the factorizer then fixes it: for a {@link org.lowrank4j.nn.FactorizedConv} in
+     * {@link org.lowrank4j.nn.ConvImplementation#AUTO}, every implementation is measured. The block
+     * is built with random values (latency does not depend on them), on the engine, device and data
+     * type of the layer's parameters, and released afterwards; the meter's cache keeps the
+     * measurement of each configuration, so every rank is timed once.
+     *
+     * @param meter the meter
+     * @param ranks one rank per mode
+     * @return the latency in milliseconds, infinite when no implementation is cheaper than the
+     *     dense layer
+     * @throws IllegalArgumentException if the ranks do not fit the modes
+     * @throws IllegalStateException if the profile cannot be timed ({@link #isTimeable()})
+     */
+    public double latencyAt(LatencyMeter meter, int... ranks) {
+        check(ranks);
+        requireTimeable(meter);
+        Block probe = structure.apply(ranks.clone());
+        NDArray anchor = null;
+        for (Pair<String, Parameter> p : layer.getParameters()) {
+            if (anchor == null && p.getValue().isInitialized()) {
+                anchor = p.getValue().getArray();
+            }
+        }
+        NDManager scope =
+                anchor == null ? NDManager.newBaseManager() : anchor.getManager().newSubManager();
+        try {
+            probe.initialize(
+                    scope, anchor == null ? DataType.FLOAT32 : anchor.getDataType(), inputShapes);
+            double millis = Latencies.fastest(meter, probe, inputShapes, denseCost);
+            return CostCounter.layer(probe, inputShapes).isCheaperThan(denseCost)
+                    ? millis
+                    : Double.POSITIVE_INFINITY;
+        } finally {
+            scope.close();
+        }
+    }
+
+    private void requireTimeable(LatencyMeter meter) {
+        if (meter == null) {
+            throw new IllegalArgumentException(
+                    "latency meter null is not accepted; LatencyMeter.builder().build() is");
+        }
+        if (!isTimeable()) {
+            throw new IllegalStateException(
+                    "layer '"
+                            + path
+                            + "' cannot be timed: its profile has no "
+                            + (layer == null ? "layer and input shapes" : "factorized structure")
+                            + "; a profile made by a LayerMethod for a model's layer is accepted"
+                            + " by a latency budget");
+        }
     }
 
     /**
@@ -371,8 +466,45 @@ public final class LayerProfile {
         private BlockCost denseCost;
         private Function<int[], BlockCost> costModel;
         private Function<Rank, int[]> resolver;
+        private Block layer;
+        private Shape[] inputShapes;
+        private Function<int[], Block> structure;
 
         private Builder() {}
+
+        /**
+         * Sets the dense layer and the shapes of its inputs, so that the layer can be timed.
+         *
+         * @param layer the trained layer, initialised
+         * @param inputShapes the shapes of its inputs, batch included
+         * @return this builder
+         * @throws IllegalArgumentException if the layer is {@code null} or no shape is given
+         */
+        public Builder optLayer(Block layer, Shape... inputShapes) {
+            if (layer == null || inputShapes == null || inputShapes.length == 0) {
+                throw new IllegalArgumentException(
+                        "layer "
+                                + layer
+                                + " with input shapes "
+                                + Arrays.toString(inputShapes)
+                                + " is not accepted; a layer and its input shapes are");
+            }
+            this.layer = layer;
+            this.inputShapes = inputShapes.clone();
+            return this;
+        }
+
+        /**
+         * Sets the factorized block the method builds at given ranks, uninitialised, so that its
+         * latency can be measured ({@link LayerProfile#latencyAt}).
+         *
+         * @param structure one rank per mode to a new, uninitialised block
+         * @return this builder
+         */
+        public Builder optStructure(Function<int[], Block> structure) {
+            this.structure = structure;
+            return this;
+        }
 
         /**
          * Sets the layer's path (default empty).

@@ -204,6 +204,8 @@ final class LowRankMethod implements LayerMethod {
                             return BlockCost.of(params, rows * params);
                         })
                 .optResolver(rank -> new int[] {resolve(rank, fanIn, out)})
+                .optLayer(layer, in)
+                .optStructure(r -> structure(layer, r[0]))
                 .build();
     }
 
@@ -257,7 +259,7 @@ final class LowRankMethod implements LayerMethod {
                                 + actual
                                 + "; a block built like the factorized one is accepted");
             }
-            return LowRankLinear.builder().setUnits(units).setRank(rank).build();
+            return structure(original, rank);
         }
         if ("Conv2d".equals(type) && original instanceof Conv2d) {
             Conv2d conv = (Conv2d) original;
@@ -292,14 +294,7 @@ final class LowRankMethod implements LayerMethod {
                                 + conv.getGroups()
                                 + "); a block built like the factorized one is accepted");
             }
-            return LowRankConv.builder()
-                    .setKernelShape(conv.getKernelShape())
-                    .setFilters(filters)
-                    .setRank(rank)
-                    .optStride(conv.getStride())
-                    .optPadding(conv.getPadding())
-                    .optDilation(conv.getDilation())
-                    .build();
+            return structure(original, rank);
         }
         throw new IllegalArgumentException(
                 "the plan replaces a "
@@ -307,6 +302,22 @@ final class LowRankMethod implements LayerMethod {
                         + " but the block has a "
                         + original.getClass().getSimpleName()
                         + " there; a block built like the factorized one is accepted");
+    }
+
+    /** An uninitialised two-factor block of a rank with the configuration of a layer. */
+    private static Block structure(Block layer, int rank) {
+        if (layer instanceof Linear) {
+            return LowRankLinear.builder().setUnits(units(layer)).setRank(rank).build();
+        }
+        Conv2d conv = (Conv2d) layer;
+        return LowRankConv.builder()
+                .setKernelShape(conv.getKernelShape())
+                .setFilters(conv.getFilters())
+                .setRank(rank)
+                .optStride(conv.getStride())
+                .optPadding(conv.getPadding())
+                .optDilation(conv.getDilation())
+                .build();
     }
 
     /** {@inheritDoc} */

@@ -2,6 +2,7 @@ package org.lowrank4j.factorize;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.nn.Rank;
 
 /**
@@ -13,6 +14,7 @@ import org.lowrank4j.nn.Rank;
  * FactorizePolicy.builder().setRank(RankSelector.energy(0.9));              // per layer
  * FactorizePolicy.builder().setRank(RankSelector.vbmf().multipleOf(8));     // hardware-friendly
  * FactorizePolicy.builder().setRank(RankSelector.budget(Budget.flops(0.4))); // 40% of the FLOPs
+ * FactorizePolicy.builder().setRank(RankSelector.budget(Budget.latency(0.5))); // half the time
  * }</pre>
  *
  * <p>A {@link FactorizePolicy} takes a selector wherever it takes a {@link Rank}, for the whole
@@ -79,6 +81,18 @@ public interface RankSelector {
      * convex hulls, followed by a fill of the remaining budget, picks one point per layer. A layer
      * whose best choice is to stay dense is kept. The budget counts the whole model, so layers the
      * selector does not choose for (kept layers, fixed-rank layers, normalisation) use part of it.
+     *
+     * <p>With a latency budget ({@link Budget#latency(double, LatencyMeter)}), the costs are
+     * measured by the budget's meter on the engine, device and thread count the model runs on, with
+     * each layer's real input shape: the cost of a rank is the measured latency of the factorized
+     * block with the fastest implementation it can run among those cheaper than the dense layer
+     * (for a convolution in {@link org.lowrank4j.nn.ConvImplementation#AUTO}, every implementation
+     * is timed and the fastest is then fixed on the block), the cost of staying dense is the
+     * measured latency of the dense layer, and a rank that measures no faster than the dense layer
+     * is never chosen. The target counts the whole model's measured latency; what the layers the
+     * selector chooses for do not take is the rest of the model's. The meter's cache keeps every
+     * configuration's measurement, so each candidate is timed once; {@link #multipleOf(int)} times
+     * fewer candidates.
      *
      * @param budget the target
      * @return the selector

@@ -5,6 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
+import org.lowrank4j.cost.BlockCost;
+import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.nn.Rank;
 
 /** The {@link RankSelector}s of this library. */
@@ -157,9 +159,7 @@ final class Selectors {
             for (LayerProfile l : model.getLayers()) {
                 stepped.add(l.withRankStep(multiple));
             }
-            Map<String, Rank> chosen =
-                    inner.selectAll(
-                            ModelProfile.of(stepped, model.getTotalBefore(), model.getOthers()));
+            Map<String, Rank> chosen = inner.selectAll(model.withLayers(stepped));
             Map<String, Rank> out = new LinkedHashMap<>();
             for (LayerProfile l : stepped) {
                 Rank r = chosen.get(l.getPath());
@@ -188,6 +188,7 @@ final class Selectors {
     static final class BudgetSelector implements RankSelector {
         final Budget budget;
         final SensitivityReport sensitivity;
+        final LatencyMeter meter;
 
         BudgetSelector(Budget budget) {
             this(budget, null);
@@ -197,10 +198,12 @@ final class Selectors {
             if (budget == null) {
                 throw new IllegalArgumentException(
                         "budget null is not accepted; Budget.flops(f), Budget.parameters(f),"
-                                + " Budget.flopsTotal(n) or Budget.parametersTotal(n) is");
+                                + " Budget.flopsTotal(n), Budget.parametersTotal(n),"
+                                + " Budget.latency(f) or Budget.latencyTotal(ms) is");
             }
             this.budget = budget;
             this.sensitivity = sensitivity;
+            this.meter = budget.getLatencyMeter();
         }
 
         @Override
@@ -220,15 +223,28 @@ final class Selectors {
         @Override
         public Map<String, Rank> selectAll(ModelProfile model) {
             List<LayerProfile> layers = model.getLayers();
+            long available;
+            if (meter != null) {
+                if (Double.isNaN(model.getLatencyBefore())) {
+                    throw new IllegalStateException(
+                            "the latency budget "
+                                    + budget
+                                    + " needs the model's measured latency, which the model"
+                                    + " profile lacks; a profile with ModelProfile.withLatency (as"
+                                    + " the Factorizer makes it) is accepted");
+                }
+                available =
+                        nanos(budget.target(model.getLatencyBefore()))
+                                - nanos(model.getLatencyOthers());
+            } else {
+                available =
+                        budget.target(model.getTotalBefore()) - budget.measure(model.getOthers());
+            }
             List<Curve> curves = new ArrayList<>();
             for (LayerProfile l : layers) {
-                curves.add(new Curve(l, budget, sensitivity));
+                curves.add(new Curve(l, budget, sensitivity, meter));
             }
-            int[] choice =
-                    allocate(
-                            curves,
-                            budget.target(model.getTotalBefore())
-                                    - budget.measure(model.getOthers()));
+            int[] choice = allocate(curves, available);
             Map<String, Rank> out = new LinkedHashMap<>();
             for (int i = 0; i < curves.size(); i++) {
                 int[] ranks = curves.get(i).ranks.get(choice[i]);
@@ -330,11 +346,32 @@ final class Selectors {
         }
     }
 
+    /** Milliseconds as whole nanoseconds, the unit latency curves are allocated in. */
+    static long nanos(double millis) {
+        return Math.round(millis * 1e6);
+    }
+
+    /**
+     * Returns the meter a selector times a latency budget with.
+     *
+     * @param selector a selector
+     * @return its meter, {@code null} if it spends no latency budget
+     */
+    static LatencyMeter latencyMeter(RankSelector selector) {
+        if (selector instanceof MultipleOf) {
+            return latencyMeter(((MultipleOf) selector).inner);
+        }
+        return selector instanceof BudgetSelector ? ((BudgetSelector) selector).meter : null;
+    }
+
     /**
      * One layer's error-versus-cost points in the budget's metric: every candidate cheaper than the
      * dense layer (fewer parameters and fewer FLOPs), then the dense layer itself (error 0, ranks
      * {@code null}). With a sensitivity report that measured the layer, the candidates are the
-     * measured ranks and the error is the measured drop (a negative drop counts as 0).
+     * measured ranks and the error is the measured drop (a negative drop counts as 0). With a
+     * latency meter, the costs are measured latencies in nanoseconds ({@link
+     * LayerProfile#latencyAt}, the fastest implementation) and a candidate must also measure faster
+     * than the dense layer.
      */
     static final class Curve {
         final List<int[]> ranks = new ArrayList<>();
@@ -342,10 +379,14 @@ final class Selectors {
         final double[] error;
 
         Curve(LayerProfile layer, Budget budget) {
-            this(layer, budget, null);
+            this(layer, budget, null, null);
         }
 
-        Curve(LayerProfile layer, Budget budget, SensitivityReport sensitivity) {
+        Curve(
+                LayerProfile layer,
+                Budget budget,
+                SensitivityReport sensitivity,
+                LatencyMeter meter) {
             List<Long> costs = new ArrayList<>();
             List<Double> errors = new ArrayList<>();
             SensitivityReport.Layer measured =
@@ -363,16 +404,36 @@ final class Selectors {
                 measured = null;
                 points = layer.candidates();
             }
+            long dense =
+                    meter == null
+                            ? budget.measure(layer.getDenseCost())
+                            : nanos(layer.denseLatency(meter));
+            BlockCost denseCost = layer.getDenseCost();
             for (int[] r : points) {
-                if (layer.costAt(r).isCheaperThan(layer.getDenseCost())) {
-                    ranks.add(r);
-                    costs.add(budget.measure(layer.costAt(r)));
-                    errors.add(
-                            measured == null ? layer.errorAt(r) : Math.max(0, measured.dropAt(r)));
+                BlockCost at = layer.costAt(r);
+                // timed: the implementation is chosen by measurement, so only the parameters
+                // (the same for every implementation) rule a rank out before it is timed
+                if (meter == null
+                        ? !at.isCheaperThan(denseCost)
+                        : at.getParameters() >= denseCost.getParameters()) {
+                    continue;
                 }
+                long c;
+                if (meter == null) {
+                    c = budget.measure(at);
+                } else {
+                    double millis = layer.latencyAt(meter, r);
+                    c = Double.isFinite(millis) ? nanos(millis) : Long.MAX_VALUE;
+                    if (c >= dense) {
+                        continue; // a swap that measures no faster is not made
+                    }
+                }
+                ranks.add(r);
+                costs.add(c);
+                errors.add(measured == null ? layer.errorAt(r) : Math.max(0, measured.dropAt(r)));
             }
             ranks.add(null);
-            costs.add(budget.measure(layer.getDenseCost()));
+            costs.add(dense);
             errors.add(0.0);
             cost = new long[costs.size()];
             error = new double[costs.size()];

@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import org.lowrank4j.cost.CostCounter;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.nn.ConvImplementation;
@@ -203,12 +204,15 @@ final class TensorConvMethod extends FormatMethod {
             }
         }
         Shape x = shapes[0];
-        b.setCostModel(
+        Function<int[], FactorizedConv<?>> at =
                 r -> {
                     FactorizedConv<?> f = structure(conv, ws, rank(Rank.of(r), conv));
                     f.setImplementation(impl);
-                    return f.cost(x);
-                });
+                    return f;
+                };
+        b.setCostModel(r -> at.apply(r).cost(x));
+        b.optLayer(layer, shapes);
+        b.optStructure(at::apply);
         b.optResolver(
                 rank -> {
                     int[] realised = structure(conv, ws, rank(rank, conv)).getRank();

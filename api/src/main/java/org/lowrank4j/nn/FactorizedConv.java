@@ -23,6 +23,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +35,7 @@ import org.lowrank4j.cost.ConvCost;
 import org.lowrank4j.cost.ConvGeometry;
 import org.lowrank4j.cost.CostAware;
 import org.lowrank4j.cost.CostModel;
+import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.decompose.Decomposition;
 import org.lowrank4j.internal.HostRandom;
 import org.lowrank4j.internal.Workspace;
@@ -693,12 +695,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             throw new IllegalStateException(
                     "the block is not initialised; call initialize or an init method first");
         }
-        List<ConvImplementation> candidates = new ArrayList<>();
-        candidates.add(ConvImplementation.RECONSTRUCTED);
-        candidates.add(ConvImplementation.FACTORIZED);
-        if (factorization == Factorization.CP) {
-            candidates.add(ConvImplementation.MOBILENET);
-        }
+        List<ConvImplementation> candidates = implementations();
         double[][] times = new double[candidates.size()][repeats];
         try (NDManager scope = manager.newSubManager()) {
             DataType type = factorParameters.get(0).getArray().getDataType();
@@ -718,8 +715,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                 }
             }
         }
-        Map<ConvImplementation, Double> medians = new java.util.EnumMap<>(ConvImplementation.class);
-        ConvImplementation best = ConvImplementation.RECONSTRUCTED;
+        Map<ConvImplementation, Double> medians = new EnumMap<>(ConvImplementation.class);
         for (int c = 0; c < candidates.size(); c++) {
             double[] t = times[c].clone();
             Arrays.sort(t);
@@ -728,12 +724,66 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                             ? t[t.length / 2]
                             : 0.5 * (t[t.length / 2 - 1] + t[t.length / 2]);
             medians.put(candidates.get(c), median);
-            if (median < medians.get(best)) {
-                best = candidates.get(c);
+        }
+        tunedChoices.put(inputShape, fastest(medians));
+        return medians;
+    }
+
+    /**
+     * Times every implementation with a {@link LatencyMeter} on the given input shape (inference)
+     * and makes {@link ConvImplementation#AUTO} use the fastest for that shape from now on, as
+     * {@link #tune(NDManager, Shape, int, int)} does. Each implementation is measured as a block of
+     * this configuration with that implementation set, so the meter's cache holds one measurement
+     * per implementation, shared with every block of the same configuration; the block's own
+     * implementation setting is restored afterwards.
+     *
+     * @param meter the meter, with its warm-up, repeats, cache and timer
+     * @param inputShape {@code (B, C, S_1, …, S_N)}
+     * @return the measured milliseconds per pass of each implementation
+     * @throws IllegalArgumentException if the meter is {@code null} or the input shape does not fit
+     * @throws IllegalStateException if the block's parameters are not initialised
+     */
+    public Map<ConvImplementation, Double> tune(LatencyMeter meter, Shape inputShape) {
+        if (meter == null) {
+            throw new IllegalArgumentException(
+                    "latency meter null is not accepted; LatencyMeter.builder().build() is");
+        }
+        geometry(inputShape);
+        // the meter refuses a block whose parameters are not initialised
+        Map<ConvImplementation, Double> measured = new EnumMap<>(ConvImplementation.class);
+        ConvImplementation configured = implementation;
+        try {
+            for (ConvImplementation c : implementations()) {
+                setImplementation(c);
+                measured.put(c, meter.measure(this, inputShape));
+            }
+        } finally {
+            setImplementation(configured);
+        }
+        tunedChoices.put(inputShape, fastest(measured));
+        return measured;
+    }
+
+    /** The implementations this format runs: reconstructed, factorized and, for CP, mobilenet. */
+    private List<ConvImplementation> implementations() {
+        List<ConvImplementation> candidates = new ArrayList<>();
+        candidates.add(ConvImplementation.RECONSTRUCTED);
+        candidates.add(ConvImplementation.FACTORIZED);
+        if (factorization == Factorization.CP) {
+            candidates.add(ConvImplementation.MOBILENET);
+        }
+        return candidates;
+    }
+
+    /** The implementation of the least time; the reconstructed one (the dense layer) on ties. */
+    private static ConvImplementation fastest(Map<ConvImplementation, Double> millis) {
+        ConvImplementation best = ConvImplementation.RECONSTRUCTED;
+        for (Map.Entry<ConvImplementation, Double> e : millis.entrySet()) {
+            if (e.getValue() < millis.get(best)) {
+                best = e.getKey();
             }
         }
-        tunedChoices.put(inputShape, best);
-        return medians;
+        return best;
     }
 
     private NDArray cachedKernel(List<NDArray> values, int layer) {

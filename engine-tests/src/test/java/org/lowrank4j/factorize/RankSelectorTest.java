@@ -10,14 +10,20 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import org.lowrank4j.cost.BlockTimer;
+import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.fit.InputStatistics;
 import org.lowrank4j.fit.LowRankFit;
 import org.lowrank4j.fit.LowRankSolution;
 import org.lowrank4j.fit.OutputSpectrum;
 import org.lowrank4j.linalg.HostLinalg;
+import org.lowrank4j.nn.LowRankLinear;
 import org.lowrank4j.nn.Rank;
 import org.lowrank4j.testing.EngineTestBase;
+import org.lowrank4j.testing.Timers;
 import org.testng.Assert;
 import org.testng.annotations.Test;
 
@@ -277,6 +283,132 @@ public class RankSelectorTest extends EngineTestBase {
     }
 
     // ------------------------------------------------------------------------------------------
+    // latency budget (deterministic timers: a pass takes 1 ns per FLOP and 500 ns per array)
+
+    private static final Shape SPECTRA_INPUT = new Shape(4, 48);
+    private static final long LAUNCH = 500;
+
+    private static long nanos(Block block) {
+        return Timers.costNanos(block, LAUNCH, SPECTRA_INPUT);
+    }
+
+    @Test
+    public void latencyBudgetLandsWithinTwoPercentOfTheTargetAndTimesEachCandidateOnce() {
+        for (double fraction : new double[] {0.4, 0.6}) {
+            Block net = spectra();
+            long before = nanos(net);
+            long dense = nanos(net.getChildren().valueAt(0));
+            Map<String, Integer> runs = new HashMap<>();
+            LatencyMeter meter = Timers.meter(Timers.byCost(LAUNCH, runs));
+            FactorizeReport report =
+                    factorize(net, RankSelector.budget(Budget.latency(fraction, meter)));
+            long after = nanos(net);
+            double target = fraction * before;
+            Assert.assertTrue(
+                    after <= target && after >= 0.98 * target,
+                    "latency " + after + " ns for a target " + target + "\n" + report);
+            // the cache is hit: every configuration is timed once, 1 warm-up + 3 timed runs
+            Assert.assertFalse(runs.isEmpty());
+            for (Map.Entry<String, Integer> e : runs.entrySet()) {
+                Assert.assertEquals((int) e.getValue(), 4, e.getKey());
+            }
+            Assert.assertEquals(meter.getCache().size(), runs.size());
+            // the report shows the measured latency before and after each swapped layer
+            Assert.assertFalse(report.getSwapped().isEmpty(), report.toString());
+            for (FactorizeReport.Layer l : report.getSwapped()) {
+                Assert.assertEquals(l.getLatencyBefore(), dense / 1e6, 1e-12);
+                Block now = net.getChildren().get(l.getPath());
+                Assert.assertEquals(l.getLatencyAfter(), nanos(now) / 1e6, 1e-12);
+                Assert.assertTrue(l.getLatencyAfter() < l.getLatencyBefore(), l.toString());
+            }
+            // a second model of the same configurations is factorized from the cache alone
+            int timed = runs.values().stream().mapToInt(Integer::intValue).sum();
+            FactorizeReport again =
+                    factorize(spectra(), RankSelector.budget(Budget.latency(fraction, meter)));
+            Assert.assertEquals(runs.values().stream().mapToInt(Integer::intValue).sum(), timed);
+            Assert.assertEquals(again.toString(), report.toString());
+        }
+    }
+
+    @Test
+    public void latencyBudgetBeatsAUniformFractionAtTheSameMeasuredLatency() {
+        LatencyMeter meter = Timers.meter(Timers.byCost(LAUNCH, null));
+        Block uniformNet = spectra();
+        FactorizeReport uniform =
+                Factorizer.builder()
+                        .setPolicy(FactorizePolicy.builder().setRank(Rank.fraction(0.3)).build())
+                        .optLatency(meter)
+                        .build()
+                        .factorize(uniformNet);
+        long cost = nanos(uniformNet);
+        Block net = spectra();
+        FactorizeReport budget =
+                factorize(net, RankSelector.budget(Budget.latencyTotal(cost / 1e6, meter)));
+        long after = nanos(net);
+        Assert.assertTrue(after <= cost && after >= 0.98 * cost, after + " vs " + cost);
+        double u = totalError(uniform);
+        double b = totalError(budget);
+        Assert.assertTrue(b < 0.75 * u, "budget error " + b + " vs uniform " + u + "\n" + budget);
+    }
+
+    @Test
+    public void aLayerWhoseEveryCandidateMeasuresSlowerStaysDense() {
+        // dense layers take 1 us, every two-factor block 2 us whatever its rank
+        BlockTimer timer =
+                Timers.byLeaf(
+                        b -> b instanceof LowRankLinear ? 2000 : b instanceof Linear ? 1000 : 0,
+                        null);
+        Block net = spectra();
+        List<Block> before = new ArrayList<>(net.getChildren().values());
+        FactorizeReport report =
+                factorize(net, RankSelector.budget(Budget.latency(0.5, Timers.meter(timer))));
+        Assert.assertTrue(report.getSwapped().isEmpty(), report.toString());
+        for (FactorizeReport.Layer l : report.getLayers()) {
+            Assert.assertTrue(l.getReason().startsWith("kept dense by budget("), l.getReason());
+            Assert.assertEquals(l.getLatencyBefore(), 0.001, 1e-12);
+        }
+        Assert.assertEquals(net.getChildren().values(), before);
+    }
+
+    @Test
+    public void aFailedLatencyBudgetLeavesTheModelUnchanged() {
+        BlockTimer failing =
+                (block, inputs) -> {
+                    if (block instanceof LowRankLinear) {
+                        throw new IllegalStateException("the device is gone");
+                    }
+                    return 1000;
+                };
+        Block net = spectra();
+        List<Block> before = new ArrayList<>(net.getChildren().values());
+        float[] weight =
+                net.getChildren()
+                        .valueAt(0)
+                        .getParameters()
+                        .get("weight")
+                        .getArray()
+                        .toFloatArray();
+        IllegalStateException e =
+                Assert.expectThrows(
+                        IllegalStateException.class,
+                        () ->
+                                factorize(
+                                        net,
+                                        RankSelector.budget(
+                                                Budget.latency(0.5, Timers.meter(failing)))));
+        Assert.assertEquals(e.getMessage(), "the device is gone");
+        Assert.assertEquals(net.getChildren().values(), before);
+        Assert.assertEquals(
+                net.getChildren()
+                        .valueAt(0)
+                        .getParameters()
+                        .get("weight")
+                        .getArray()
+                        .toFloatArray(),
+                weight);
+    }
+
+    // ------------------------------------------------------------------------------------------
     // bad input
 
     @Test
@@ -305,6 +437,42 @@ public class RankSelectorTest extends EngineTestBase {
         Assert.expectThrows(
                 IllegalStateException.class,
                 () -> RankSelector.budget(Budget.flops(0.5)).select(p));
+        assertIllegalArgument(() -> Budget.latency(0), "0.0");
+        assertIllegalArgument(() -> Budget.latency(1.5), "1.5");
+        assertIllegalArgument(() -> Budget.latency(Double.NaN), "NaN");
+        assertIllegalArgument(() -> Budget.latencyTotal(0), "0.0 ms");
+        assertIllegalArgument(() -> Budget.latencyTotal(-2), "-2.0 ms");
+        assertIllegalArgument(() -> Budget.latencyTotal(Double.NaN), "NaN ms");
+        assertIllegalArgument(() -> Budget.latencyTotal(Double.POSITIVE_INFINITY), "Infinity");
+        LatencyMeter meter = Timers.meter(Timers.byCost(LAUNCH, null));
+        assertIllegalArgument(() -> Budget.latency(0.5, null), "meter null");
+        assertIllegalArgument(() -> Budget.latencyTotal(3, null), "meter null");
+        assertIllegalArgument(() -> Budget.latency(2, meter), "2.0");
+        Assert.expectThrows(
+                IllegalStateException.class,
+                () -> Budget.latency(0.5).measure(org.lowrank4j.cost.BlockCost.ZERO));
+        IllegalStateException noLatency =
+                Assert.expectThrows(
+                        IllegalStateException.class,
+                        () ->
+                                RankSelector.budget(Budget.latency(0.5, meter))
+                                        .selectAll(
+                                                ModelProfile.of(
+                                                        List.of(p),
+                                                        p.getDenseCost(),
+                                                        org.lowrank4j.cost.BlockCost.ZERO)));
+        Assert.assertTrue(noLatency.getMessage().contains("withLatency"), noLatency.getMessage());
+        IllegalStateException untimed =
+                Assert.expectThrows(IllegalStateException.class, () -> p.latencyAt(meter, 1));
+        Assert.assertTrue(untimed.getMessage().contains("'m'"), untimed.getMessage());
+        assertIllegalArgument(
+                () ->
+                        ModelProfile.of(
+                                        List.of(p),
+                                        p.getDenseCost(),
+                                        org.lowrank4j.cost.BlockCost.ZERO)
+                                .withLatency(-1, 0),
+                "-1.0 ms");
         List<String> unused = new ArrayList<>();
         Assert.assertTrue(unused.isEmpty());
     }

@@ -30,10 +30,12 @@ import ai.djl.util.PairList;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.ToLongFunction;
 import org.lowrank4j.cost.CostCounter;
 import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.nn.ConvImplementation;
@@ -42,6 +44,7 @@ import org.lowrank4j.nn.FactorizedConv;
 import org.lowrank4j.nn.Rank;
 import org.lowrank4j.nn.TuckerConv;
 import org.lowrank4j.testing.EngineTestBase;
+import org.lowrank4j.testing.Timers;
 import org.testng.Assert;
 import org.testng.annotations.Test;
 
@@ -728,5 +731,97 @@ public class TensorConvFactorizerTest extends EngineTestBase {
                         .build();
         assertIllegalArgument(() -> tucker.rebuild(other, entry.getSettings()), "4 filters");
         Assert.assertTrue(tucker.rebuild(conv, entry.getSettings()) instanceof TuckerConv);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // latency budgets
+
+    private static FactorizePolicy latencyPolicy(Budget budget) {
+        return FactorizePolicy.builder()
+                .setRank(RankSelector.budget(budget))
+                .optLayerTypes(Conv2d.class)
+                .optConvFactorization(Factorization.CP)
+                .build();
+    }
+
+    @Test
+    public void aLatencyBudgetFixesTheMeasuredFastestImplementation() {
+        // dense convolutions take 4 us; the reconstructed kernel is fastest but not cheaper
+        for (ConvImplementation fastest :
+                new ConvImplementation[] {
+                    ConvImplementation.MOBILENET, ConvImplementation.FACTORIZED
+                }) {
+            ToLongFunction<Block> leaf =
+                    b -> {
+                        if (b instanceof FactorizedConv) {
+                            ConvImplementation impl = ((FactorizedConv<?>) b).getImplementation();
+                            return impl == ConvImplementation.RECONSTRUCTED
+                                    ? 500
+                                    : impl == fastest ? 1000 : 3000;
+                        }
+                        return b instanceof Convolution ? 4000 : 0;
+                    };
+            Block net = initialised(resnet(), IMAGE);
+            Map<String, Integer> runs = new HashMap<>();
+            LatencyMeter meter = Timers.meter(Timers.byLeaf(leaf, runs));
+            FactorizeReport report =
+                    Factorizer.builder()
+                            .setPolicy(latencyPolicy(Budget.latency(0.5, meter)))
+                            .build()
+                            .factorize(net);
+            // 6 convolutions, 24 us: a budget of 12 us swaps 4 at 1 us and keeps two dense
+            Assert.assertEquals(report.getSwapped().size(), 4, report.toString());
+            Assert.assertEquals(Timers.leafNanos(net, leaf), 12000, report.toString());
+            for (FactorizeReport.Layer l : report.getSwapped()) {
+                FactorizedConv<?> fc = (FactorizedConv<?>) at(net, l.getPath());
+                Assert.assertEquals(fc.getImplementation(), fastest, l.toString());
+                Assert.assertEquals(
+                        l.getImplementation(),
+                        "auto, measured: " + fastest.name().toLowerCase(Locale.ROOT));
+                Assert.assertEquals(l.getLatencyBefore(), 0.004, 1e-12);
+                Assert.assertEquals(l.getLatencyAfter(), 0.001, 1e-12);
+            }
+            for (Map.Entry<String, Integer> e : runs.entrySet()) {
+                Assert.assertEquals((int) e.getValue(), 4, e.getKey());
+            }
+        }
+    }
+
+    @Test
+    public void aLatencyBudgetWithTheRealTimerGivesAConsistentReport() {
+        // structure only: nothing here depends on how fast this machine is
+        SequentialBlock net = new SequentialBlock();
+        for (int i = 0; i < 2; i++) {
+            net.add(
+                    Conv2d.builder()
+                            .setKernelShape(new Shape(3, 3))
+                            .setFilters(8)
+                            .optPadding(new Shape(1, 1))
+                            .build());
+        }
+        Shape input = new Shape(1, 8, 8, 8);
+        initialised(net, input);
+        LatencyMeter meter = LatencyMeter.builder().optWarmup(1).optRepeats(3).build();
+        FactorizeReport report =
+                Factorizer.builder()
+                        .setPolicy(latencyPolicy(Budget.latency(0.7, meter)))
+                        .build()
+                        .factorize(net);
+        Assert.assertEquals(report.getLayers().size(), 2);
+        for (FactorizeReport.Layer l : report.getLayers()) {
+            Assert.assertTrue(
+                    l.getLatencyBefore() > 0 && Double.isFinite(l.getLatencyBefore()),
+                    l.toString());
+            if (l.isSwapped()) {
+                FactorizedConv<?> fc = (FactorizedConv<?>) at(net, l.getPath());
+                Assert.assertNotEquals(fc.getImplementation(), ConvImplementation.AUTO);
+                Assert.assertTrue(l.getLatencyAfter() < l.getLatencyBefore(), l.toString());
+            } else {
+                Assert.assertNotNull(l.getReason(), l.toString());
+            }
+        }
+        Assert.assertTrue(meter.getCache().size() > 2, "cached " + meter.getCache().size());
+        NDArray y = run(net, randn(5, DataType.FLOAT32, 1, 8, 8, 8));
+        Assert.assertEquals(y.getShape(), input);
     }
 }

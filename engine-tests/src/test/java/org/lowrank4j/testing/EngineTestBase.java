@@ -16,10 +16,18 @@ public abstract class EngineTestBase {
     /** The manager of the running test; closed after it. */
     protected NDManager manager;
 
+    /**
+     * Opens the test's manager and seeds the engine's random generators, so that what a test draws
+     * does not depend on which tests ran before it.
+     */
     @BeforeMethod
     public void openManager() {
+        Engine.getInstance().setRandomSeed(SEED);
         manager = NDManager.newBaseManager();
     }
+
+    /** The seed of the engine's random generators at the start of every test. */
+    private static final int SEED = 1234;
 
     @AfterMethod(alwaysRun = true)
     public void closeManager() {

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
+import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.evaluator.Accuracy;
 import java.util.List;
 import org.lowrank4j.cost.LatencyCache;
@@ -18,11 +19,12 @@ import org.lowrank4j.factorize.LayerProfile;
 import org.lowrank4j.factorize.RankSelector;
 import org.lowrank4j.factorize.SensitivityReport;
 import org.lowrank4j.factorize.SensitivitySweep;
+import org.lowrank4j.nn.Factorization;
 import org.lowrank4j.nn.Rank;
 
 /**
  * The examples of the rank-selection guide: energy, VBMF, multiples, a budget, measured
- * sensitivity, latency.
+ * sensitivity, latency, a latency budget.
  */
 public final class RankSelectionExample {
 
@@ -136,6 +138,29 @@ public final class RankSelectionExample {
                         layer.getLatencyBefore(),
                         layer.getLatencyAfter(),
                         layer.isSwapped() ? "" : " (kept)");
+            }
+            // end
+
+            // snippet:latencyBudget
+            LatencyMeter budgetMeter = LatencyMeter.builder().optWarmup(1).optRepeats(3).build();
+            RankSelector byLatency =
+                    RankSelector.budget(Budget.latency(0.6, budgetMeter)) // 60% of the time
+                            .multipleOf(8); // fewer ranks to time
+            Block fast = trained(manager, input);
+            FactorizeReport timedBudget =
+                    Factorizer.builder()
+                            .setPolicy(
+                                    FactorizePolicy.builder()
+                                            .setRank(byLatency)
+                                            .optLayerTypes(Conv2d.class)
+                                            .optConvFactorization(Factorization.CP) // AUTO
+                                            .build())
+                            .build()
+                            .factorize(fast);
+            System.out.println(timedBudget); // latency before and after, per layer
+            for (FactorizeReport.Layer layer : timedBudget.getSwapped()) {
+                // e.g. "auto, measured: mobilenet": the implementation fixed on the block
+                System.out.println(layer.getPath() + ": " + layer.getImplementation());
             }
             // end
         }
