@@ -47,13 +47,23 @@ final class ConvOps {
 
     /** A 1×…×1 convolution with a {@code (out, in)} matrix. */
     static NDArray pointwise(NDArray x, NDArray matrix, NDArray bias) {
-        int n = x.getShape().dimension() - 2;
+        return pointwiseConv(x, pointwiseKernel(matrix, x.getShape().dimension() - 2), bias);
+    }
+
+    /** The {@code (out, in, 1, …)} kernel of a 1×…×1 convolution of order {@code n}. */
+    static NDArray pointwiseKernel(NDArray matrix, int n) {
         long[] shape = new long[n + 2];
         Arrays.fill(shape, 1);
         shape[0] = matrix.getShape().get(0);
         shape[1] = matrix.getShape().get(1);
+        return matrix.reshape(shape);
+    }
+
+    /** A 1×…×1 convolution with a {@code (out, in, 1, …)} kernel. */
+    static NDArray pointwiseConv(NDArray x, NDArray kernel, NDArray bias) {
+        int n = x.getShape().dimension() - 2;
         Shape ones = filled(n, 1);
-        return conv(x, matrix.reshape(shape), bias, ones, filled(n, 0), ones, 1);
+        return conv(x, kernel, bias, ones, filled(n, 0), ones, 1);
     }
 
     /**

@@ -117,7 +117,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     private NDList pending;
 
     private NDManager cacheManager;
-    private final Map<Integer, NDArray> cachedKernels = new HashMap<>();
+    private final Map<String, NDList> cachedOperands = new HashMap<>();
     private List<NDArray> cacheKey;
     private final Map<List<Object>, ConvImplementation> autoChoices = new ConcurrentHashMap<>();
     private final Map<Shape, ConvImplementation> tunedChoices = new ConcurrentHashMap<>();
@@ -212,6 +212,26 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
 
     /** The factorized pipeline; the bias may be null. */
     abstract NDArray forwardFactorized(NDArray x, List<NDArray> values, NDArray bias);
+
+    /**
+     * The name of the factorized pipeline that runs on a geometry, or {@code null} when the format
+     * does not split its pipeline into {@link #prepareFactorized operands prepared from the
+     * parameters} and {@link #runPrepared a run on the input}. Operands are cached per name in
+     * inference.
+     */
+    String preparedPipeline(ConvGeometry geometry) {
+        return null;
+    }
+
+    /** The operands of the factorized pipeline that depend on the parameters of one layer only. */
+    NDList prepareFactorized(List<NDArray> values, ConvGeometry geometry) {
+        throw new IllegalStateException(factorization + " prepares no operands");
+    }
+
+    /** The factorized pipeline on prepared operands; the bias may be null. */
+    NDArray runPrepared(NDArray x, NDList operands, NDArray bias, ConvGeometry geometry) {
+        throw new IllegalStateException(factorization + " prepares no operands");
+    }
 
     /** The MobileNet pipeline (CP only). */
     NDArray forwardMobilenet(NDArray x, List<NDArray> values, NDArray bias) {
@@ -618,7 +638,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             NDArray x,
             int layer,
             boolean training) {
-        geometry(x.getShape());
+        ConvGeometry g = geometry(x.getShape());
         if (training) {
             // the optimizer updates the parameters in place after this pass
             invalidate();
@@ -632,6 +652,11 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                 impl == ConvImplementation.RECONSTRUCTED && !training
                         ? cachedKernel(values, layer)
                         : null;
+        String pipeline = impl == ConvImplementation.FACTORIZED ? preparedPipeline(g) : null;
+        NDList operands =
+                pipeline != null && !training
+                        ? cached(values, layer, pipeline, v -> prepareFactorized(v, g))
+                        : null;
         try (Workspace ws = Workspace.of(x)) {
             ws.adopt(x);
             for (NDArray v : values) {
@@ -641,7 +666,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                 ws.adopt(b);
             }
             if (layers > 1) {
-                if (cached == null) {
+                if (cached == null && operands == null) {
                     values = layerValues(values, layer);
                 }
                 if (b != null) {
@@ -651,7 +676,13 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             NDArray y;
             switch (impl) {
                 case FACTORIZED:
-                    y = forwardFactorized(x, values, b);
+                    if (operands != null) {
+                        y = runPrepared(x, operands, b, g);
+                    } else if (pipeline != null) {
+                        y = runPrepared(x, prepareFactorized(values, g), b, g);
+                    } else {
+                        y = forwardFactorized(x, values, b);
+                    }
                     break;
                 case MOBILENET:
                     y = forwardMobilenet(x, values, b);
@@ -787,38 +818,45 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     }
 
     private NDArray cachedKernel(List<NDArray> values, int layer) {
-        synchronized (cacheLock) {
-            return cachedKernelLocked(values, layer);
-        }
+        return cached(values, layer, "kernel", v -> new NDList(kernel(v))).head();
     }
 
-    private NDArray cachedKernelLocked(List<NDArray> values, int layer) {
-        boolean same = cacheKey != null && cacheKey.size() == values.size();
-        for (int i = 0; same && i < values.size(); i++) {
-            same = cacheKey.get(i) == values.get(i);
-        }
-        if (!same) {
-            dropCache();
-            cacheManager = values.get(0).getManager().newSubManager();
-            cacheKey = new ArrayList<>(values);
-        }
-        NDArray known = cachedKernels.get(layer);
-        if (known != null) {
-            return known;
-        }
-        try (Workspace ws = Workspace.of(cacheManager)) {
-            List<NDArray> adopted = new ArrayList<>();
-            for (NDArray v : values) {
-                adopted.add(ws.adopt(v));
+    /**
+     * Operands derived from the parameter values of one layer, built once and kept until the
+     * parameters change (contiguous copies, so no convolution copies a transposed view again).
+     */
+    private NDList cached(
+            List<NDArray> values, int layer, String what, Function<List<NDArray>, NDList> build) {
+        synchronized (cacheLock) {
+            boolean same = cacheKey != null && cacheKey.size() == values.size();
+            for (int i = 0; same && i < values.size(); i++) {
+                same = cacheKey.get(i) == values.get(i);
             }
-            if (layers > 1) {
-                adopted = layerValues(adopted, layer);
+            if (!same) {
+                dropCache();
+                cacheManager = values.get(0).getManager().newSubManager();
+                cacheKey = new ArrayList<>(values);
             }
-            // a contiguous copy: a transposed view would be copied again by every convolution
-            NDArray k = kernel(adopted);
-            NDArray kept = ws.keep(k.reshape(-1).reshape(k.getShape()));
-            cachedKernels.put(layer, kept);
-            return kept;
+            String key = what + "@" + layer;
+            NDList known = cachedOperands.get(key);
+            if (known != null) {
+                return known;
+            }
+            try (Workspace ws = Workspace.of(cacheManager)) {
+                List<NDArray> adopted = new ArrayList<>();
+                for (NDArray v : values) {
+                    adopted.add(ws.adopt(v));
+                }
+                if (layers > 1) {
+                    adopted = layerValues(adopted, layer);
+                }
+                NDList kept = new NDList();
+                for (NDArray a : build.apply(adopted)) {
+                    kept.add(ws.keep(a.reshape(-1).reshape(a.getShape())));
+                }
+                cachedOperands.put(key, kept);
+                return kept;
+            }
         }
     }
 
@@ -839,7 +877,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             cacheManager.close();
         }
         cacheManager = null;
-        cachedKernels.clear();
+        cachedOperands.clear();
         cacheKey = null;
     }
 

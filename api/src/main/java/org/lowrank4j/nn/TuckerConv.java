@@ -1,6 +1,7 @@
 package org.lowrank4j.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -27,8 +28,13 @@ import org.lowrank4j.tensor.TuckerTensor;
  * Builder#optLayers} the tensor has a leading layer mode with a {@code factor_layer} (explicit
  * ranks then start with the layer mode's). The factorized forward pass is a 1×1 convolution {@code
  * C → r_1}, one full convolution with the core (spatial factors folded in, with the block's stride,
- * padding and dilation), and a 1×1 convolution {@code r_0 → O}. Build it with {@link
- * FactorizedConv#builder()}.
+ * padding and dilation), and a 1×1 convolution {@code r_0 → O}. When the core's spatial ranks are
+ * small (their product {@code R} well below the kernel's volume, as a fraction rank often gives),
+ * the middle convolution is replaced, if the block's {@link #getCostModel() cost model} finds it
+ * cheaper, by a depthwise convolution that filters each of the {@code r_1} channels with the {@code
+ * R} spatial kernels the factors span, followed by one 1×1 convolution {@code r_1·R → O} with the
+ * core and the output factor folded together. In inference the kernels of either pipeline are built
+ * once and cached until the parameters change. Build it with {@link FactorizedConv#builder()}.
  */
 public final class TuckerConv extends FactorizedConv<TuckerTensor> {
 
@@ -159,64 +165,92 @@ public final class TuckerConv extends FactorizedConv<TuckerTensor> {
 
     @Override
     NDArray forwardFactorized(NDArray x, List<NDArray> values, NDArray bias) {
-        boolean[] hasFactor = kernelHasFactor;
-        TuckerTensor t = wrap(values, kernelHasFactor);
-        boolean separable = separable(geometry(x.getShape()));
-        NDArray h = x;
-        if (hasFactor[1]) {
-            h = ConvOps.pointwise(h, t.getFactor(1).transpose(), null);
-        }
-        NDArray core = t.getCore();
-        if (separable) {
-            return forwardSeparable(h, t, bias);
-        }
-        List<NDArray> spatial = new ArrayList<>();
-        List<Integer> modes = new ArrayList<>();
-        for (int k = 2; k < hasFactor.length; k++) {
-            if (hasFactor[k]) {
-                spatial.add(t.getFactor(k));
-                modes.add(k);
-            }
-        }
-        if (!spatial.isEmpty()) {
-            core =
-                    TensorOps.multiModeProduct(
-                            core,
-                            spatial,
-                            modes.stream().mapToInt(Integer::intValue).toArray(),
-                            false);
-        }
-        h = ConvOps.conv(h, core, hasFactor[0] ? null : bias, stride, padding, dilation, 1);
-        if (hasFactor[0]) {
-            h = ConvOps.pointwise(h, t.getFactor(0), bias);
-        }
-        return h;
+        ConvGeometry g = geometry(x.getShape());
+        return runPrepared(x, prepareFactorized(values, g), bias, g);
+    }
+
+    @Override
+    String preparedPipeline(ConvGeometry geometry) {
+        return separable(geometry) ? "separable" : "folded";
     }
 
     /**
-     * The separable pipeline after the input factor: every channel is filtered by the {@code R}
-     * spatial kernels the spatial factors span (one depthwise convolution with {@code R} outputs
-     * per channel), then one 1×1 convolution mixes the {@code r_in·R} results with the core, the
-     * output factor folded in when that is cheaper.
+     * The kernels of the pipeline's convolutions, in order: the input factor's 1×1 (when it has
+     * one), then either the core with the spatial factors folded in, or the depthwise filter bank
+     * tiled over the channels followed by the core as a 1×1 mixing kernel; then the output factor's
+     * 1×1 (when it has one and is not folded into the mixing kernel).
      */
-    private NDArray forwardSeparable(NDArray h, TuckerTensor t, NDArray bias) {
-        NDArray bank = spatialBank(t);
-        long channels = h.getShape().get(1);
-        long spatialRank = bank.getShape().get(0);
-        long[] copies = new long[bank.getShape().dimension()];
-        Arrays.fill(copies, 1);
-        copies[0] = channels;
-        NDArray repeated = bank.tile(copies);
-        h = ConvOps.conv(h, repeated, null, stride, padding, dilation, (int) channels);
-        NDArray mix = t.getCore().reshape(kernelRanks[0], channels * spatialRank);
-        if (kernelHasFactor[0] && !mergeOutputFactor()) {
-            h = ConvOps.pointwise(h, mix, null);
-            return ConvOps.pointwise(h, t.getFactor(0), bias);
+    @Override
+    NDList prepareFactorized(List<NDArray> values, ConvGeometry geometry) {
+        TuckerTensor t = wrap(values, kernelHasFactor);
+        int n = kernelRanks.length - 2;
+        NDList kernels = new NDList();
+        if (kernelHasFactor[1]) {
+            kernels.add(ConvOps.pointwiseKernel(t.getFactor(1).transpose(), n));
         }
-        if (kernelHasFactor[0]) {
-            mix = t.getFactor(0).matMul(mix);
+        boolean outputFactor = kernelHasFactor[0];
+        if (separable(geometry)) {
+            NDArray bank = spatialBank(t);
+            long[] copies = new long[n + 2];
+            Arrays.fill(copies, 1);
+            copies[0] = kernelRanks[1];
+            kernels.add(bank.tile(copies));
+            NDArray mix = t.getCore().reshape(kernelRanks[0], -1);
+            if (outputFactor && mergeOutputFactor()) {
+                mix = t.getFactor(0).matMul(mix);
+                outputFactor = false;
+            }
+            kernels.add(ConvOps.pointwiseKernel(mix, n));
+        } else {
+            NDArray core = t.getCore();
+            List<NDArray> spatial = new ArrayList<>();
+            List<Integer> modes = new ArrayList<>();
+            for (int k = 2; k < kernelHasFactor.length; k++) {
+                if (kernelHasFactor[k]) {
+                    spatial.add(t.getFactor(k));
+                    modes.add(k);
+                }
+            }
+            if (!spatial.isEmpty()) {
+                core =
+                        TensorOps.multiModeProduct(
+                                core,
+                                spatial,
+                                modes.stream().mapToInt(Integer::intValue).toArray(),
+                                false);
+            }
+            kernels.add(core);
         }
-        return ConvOps.pointwise(h, mix, bias);
+        if (outputFactor) {
+            kernels.add(ConvOps.pointwiseKernel(t.getFactor(0), n));
+        }
+        return kernels;
+    }
+
+    @Override
+    NDArray runPrepared(NDArray x, NDList kernels, NDArray bias, ConvGeometry geometry) {
+        int next = 0;
+        NDArray h = x;
+        if (kernelHasFactor[1]) {
+            h = ConvOps.pointwiseConv(h, kernels.get(next++), null);
+        }
+        // the convolution with the block's stride, padding and dilation: dense, or depthwise
+        int groups = separable(geometry) ? kernelRanks[1] : 1;
+        NDArray spatial = kernels.get(next++);
+        h =
+                ConvOps.conv(
+                        h,
+                        spatial,
+                        next == kernels.size() ? bias : null,
+                        stride,
+                        padding,
+                        dilation,
+                        groups);
+        while (next < kernels.size()) {
+            NDArray k = kernels.get(next++);
+            h = ConvOps.pointwiseConv(h, k, next == kernels.size() ? bias : null);
+        }
+        return h;
     }
 
     /**

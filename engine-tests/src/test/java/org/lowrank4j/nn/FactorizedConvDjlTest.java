@@ -250,6 +250,10 @@ public class FactorizedConvDjlTest extends EngineTestBase {
             conv.initialize(manager, DataType.FLOAT32, in);
             NDArray x = randn(1, DataType.FLOAT32, in.getShape());
             NDArray before = forward(conv, manager, x, false);
+            // fill the cache of the factorized pipeline's operands too
+            conv.setImplementation(ConvImplementation.FACTORIZED);
+            assertClose(forward(conv, manager, x, false), before, 1e-5);
+            conv.setImplementation(ConvImplementation.RECONSTRUCTED);
             // a plain SGD step on every parameter, in place, as DJL's optimizers do
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 gc.backward(forward(conv, manager, x, true).sum());
