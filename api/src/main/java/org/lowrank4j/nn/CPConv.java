@@ -1,6 +1,7 @@
 package org.lowrank4j.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -91,38 +92,61 @@ public final class CPConv extends FactorizedConv<CPTensor> {
         return values.get(1).mul(values.get(0).reshape(1, rank));
     }
 
+    /**
+     * FACTORIZED: the input factor's 1×1 kernel, one depthwise kernel per spatial axis, the output
+     * 1×1 kernel with the weights folded in. MOBILENET: the same with one depthwise kernel, the
+     * outer product of the spatial factors, rank by rank.
+     */
     @Override
-    NDArray forwardFactorized(NDArray x, List<NDArray> values, NDArray bias) {
-        NDArray h = ConvOps.pointwise(x, values.get(2).transpose(), null);
-        for (int i = 0; i < order; i++) {
-            NDArray w = values.get(3 + i).transpose().reshape(rank, 1, kernelShape.get(i));
-            h = ConvOps.alongAxis(h, w, i, stride, padding, dilation, rank);
+    NDList prepare(ConvImplementation implementation, List<NDArray> values, ConvGeometry g) {
+        NDList kernels = new NDList();
+        kernels.add(ConvOps.pointwiseKernel(values.get(2).transpose(), order));
+        if (implementation == ConvImplementation.MOBILENET) {
+            // (R, k_1, …, k_N)
+            NDArray spatial = values.get(3).transpose();
+            for (int i = 1; i < order; i++) {
+                long[] left = spatial.getShape().getShape();
+                long[] expanded = new long[left.length + 1];
+                System.arraycopy(left, 0, expanded, 0, left.length);
+                expanded[left.length] = 1;
+                long[] right = new long[left.length + 1];
+                java.util.Arrays.fill(right, 1);
+                right[0] = rank;
+                right[left.length] = kernelShape.get(i);
+                spatial =
+                        spatial.reshape(expanded).mul(values.get(3 + i).transpose().reshape(right));
+            }
+            long[] depthwise = new long[order + 2];
+            depthwise[0] = rank;
+            depthwise[1] = 1;
+            System.arraycopy(kernelShape.getShape(), 0, depthwise, 2, order);
+            kernels.add(spatial.reshape(depthwise));
+        } else {
+            for (int i = 0; i < order; i++) {
+                NDArray w = values.get(3 + i).transpose().reshape(rank, 1, kernelShape.get(i));
+                kernels.add(ConvOps.axisKernel(w, i, order));
+            }
         }
-        return ConvOps.pointwise(h, outMatrix(values), bias);
+        kernels.add(ConvOps.pointwiseKernel(outMatrix(values), order));
+        return kernels;
     }
 
     @Override
-    NDArray forwardMobilenet(NDArray x, List<NDArray> values, NDArray bias) {
-        NDArray h = ConvOps.pointwise(x, values.get(2).transpose(), null);
-        // (R, k_1, …, k_N): outer product of the spatial factors, rank by rank
-        NDArray spatial = values.get(3).transpose();
-        for (int i = 1; i < order; i++) {
-            long[] left = spatial.getShape().getShape();
-            long[] expanded = new long[left.length + 1];
-            System.arraycopy(left, 0, expanded, 0, left.length);
-            expanded[left.length] = 1;
-            long[] right = new long[left.length + 1];
-            java.util.Arrays.fill(right, 1);
-            right[0] = rank;
-            right[left.length] = kernelShape.get(i);
-            spatial = spatial.reshape(expanded).mul(values.get(3 + i).transpose().reshape(right));
+    NDArray run(
+            ConvImplementation implementation,
+            NDArray x,
+            NDList kernels,
+            NDArray bias,
+            ConvGeometry g) {
+        NDArray h = ConvOps.pointwiseConv(x, kernels.get(0), null);
+        if (implementation == ConvImplementation.MOBILENET) {
+            h = ConvOps.conv(h, kernels.get(1), null, stride, padding, dilation, rank);
+        } else {
+            for (int i = 0; i < order; i++) {
+                h = ConvOps.axisConv(h, kernels.get(1 + i), i, stride, padding, dilation, rank);
+            }
         }
-        long[] depthwise = new long[order + 2];
-        depthwise[0] = rank;
-        depthwise[1] = 1;
-        System.arraycopy(kernelShape.getShape(), 0, depthwise, 2, order);
-        h = ConvOps.conv(h, spatial.reshape(depthwise), null, stride, padding, dilation, rank);
-        return ConvOps.pointwise(h, outMatrix(values), bias);
+        return ConvOps.pointwiseConv(h, kernels.get(kernels.size() - 1), bias);
     }
 
     @Override

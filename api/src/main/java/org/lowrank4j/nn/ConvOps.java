@@ -67,26 +67,34 @@ final class ConvOps {
     }
 
     /**
-     * A convolution along one spatial axis only, with the given {@code (O, C/groups, k)} weights,
-     * applying that axis's stride, padding and dilation.
+     * The kernel of a convolution of order {@code n} along one spatial axis only, from {@code (O,
+     * C/groups, k)} weights.
      */
-    static NDArray alongAxis(
+    static NDArray axisKernel(NDArray weight3, int axis, int n) {
+        long[] shape = new long[n + 2];
+        Arrays.fill(shape, 1);
+        shape[0] = weight3.getShape().get(0);
+        shape[1] = weight3.getShape().get(1);
+        shape[2 + axis] = weight3.getShape().get(2);
+        return weight3.reshape(shape);
+    }
+
+    /**
+     * A convolution along one spatial axis only, with an {@link #axisKernel} kernel, applying that
+     * axis's stride, padding and dilation.
+     */
+    static NDArray axisConv(
             NDArray x,
-            NDArray weight3,
+            NDArray kernel,
             int axis,
             Shape stride,
             Shape padding,
             Shape dilation,
             int groups) {
         int n = x.getShape().dimension() - 2;
-        long[] shape = new long[n + 2];
-        Arrays.fill(shape, 1);
-        shape[0] = weight3.getShape().get(0);
-        shape[1] = weight3.getShape().get(1);
-        shape[2 + axis] = weight3.getShape().get(2);
         return conv(
                 x,
-                weight3.reshape(shape),
+                kernel,
                 null,
                 only(n, axis, stride.get(axis), 1),
                 only(n, axis, padding.get(axis), 0),

@@ -210,35 +210,28 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     /** Rebuilds the {@code (O, C, k…)} kernel from the parameter values of one layer. */
     abstract NDArray kernel(List<NDArray> values);
 
-    /** The factorized pipeline; the bias may be null. */
-    abstract NDArray forwardFactorized(NDArray x, List<NDArray> values, NDArray bias);
+    /**
+     * The kernels of the pipeline of an implementation ({@link ConvImplementation#FACTORIZED}, or
+     * {@link ConvImplementation#MOBILENET} for CP) for one layer's parameter values: everything
+     * that does not depend on the input, cached in inference until the parameters change.
+     */
+    abstract NDList prepare(
+            ConvImplementation implementation, List<NDArray> values, ConvGeometry geometry);
+
+    /** Runs the pipeline of an implementation on its prepared kernels; the bias may be null. */
+    abstract NDArray run(
+            ConvImplementation implementation,
+            NDArray x,
+            NDList kernels,
+            NDArray bias,
+            ConvGeometry geometry);
 
     /**
-     * The name of the factorized pipeline that runs on a geometry, or {@code null} when the format
-     * does not split its pipeline into {@link #prepareFactorized operands prepared from the
-     * parameters} and {@link #runPrepared a run on the input}. Operands are cached per name in
-     * inference.
+     * The name the prepared kernels of a pipeline are cached under; formats whose pipeline depends
+     * on the input's geometry give each variant its own name.
      */
-    String preparedPipeline(ConvGeometry geometry) {
-        return null;
-    }
-
-    /** The operands of the factorized pipeline that depend on the parameters of one layer only. */
-    NDList prepareFactorized(List<NDArray> values, ConvGeometry geometry) {
-        throw new IllegalStateException(factorization + " prepares no operands");
-    }
-
-    /** The factorized pipeline on prepared operands; the bias may be null. */
-    NDArray runPrepared(NDArray x, NDList operands, NDArray bias, ConvGeometry geometry) {
-        throw new IllegalStateException(factorization + " prepares no operands");
-    }
-
-    /** The MobileNet pipeline (CP only). */
-    NDArray forwardMobilenet(NDArray x, List<NDArray> values, NDArray bias) {
-        throw new IllegalArgumentException(
-                "implementation MOBILENET is not accepted for "
-                        + factorization
-                        + "; only CP has it");
+    String pipelineName(ConvImplementation implementation, ConvGeometry geometry) {
+        return implementation.name();
     }
 
     /** The cost of the factorized (or MobileNet) pipeline. */
@@ -652,10 +645,11 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                 impl == ConvImplementation.RECONSTRUCTED && !training
                         ? cachedKernel(values, layer)
                         : null;
-        String pipeline = impl == ConvImplementation.FACTORIZED ? preparedPipeline(g) : null;
-        NDList operands =
-                pipeline != null && !training
-                        ? cached(values, layer, pipeline, v -> prepareFactorized(v, g))
+        boolean pipeline =
+                impl == ConvImplementation.FACTORIZED || impl == ConvImplementation.MOBILENET;
+        NDList kernels =
+                pipeline && !training
+                        ? cached(values, layer, pipelineName(impl, g), v -> prepare(impl, v, g))
                         : null;
         try (Workspace ws = Workspace.of(x)) {
             ws.adopt(x);
@@ -666,7 +660,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                 ws.adopt(b);
             }
             if (layers > 1) {
-                if (cached == null && operands == null) {
+                if (cached == null && kernels == null) {
                     values = layerValues(values, layer);
                 }
                 if (b != null) {
@@ -674,23 +668,11 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                 }
             }
             NDArray y;
-            switch (impl) {
-                case FACTORIZED:
-                    if (operands != null) {
-                        y = runPrepared(x, operands, b, g);
-                    } else if (pipeline != null) {
-                        y = runPrepared(x, prepareFactorized(values, g), b, g);
-                    } else {
-                        y = forwardFactorized(x, values, b);
-                    }
-                    break;
-                case MOBILENET:
-                    y = forwardMobilenet(x, values, b);
-                    break;
-                default:
-                    NDArray k = cached != null ? cached : kernel(values);
-                    y = ConvOps.conv(x, k, b, stride, padding, dilation, 1);
-                    break;
+            if (pipeline) {
+                y = run(impl, x, kernels != null ? kernels : prepare(impl, values, g), b, g);
+            } else {
+                NDArray k = cached != null ? cached : kernel(values);
+                y = ConvOps.conv(x, k, b, stride, padding, dilation, 1);
             }
             return ws.keep(y);
         }

@@ -1,6 +1,7 @@
 package org.lowrank4j.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -129,18 +130,34 @@ public final class TTConv extends FactorizedConv<TTTensor> {
         return wrap(values).toFull().transpose(toKernelAxes());
     }
 
+    /** The first core's 1×1 kernel, one kernel per spatial axis, the last core's 1×1 kernel. */
     @Override
-    NDArray forwardFactorized(NDArray x, List<NDArray> values, NDArray bias) {
+    NDList prepare(ConvImplementation implementation, List<NDArray> values, ConvGeometry g) {
         int[] ranks = kernelRanks;
+        NDList kernels = new NDList();
         NDArray first = values.get(0).reshape(inChannels, ranks[1]).transpose();
-        NDArray h = ConvOps.pointwise(x, first, null);
+        kernels.add(ConvOps.pointwiseKernel(first, order));
         for (int i = 0; i < order; i++) {
             // (r_i, k_i, r_{i+1}) -> (r_{i+1}, r_i, k_i)
-            NDArray w = values.get(i + 1).transpose(2, 0, 1);
-            h = ConvOps.alongAxis(h, w, i, stride, padding, dilation, 1);
+            kernels.add(ConvOps.axisKernel(values.get(i + 1).transpose(2, 0, 1), i, order));
         }
         NDArray last = values.get(order + 1).reshape(ranks[order + 1], outChannels).transpose();
-        return ConvOps.pointwise(h, last, bias);
+        kernels.add(ConvOps.pointwiseKernel(last, order));
+        return kernels;
+    }
+
+    @Override
+    NDArray run(
+            ConvImplementation implementation,
+            NDArray x,
+            NDList kernels,
+            NDArray bias,
+            ConvGeometry g) {
+        NDArray h = ConvOps.pointwiseConv(x, kernels.get(0), null);
+        for (int i = 0; i < order; i++) {
+            h = ConvOps.axisConv(h, kernels.get(1 + i), i, stride, padding, dilation, 1);
+        }
+        return ConvOps.pointwiseConv(h, kernels.get(order + 1), bias);
     }
 
     @Override

@@ -164,13 +164,7 @@ public final class TuckerConv extends FactorizedConv<TuckerTensor> {
     }
 
     @Override
-    NDArray forwardFactorized(NDArray x, List<NDArray> values, NDArray bias) {
-        ConvGeometry g = geometry(x.getShape());
-        return runPrepared(x, prepareFactorized(values, g), bias, g);
-    }
-
-    @Override
-    String preparedPipeline(ConvGeometry geometry) {
+    String pipelineName(ConvImplementation implementation, ConvGeometry geometry) {
         return separable(geometry) ? "separable" : "folded";
     }
 
@@ -181,7 +175,7 @@ public final class TuckerConv extends FactorizedConv<TuckerTensor> {
      * 1×1 (when it has one and is not folded into the mixing kernel).
      */
     @Override
-    NDList prepareFactorized(List<NDArray> values, ConvGeometry geometry) {
+    NDList prepare(ConvImplementation implementation, List<NDArray> values, ConvGeometry geometry) {
         TuckerTensor t = wrap(values, kernelHasFactor);
         int n = kernelRanks.length - 2;
         NDList kernels = new NDList();
@@ -228,7 +222,12 @@ public final class TuckerConv extends FactorizedConv<TuckerTensor> {
     }
 
     @Override
-    NDArray runPrepared(NDArray x, NDList kernels, NDArray bias, ConvGeometry geometry) {
+    NDArray run(
+            ConvImplementation implementation,
+            NDArray x,
+            NDList kernels,
+            NDArray bias,
+            ConvGeometry geometry) {
         int next = 0;
         NDArray h = x;
         if (kernelHasFactor[1]) {

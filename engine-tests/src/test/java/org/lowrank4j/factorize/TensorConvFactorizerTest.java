@@ -311,7 +311,7 @@ public class TensorConvFactorizerTest extends EngineTestBase {
                     } else if (f == Factorization.TUCKER) {
                         closed = (long) r[0] * r[1] * kv + o * r[0] + c * r[1];
                     } else {
-                        closed = (long) c * r[1] + (long) r[3] * o;
+                        closed = c * r[1] + (long) r[3] * o;
                         closed += (long) r[1] * b.getKernelShape().get(0) * r[2];
                         closed += (long) r[2] * b.getKernelShape().get(1) * r[3];
                     }
