@@ -34,6 +34,7 @@ import org.lowrank4j.cost.ConvCost;
 import org.lowrank4j.cost.ConvGeometry;
 import org.lowrank4j.cost.CostAware;
 import org.lowrank4j.cost.CostModel;
+import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.decompose.Decomposition;
 import org.lowrank4j.internal.HostRandom;
 import org.lowrank4j.internal.Workspace;
@@ -681,14 +682,26 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     public Map<ConvImplementation, Double> tune(
             NDManager manager, Shape inputShape, int warmup, int repeats) {
         geometry(inputShape);
-        if (warmup < 0 || repeats < 1) {
-            throw new IllegalArgumentException(
-                    "warmup "
-                            + warmup
-                            + " and repeats "
-                            + repeats
-                            + " are not accepted; warmup >= 0 and repeats >= 1 are");
-        }
+        return tune(manager, inputShape, Tuning.meter(warmup, repeats));
+    }
+
+    /**
+     * Like {@link #tune(NDManager, Shape, int, int)}, with the warm-up and timed passes and the
+     * timer of a meter: the implementations run round-robin in the order RECONSTRUCTED, FACTORIZED,
+     * MOBILENET (CP only), each pass a {@link LatencyMeter#time} of this block with the
+     * implementation set to the candidate; on a tie the earlier one is chosen. The meter's cache is
+     * not used. With several layers, layer 0 is timed.
+     *
+     * @param manager where the temporary input lives
+     * @param inputShape {@code (B, C, S_1, …, S_N)}
+     * @param meter the timer and the numbers of passes
+     * @return the median milliseconds per pass of each implementation
+     * @throws IllegalArgumentException if the input shape does not fit
+     * @throws IllegalStateException if the block is not initialised
+     */
+    public Map<ConvImplementation, Double> tune(
+            NDManager manager, Shape inputShape, LatencyMeter meter) {
+        geometry(inputShape);
         if (!isInitialized()) {
             throw new IllegalStateException(
                     "the block is not initialised; call initialize or an init method first");
@@ -699,40 +712,23 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
         if (factorization == Factorization.CP) {
             candidates.add(ConvImplementation.MOBILENET);
         }
-        double[][] times = new double[candidates.size()][repeats];
-        try (NDManager scope = manager.newSubManager()) {
-            DataType type = factorParameters.get(0).getArray().getDataType();
-            NDArray x = scope.randomNormal(inputShape).toType(type, false);
-            ParameterStore ps = new ParameterStore(scope, false);
-            for (int r = -warmup; r < repeats; r++) {
-                for (int c = 0; c < candidates.size(); c++) {
-                    long start = System.nanoTime();
-                    try (NDArray y = forwardWith(candidates.get(c), ps, x, 0, false);
-                            NDArray sum = y.sum();
-                            NDArray wide = sum.toType(DataType.FLOAT64, false)) {
-                        wide.getDouble();
-                    }
-                    if (r >= 0) {
-                        times[c][r] = (System.nanoTime() - start) / 1e6;
-                    }
-                }
-            }
-        }
-        Map<ConvImplementation, Double> medians = new java.util.EnumMap<>(ConvImplementation.class);
-        ConvImplementation best = ConvImplementation.RECONSTRUCTED;
-        for (int c = 0; c < candidates.size(); c++) {
-            double[] t = times[c].clone();
-            Arrays.sort(t);
-            double median =
-                    t.length % 2 == 1
-                            ? t[t.length / 2]
-                            : 0.5 * (t[t.length / 2 - 1] + t[t.length / 2]);
-            medians.put(candidates.get(c), median);
-            if (median < medians.get(best)) {
-                best = candidates.get(c);
-            }
-        }
-        tunedChoices.put(inputShape, best);
+        DataType type = factorParameters.get(0).getArray().getDataType();
+        Map<ConvImplementation, Double> medians =
+                Tuning.measure(
+                        this,
+                        candidates,
+                        this::getImplementation,
+                        this::setImplementation,
+                        manager,
+                        m -> {
+                            NDList in = new NDList(m.randomNormal(0, 1, inputShape, type));
+                            if (layers > 1) {
+                                in.add(m.create(0L));
+                            }
+                            return in;
+                        },
+                        meter);
+        tunedChoices.put(inputShape, Tuning.fastest(candidates, medians));
         return medians;
     }
 

@@ -23,8 +23,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
 import org.lowrank4j.cost.BlockCost;
 import org.lowrank4j.cost.CostAware;
+import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.cost.LinearCost;
 import org.lowrank4j.internal.Workspace;
 
@@ -79,6 +81,7 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
     private Parameter bias;
 
     private final Map<Integer, NDArray> cache = new HashMap<>();
+    private final Map<Long, ConvImplementation> tunedChoices = new ConcurrentHashMap<>();
     private List<NDArray> cacheSource;
 
     FactorizedLinear(Builder builder) {
@@ -392,8 +395,9 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
 
     /**
      * Returns the implementation a forward pass of {@code batch} rows uses: the configured one, or
-     * for AUTO the cheaper by {@link LinearCost} (a cached reconstruction costs nothing to rebuild
-     * outside training).
+     * for AUTO the fastest measured by {@link #tune} for that many rows (inference), or else the
+     * cheaper by {@link LinearCost} (a cached reconstruction costs nothing to rebuild outside
+     * training).
      *
      * @param batch the number of input rows (the product of the leading dimensions)
      * @param training whether the pass is a training pass
@@ -403,6 +407,12 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
         if (implementation != ConvImplementation.AUTO) {
             return implementation;
         }
+        if (!training) {
+            ConvImplementation tuned = tunedChoices.get(batch);
+            if (tuned != null) {
+                return tuned;
+            }
+        }
         long factorized = weight.factorizedCost(batch);
         long reconstructed =
                 LinearCost.dense(batch, weight.in, weight.out)
@@ -410,6 +420,68 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
         return factorized < reconstructed
                 ? ConvImplementation.FACTORIZED
                 : ConvImplementation.RECONSTRUCTED;
+    }
+
+    /**
+     * Times both implementations on a random input of the given shape (inference) and makes {@link
+     * ConvImplementation#AUTO} use the faster for inputs with as many rows from now on, instead of
+     * the cost model's pick. The reconstructed implementation, with its cached weight, runs at the
+     * speed of the dense layer, so a tuned layer is never slower than the dense one by more than
+     * the timing noise.
+     *
+     * @param manager where the temporary input lives
+     * @param inputShape {@code (…, in)}
+     * @param warmup untimed passes of each implementation, at least 0
+     * @param repeats timed passes of each implementation (round-robin), at least 1
+     * @return the median milliseconds per pass of each implementation
+     * @throws IllegalArgumentException if the input's last dimension is not the input features or a
+     *     count is out of range
+     * @throws IllegalStateException if the block has no weights yet
+     */
+    public Map<ConvImplementation, Double> tune(
+            NDManager manager, Shape inputShape, int warmup, int repeats) {
+        checkWidth(inputShape);
+        return tune(manager, inputShape, Tuning.meter(warmup, repeats));
+    }
+
+    /**
+     * Like {@link #tune(NDManager, Shape, int, int)}, with the warm-up and timed passes and the
+     * timer of a meter: the implementations run round-robin in the order RECONSTRUCTED, FACTORIZED,
+     * each pass a {@link LatencyMeter#time} of this block with the implementation set to the
+     * candidate; on a tie RECONSTRUCTED is chosen. The meter's cache is not used. With several
+     * layers, layer 0 is timed.
+     *
+     * @param manager where the temporary input lives
+     * @param inputShape {@code (…, in)}
+     * @param meter the timer and the numbers of passes
+     * @return the median milliseconds per pass of each implementation
+     * @throws IllegalArgumentException if the input's last dimension is not the input features
+     * @throws IllegalStateException if the block has no weights yet
+     */
+    public Map<ConvImplementation, Double> tune(
+            NDManager manager, Shape inputShape, LatencyMeter meter) {
+        checkWidth(inputShape);
+        requireWeights();
+        List<ConvImplementation> candidates =
+                List.of(ConvImplementation.RECONSTRUCTED, ConvImplementation.FACTORIZED);
+        DataType type = factors.get(0).getArray().getDataType();
+        Map<ConvImplementation, Double> medians =
+                Tuning.measure(
+                        this,
+                        candidates,
+                        this::getImplementation,
+                        this::setImplementation,
+                        manager,
+                        m -> {
+                            NDList in = new NDList(m.randomNormal(0, 1, inputShape, type));
+                            if (weight.layered()) {
+                                in.add(m.create(0L));
+                            }
+                            return in;
+                        },
+                        meter);
+        tunedChoices.put(inputShape.size() / weight.in, Tuning.fastest(candidates, medians));
+        return medians;
     }
 
     /**
