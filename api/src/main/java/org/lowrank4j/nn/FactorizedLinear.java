@@ -45,10 +45,12 @@ import org.lowrank4j.internal.Workspace;
  * the output modes; Tucker applies the factor that shrinks the temporary most first; block-TT
  * sweeps the cores from whichever end is cheaper. Temporaries are kept below the size of the dense
  * weight (or of the input and output when those are larger) by running the rank-one terms (CP) or
- * the rows (Tucker, TT) in chunks. {@link ConvImplementation#RECONSTRUCTED} rebuilds the dense
- * weight (once, then cached, when not training). {@link ConvImplementation#AUTO} picks the cheaper
- * of the two by {@link LinearCost} for each call's batch size. {@link ConvImplementation#MOBILENET}
- * is not accepted.
+ * the rows (Tucker, TT) in chunks, and freeing each step's arrays once the next step has its input
+ * ({@link org.lowrank4j.cost.TemporaryMemory} measures the peak). {@link
+ * ConvImplementation#RECONSTRUCTED} rebuilds the dense weight (once, then cached, when not
+ * training). {@link ConvImplementation#AUTO} picks the cheaper of the two by {@link LinearCost} for
+ * each call's batch size, or the faster as measured by {@link #tune}. {@link
+ * ConvImplementation#MOBILENET} is not accepted.
  *
  * <p>With {@link Builder#optLayers(int) several layers}, the layers share one factorization with a
  * leading layer mode (a TT-matrix with a leading {@code (L, 1)} pair for TT), the forward pass
@@ -413,9 +415,9 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
                 return tuned;
             }
         }
-        long factorized = weight.factorizedCost(batch);
+        long factorized = weight.factorizedCost(batch).total();
         long reconstructed =
-                LinearCost.dense(batch, weight.in, weight.out)
+                LinearCost.dense(batch, weight.in, weight.out).total()
                         + (training ? weight.reconstructionCost() : 0);
         return factorized < reconstructed
                 ? ConvImplementation.FACTORIZED
@@ -488,11 +490,11 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
      * Returns the parameters and the operations of one inference pass, counted for the
      * implementation the block uses on inputs of that shape ({@link #chooseImplementation} with
      * {@code training} false): the factorized contractions (the multiply-adds of {@link
-     * LinearCost}, without its per-call overhead) or the dense product with the reconstructed
-     * weight (rebuilt once and cached outside training, so not counted), plus one addition per
-     * output element for the bias. The parameters are those of the layout (factors and bias),
-     * whether or not the block is initialised. With several layers, the operations are those of one
-     * layer.
+     * LinearCost.Estimate}, without its memory and per-call terms) or the dense product with the
+     * reconstructed weight (rebuilt once and cached outside training, so not counted), plus one
+     * addition per output element for the bias. The parameters are those of the layout (factors and
+     * bias), whether or not the block is initialised. With several layers, the operations are those
+     * of one layer.
      *
      * @param inputShapes the input {@code (…, in)}, and the layer index when there are several
      *     layers
@@ -514,7 +516,7 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
                 || chooseImplementation(rows, false) == ConvImplementation.RECONSTRUCTED) {
             flops = rows * weight.in * weight.out;
         } else {
-            flops = weight.factorizedFlops(rows);
+            flops = weight.factorizedCost(rows).macs();
         }
         if (useBias) {
             params += (long) weight.layers * weight.out;

@@ -324,7 +324,7 @@ final class TensorizedWeight {
     }
 
     /** The cost of the factorized forward of one layer. */
-    long factorizedCost(long batch) {
+    LinearCost.Estimate factorizedCost(long batch) {
         switch (format) {
             case CP:
                 return LinearCost.cp(batch, outShape, inShape, rank[0], cpChunks(batch));
@@ -334,33 +334,6 @@ final class TensorizedWeight {
                 return LinearCost.tt(batch, outShape, inShape, effectiveRank(), ttReversed(batch));
             default:
                 return LinearCost.dense(batch, in, out);
-        }
-    }
-
-    /**
-     * The operations of the factorized forward of one layer, without the per-call overhead of the
-     * cost model: every other term of {@link LinearCost}'s costs is proportional to the batch, so
-     * the overhead is the cost of a batch of 0 rows with the same contraction plan.
-     */
-    long factorizedFlops(long batch) {
-        switch (format) {
-            case CP:
-                {
-                    int chunks = cpChunks(batch);
-                    return LinearCost.cp(batch, outShape, inShape, rank[0], chunks)
-                            - LinearCost.cp(0, outShape, inShape, rank[0], chunks);
-                }
-            case TUCKER:
-                return LinearCost.tucker(batch, outShape, inShape, outRanks(), inRanks())
-                        - LinearCost.tucker(0, outShape, inShape, outRanks(), inRanks());
-            case TT:
-                {
-                    boolean reversed = ttReversed(batch);
-                    return LinearCost.tt(batch, outShape, inShape, effectiveRank(), reversed)
-                            - LinearCost.tt(0, outShape, inShape, effectiveRank(), reversed);
-                }
-            default:
-                return batch * in * out;
         }
     }
 
@@ -409,7 +382,7 @@ final class TensorizedWeight {
 
     /** The cost of rebuilding one layer's dense weight. */
     long reconstructionCost() {
-        return LinearCost.reconstruction(format, outShape, inShape, effectiveRank())
+        return LinearCost.reconstruction(format, outShape, inShape, effectiveRank()).total()
                 + (layered() ? LinearCost.OP_OVERHEAD * 2 : 0);
     }
 
@@ -835,7 +808,7 @@ final class TensorizedWeight {
     private NDArray cpReconstruct(NDList eff) {
         int n = outShape.dimension();
         long r = rank[0];
-        long per = Math.max(1, in * out / (2 * COPIES * Math.max(in, out)));
+        long per = LinearCost.cpReconstructionTerms(out, in);
         NDArray w = null;
         for (long a = 0; a < r; a += per) {
             long b = Math.min(r, a + per);

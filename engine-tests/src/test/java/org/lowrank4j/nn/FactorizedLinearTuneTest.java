@@ -6,6 +6,7 @@ import java.util.EnumSet;
 import java.util.Map;
 import org.lowrank4j.cost.BlockTimer;
 import org.lowrank4j.cost.LatencyMeter;
+import org.lowrank4j.cost.LinearCost;
 import org.lowrank4j.testing.EngineTestBase;
 import org.testng.Assert;
 import org.testng.annotations.Test;
@@ -113,5 +114,50 @@ public class FactorizedLinearTuneTest extends EngineTestBase {
                         .build();
         Assert.expectThrows(
                 IllegalStateException.class, () -> fresh.tune(manager, new Shape(2, 64), 0, 1));
+    }
+
+    @Test
+    public void untunedAutoFollowsTheBenchmark() {
+        // measured (docs/benchmarks/linear.md): the factorized Tucker Linear(1024, 1024) at rank
+        // 0.5
+        // has fewer multiply-adds than the dense product but is slower; at 0.1 it is faster
+        FactorizedLinear half = layer(Factorization.TUCKER, 1024, 1024, 0.5);
+        FactorizedLinear tenth = layer(Factorization.TUCKER, 1024, 1024, 0.1);
+        Assert.assertEquals(half.chooseImplementation(64, false), ConvImplementation.RECONSTRUCTED);
+        Assert.assertEquals(tenth.chooseImplementation(64, false), ConvImplementation.FACTORIZED);
+        // in training the weight would be rebuilt at every pass, which costs more
+        Assert.assertEquals(half.chooseImplementation(64, true), ConvImplementation.FACTORIZED);
+        // small layers: every factorized chain is slower than the cached weight
+        for (Factorization f :
+                new Factorization[] {Factorization.CP, Factorization.TUCKER, Factorization.TT}) {
+            for (double fraction : new double[] {0.5, 0.25, 0.1}) {
+                Assert.assertEquals(
+                        layer(f, 256, 256, fraction).chooseImplementation(32, false),
+                        ConvImplementation.RECONSTRUCTED,
+                        f + " " + fraction);
+            }
+        }
+    }
+
+    @Test
+    public void memoryAndCallsCountBesideMultiplyAdds() {
+        Shape shape = new Shape(4, 16, 16);
+        long[] ranks = {4, 14, 14};
+        LinearCost.Estimate tucker = LinearCost.tucker(64, shape, shape, ranks, ranks);
+        LinearCost.Estimate dense = LinearCost.dense(64, 1024, 1024);
+        Assert.assertEquals(dense.macs(), 64L * 1024 * 1024);
+        Assert.assertTrue(tucker.macs() < 0.7 * dense.macs(), tucker + " vs " + dense);
+        Assert.assertTrue(tucker.total() > dense.total(), tucker + " vs " + dense);
+        Assert.assertEquals(
+                tucker.total(),
+                tucker.macs()
+                        + LinearCost.MEMORY_WEIGHT * tucker.elements()
+                        + LinearCost.OP_OVERHEAD * tucker.calls());
+        // the FLOPs a block reports are the multiply-adds alone
+        FactorizedLinear tenth = layer(Factorization.TUCKER, 1024, 1024, 0.1);
+        long[] r = {3, 11, 11};
+        Assert.assertEquals(
+                tenth.cost(new Shape(64, 1024)).getFlops(),
+                LinearCost.tucker(64, shape, shape, r, r).macs() + 64 * 1024);
     }
 }
