@@ -13,28 +13,66 @@ import org.lowrank4j.nn.Factorization;
  *
  * <p>An {@link Estimate} counts the multiply-adds, the elements that element-wise operations,
  * layout copies (the transposes around a mode product) and products write, and the engine calls.
- * Its {@link Estimate#total() total} charges {@link #MEMORY_WEIGHT} multiply-adds per element
- * written and {@link #OP_OVERHEAD} per call: a chain of small products over a wide temporary is
- * bound by memory and call overhead, not by its multiply-adds. Peaks count the elements of the
- * largest temporary array. All counts are for one layer and a batch of {@code batch} rows.
+ * Its {@link Estimate#total(Weights) total} charges a number of multiply-adds per element written
+ * and per call ({@link Weights}, which differ by engine): a chain of small products over a wide
+ * temporary is bound by memory and call overhead, not by its multiply-adds. Peaks count the
+ * elements of the largest temporary array. All counts are for one layer and a batch of {@code
+ * batch} rows.
  *
- * <p>The weights were fitted to single-thread PyTorch 2.7 runs of the linear benchmark on an x86
- * CPU ({@code docs/benchmarks/linear.md}), where a Tucker {@code Linear(1024, 1024)} at rank 0.5
- * has 36% fewer multiply-adds than the dense product but runs 1.5 times as long; for measured
- * rather than modelled choices see {@code FactorizedLinear.tune}.
+ * <p>The weights were fitted to single-thread runs of the linear benchmark on an x86 CPU ({@code
+ * docs/benchmarks/linear.md}), where a Tucker {@code Linear(1024, 1024)} at rank 0.5 has 36% fewer
+ * multiply-adds than the dense product but runs 1.3 (PyTorch 2.7) to 3.4 (MXNet 1.9) times as long;
+ * for measured rather than modelled choices see {@code FactorizedLinear.tune}.
  */
 public final class LinearCost {
-
-    /** The cost charged for every engine call, in multiply-adds (about 7 µs at 30 GMAC/s). */
-    public static final long OP_OVERHEAD = 200_000;
-
-    /** The cost charged for every element an operation writes, in multiply-adds. */
-    public static final long MEMORY_WEIGHT = 30;
 
     /** Engine calls of one mode product: reshapes, the transposes around it, the product. */
     private static final long MODE_PRODUCT_CALLS = 8;
 
     private LinearCost() {}
+
+    /**
+     * What an element written and an engine call cost, in multiply-adds of a large product.
+     *
+     * @param memoryWeight the cost of one element written
+     * @param callOverhead the cost of one engine call
+     */
+    public record Weights(long memoryWeight, long callOverhead) {
+
+        /** PyTorch 2.7 on one CPU thread: about 7 µs a call; also the default. */
+        public static final Weights PYTORCH = new Weights(30, 200_000);
+
+        /** MXNet 1.9 on one CPU thread: about 45 µs a call, and slower layout copies. */
+        public static final Weights MXNET = new Weights(60, 1_000_000);
+
+        /**
+         * Checks the weights.
+         *
+         * @param memoryWeight the cost of one element written, at least 0
+         * @param callOverhead the cost of one engine call, at least 0
+         * @throws IllegalArgumentException if a weight is negative
+         */
+        public Weights {
+            if (memoryWeight < 0 || callOverhead < 0) {
+                throw new IllegalArgumentException(
+                        "weights "
+                                + memoryWeight
+                                + " per element and "
+                                + callOverhead
+                                + " per call are not accepted; values >= 0 are");
+            }
+        }
+
+        /**
+         * Returns the weights fitted to an engine.
+         *
+         * @param engineName the engine's name, as {@code Engine.getEngineName()} gives it
+         * @return {@link #MXNET} for MXNet, else {@link #PYTORCH}
+         */
+        public static Weights forEngine(String engineName) {
+            return "MXNet".equals(engineName) ? MXNET : PYTORCH;
+        }
+    }
 
     /**
      * What one way of computing the forward pass (or a reconstruction) costs.
@@ -49,10 +87,11 @@ public final class LinearCost {
         /**
          * Returns the comparable total, in multiply-adds.
          *
-         * @return {@code macs + MEMORY_WEIGHT · elements + OP_OVERHEAD · calls}
+         * @param weights the costs of an element and of a call
+         * @return {@code macs + memoryWeight · elements + callOverhead · calls}
          */
-        public long total() {
-            return macs + MEMORY_WEIGHT * elements + OP_OVERHEAD * calls;
+        public long total(Weights weights) {
+            return macs + weights.memoryWeight() * elements + weights.callOverhead() * calls;
         }
     }
 
@@ -284,7 +323,8 @@ public final class LinearCost {
     }
 
     /**
-     * Whether the block-TT sweep is cheaper from the last core to the first.
+     * Whether the block-TT sweep is cheaper from the last core to the first (with the default
+     * {@link Weights#PYTORCH} weights).
      *
      * @param batch the number of rows
      * @param outShape the tensorized output shape
@@ -293,8 +333,8 @@ public final class LinearCost {
      * @return whether to sweep in reverse
      */
     public static boolean ttReversed(long batch, Shape outShape, Shape inShape, long[] ranks) {
-        return tt(batch, outShape, inShape, ranks, true).total()
-                < tt(batch, outShape, inShape, ranks, false).total();
+        return tt(batch, outShape, inShape, ranks, true).total(Weights.PYTORCH)
+                < tt(batch, outShape, inShape, ranks, false).total(Weights.PYTORCH);
     }
 
     /**

@@ -207,14 +207,19 @@ public final class Workspace implements AutoCloseable {
         private final Deque<Workspace> open = new ArrayDeque<>();
         private long peak;
 
-        /** Whether an array lives in an open workspace, so that it is a temporary too. */
+        /**
+         * Whether an array was made in an open workspace (it lives there and none adopted it), so
+         * that it is a temporary too.
+         */
         boolean isTemporary(NDArray array) {
+            boolean inScope = false;
             for (Workspace ws : open) {
-                if (ws.scope == array.getManager()) {
-                    return true;
+                if (ws.adopted.contains(array)) {
+                    return false;
                 }
+                inScope |= ws.scope == array.getManager();
             }
-            return false;
+            return inScope;
         }
 
         void sample() {

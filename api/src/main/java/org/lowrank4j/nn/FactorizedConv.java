@@ -720,13 +720,9 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                         this::getImplementation,
                         this::setImplementation,
                         manager,
-                        m -> {
-                            NDList in = new NDList(m.randomNormal(0, 1, inputShape, type));
-                            if (layers > 1) {
-                                in.add(m.create(0L));
-                            }
-                            return in;
-                        },
+                        inputShape,
+                        type,
+                        layers > 1,
                         meter);
         tunedChoices.put(inputShape, Tuning.fastest(candidates, medians));
         return medians;

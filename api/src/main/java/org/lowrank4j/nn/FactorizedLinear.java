@@ -1,6 +1,7 @@
 package org.lowrank4j.nn;
 
 import ai.djl.MalformedModelException;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -84,6 +85,7 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
 
     private final Map<Integer, NDArray> cache = new HashMap<>();
     private final Map<Long, ConvImplementation> tunedChoices = new ConcurrentHashMap<>();
+    private final Map<List<Object>, ConvImplementation> modelChoices = new ConcurrentHashMap<>();
     private List<NDArray> cacheSource;
 
     FactorizedLinear(Builder builder) {
@@ -277,6 +279,8 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
         }
         parameters.clear();
         factors = new ArrayList<>();
+        modelChoices.clear();
+        tunedChoices.clear();
         for (String name : weight.names()) {
             factors.add(
                     addParameter(
@@ -398,8 +402,8 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
     /**
      * Returns the implementation a forward pass of {@code batch} rows uses: the configured one, or
      * for AUTO the fastest measured by {@link #tune} for that many rows (inference), or else the
-     * cheaper by {@link LinearCost} (a cached reconstruction costs nothing to rebuild outside
-     * training).
+     * cheaper by {@link LinearCost} with the weights of the parameters' engine (a cached
+     * reconstruction costs nothing to rebuild outside training).
      *
      * @param batch the number of input rows (the product of the leading dimensions)
      * @param training whether the pass is a training pass
@@ -415,13 +419,29 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
                 return tuned;
             }
         }
-        long factorized = weight.factorizedCost(batch).total();
-        long reconstructed =
-                LinearCost.dense(batch, weight.in, weight.out).total()
-                        + (training ? weight.reconstructionCost() : 0);
-        return factorized < reconstructed
-                ? ConvImplementation.FACTORIZED
-                : ConvImplementation.RECONSTRUCTED;
+        // the choice depends on the layout alone, which only createParameters changes
+        return modelChoices.computeIfAbsent(
+                List.of(batch, training),
+                k -> {
+                    LinearCost.Weights w = LinearCost.Weights.forEngine(engineName());
+                    long factorized = weight.factorizedCost(batch).total(w);
+                    long reconstructed =
+                            LinearCost.dense(batch, weight.in, weight.out).total(w)
+                                    + (training ? weight.reconstructionCost(w) : 0);
+                    return factorized < reconstructed
+                            ? ConvImplementation.FACTORIZED
+                            : ConvImplementation.RECONSTRUCTED;
+                });
+    }
+
+    /** The engine of the parameters, or the default engine before they have arrays. */
+    private String engineName() {
+        for (Parameter p : factors) {
+            if (p.isInitialized()) {
+                return p.getArray().getManager().getEngine().getEngineName();
+            }
+        }
+        return Engine.getDefaultEngineName();
     }
 
     /**
@@ -474,13 +494,9 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
                         this::getImplementation,
                         this::setImplementation,
                         manager,
-                        m -> {
-                            NDList in = new NDList(m.randomNormal(0, 1, inputShape, type));
-                            if (weight.layered()) {
-                                in.add(m.create(0L));
-                            }
-                            return in;
-                        },
+                        inputShape,
+                        type,
+                        weight.layered(),
                         meter);
         tunedChoices.put(inputShape.size() / weight.in, Tuning.fastest(candidates, medians));
         return medians;
@@ -593,28 +609,35 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
             cached = cachedWeight(values, layer);
         }
         try (Workspace ws = Workspace.of(x)) {
-            NDArray x2 = ws.adopt(x).reshape(batch, weight.in);
+            // 2-D inputs skip the reshapes, and the dense products add the bias themselves:
+            // every engine call counts in a small layer
+            boolean flat = xs.dimension() == 2;
+            NDArray x2 = flat ? ws.adopt(x) : ws.adopt(x).reshape(batch, weight.in);
             NDList adopted = new NDList();
             for (NDArray v : values) {
                 adopted.add(ws.adopt(v));
             }
+            NDArray bl = null;
+            if (b != null) {
+                ws.adopt(b);
+                bl = weight.layered() ? b.get(layer) : b;
+            }
             NDArray y;
             if (weight.format == Factorization.DENSE) {
-                y = Linear.linear(x2, weight.select(adopted, layer).get(0)).singletonOrThrow();
+                y = Linear.linear(x2, weight.select(adopted, layer).get(0), bl).singletonOrThrow();
             } else if (impl == ConvImplementation.RECONSTRUCTED) {
                 NDArray w =
                         cached != null
                                 ? ws.adopt(cached)
                                 : weight.reconstruct(weight.select(adopted, layer));
-                y = Linear.linear(x2, w).singletonOrThrow();
+                y = Linear.linear(x2, w, bl).singletonOrThrow();
             } else {
                 y = weight.factorized(x2, weight.select(adopted, layer));
+                if (bl != null) {
+                    y = y.add(bl);
+                }
             }
-            if (b != null) {
-                ws.adopt(b);
-                y = y.add(weight.layered() ? b.get(layer) : b);
-            }
-            return ws.keep(y.reshape(xs.slice(0, xs.dimension() - 1).add(weight.out)));
+            return ws.keep(flat ? y : y.reshape(xs.slice(0, xs.dimension() - 1).add(weight.out)));
         }
     }
 

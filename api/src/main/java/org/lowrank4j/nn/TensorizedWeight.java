@@ -381,9 +381,9 @@ final class TensorizedWeight {
     }
 
     /** The cost of rebuilding one layer's dense weight. */
-    long reconstructionCost() {
-        return LinearCost.reconstruction(format, outShape, inShape, effectiveRank()).total()
-                + (layered() ? LinearCost.OP_OVERHEAD * 2 : 0);
+    long reconstructionCost(LinearCost.Weights weights) {
+        return LinearCost.reconstruction(format, outShape, inShape, effectiveRank()).total(weights)
+                + (layered() ? weights.callOverhead() * 2 : 0);
     }
 
     // ---------------------------------------------------------------------------- forward

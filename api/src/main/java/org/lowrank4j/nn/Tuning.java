@@ -2,13 +2,14 @@ package org.lowrank4j.nn;
 
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.function.Function;
 import java.util.function.Supplier;
 import org.lowrank4j.cost.LatencyMeter;
 
@@ -48,8 +49,10 @@ final class Tuning {
      * @param candidates the implementations to time
      * @param current reads the block's implementation
      * @param set changes the block's implementation
-     * @param manager the manager the inputs are made under (a sub-manager, closed at the end)
-     * @param inputs makes the inputs of one pass
+     * @param manager the manager the input is made under (a sub-manager, closed at the end)
+     * @param inputShape the shape of the random input
+     * @param type its data type
+     * @param layered whether the block takes a layer index too (layer 0 is timed)
      * @param meter the timer and the numbers of passes
      */
     static Map<ConvImplementation, Double> measure(
@@ -58,13 +61,18 @@ final class Tuning {
             Supplier<ConvImplementation> current,
             Consumer<ConvImplementation> set,
             NDManager manager,
-            Function<NDManager, NDList> inputs,
+            Shape inputShape,
+            DataType type,
+            boolean layered,
             LatencyMeter meter) {
         int repeats = meter.getRepeats();
         double[][] times = new double[candidates.size()][repeats];
         ConvImplementation saved = current.get();
         try (NDManager scope = manager.newSubManager()) {
-            NDList x = inputs.apply(scope);
+            NDList x = new NDList(scope.randomNormal(0, 1, inputShape, type));
+            if (layered) {
+                x.add(scope.create(0L));
+            }
             for (int r = -meter.getWarmup(); r < repeats; r++) {
                 for (int c = 0; c < candidates.size(); c++) {
                     set.accept(candidates.get(c));

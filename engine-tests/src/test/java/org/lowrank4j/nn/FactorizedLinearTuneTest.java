@@ -120,11 +120,16 @@ public class FactorizedLinearTuneTest extends EngineTestBase {
     public void untunedAutoFollowsTheBenchmark() {
         // measured (docs/benchmarks/linear.md): the factorized Tucker Linear(1024, 1024) at rank
         // 0.5
-        // has fewer multiply-adds than the dense product but is slower; at 0.1 it is faster
+        // has fewer multiply-adds than the dense product but is slower on both engines; at 0.1 it
+        // is faster on PyTorch, and slower on MXNet, whose engine calls cost more
         FactorizedLinear half = layer(Factorization.TUCKER, 1024, 1024, 0.5);
         FactorizedLinear tenth = layer(Factorization.TUCKER, 1024, 1024, 0.1);
         Assert.assertEquals(half.chooseImplementation(64, false), ConvImplementation.RECONSTRUCTED);
-        Assert.assertEquals(tenth.chooseImplementation(64, false), ConvImplementation.FACTORIZED);
+        Assert.assertEquals(
+                tenth.chooseImplementation(64, false),
+                "MXNet".equals(engine())
+                        ? ConvImplementation.RECONSTRUCTED
+                        : ConvImplementation.FACTORIZED);
         // in training the weight would be rebuilt at every pass, which costs more
         Assert.assertEquals(half.chooseImplementation(64, true), ConvImplementation.FACTORIZED);
         // small layers: every factorized chain is slower than the cached weight
@@ -147,17 +152,23 @@ public class FactorizedLinearTuneTest extends EngineTestBase {
         LinearCost.Estimate dense = LinearCost.dense(64, 1024, 1024);
         Assert.assertEquals(dense.macs(), 64L * 1024 * 1024);
         Assert.assertTrue(tucker.macs() < 0.7 * dense.macs(), tucker + " vs " + dense);
-        Assert.assertTrue(tucker.total() > dense.total(), tucker + " vs " + dense);
+        LinearCost.Weights weights = new LinearCost.Weights(30, 200_000);
+        Assert.assertTrue(tucker.total(weights) > dense.total(weights), tucker + " vs " + dense);
         Assert.assertEquals(
-                tucker.total(),
-                tucker.macs()
-                        + LinearCost.MEMORY_WEIGHT * tucker.elements()
-                        + LinearCost.OP_OVERHEAD * tucker.calls());
+                tucker.total(weights),
+                tucker.macs() + 30 * tucker.elements() + 200_000 * tucker.calls());
+        Assert.assertEquals(
+                LinearCost.Weights.forEngine("MXNet").callOverhead(),
+                LinearCost.Weights.MXNET.callOverhead());
+        Assert.assertSame(LinearCost.Weights.forEngine("PyTorch"), LinearCost.Weights.PYTORCH);
+        assertIllegalArgument(() -> new LinearCost.Weights(-1, 0), "-1");
         // the FLOPs a block reports are the multiply-adds alone
         FactorizedLinear tenth = layer(Factorization.TUCKER, 1024, 1024, 0.1);
         long[] r = {3, 11, 11};
-        Assert.assertEquals(
-                tenth.cost(new Shape(64, 1024)).getFlops(),
-                LinearCost.tucker(64, shape, shape, r, r).macs() + 64 * 1024);
+        long ops =
+                tenth.chooseImplementation(64, false) == ConvImplementation.FACTORIZED
+                        ? LinearCost.tucker(64, shape, shape, r, r).macs()
+                        : 64L * 1024 * 1024;
+        Assert.assertEquals(tenth.cost(new Shape(64, 1024)).getFlops(), ops + 64 * 1024);
     }
 }
