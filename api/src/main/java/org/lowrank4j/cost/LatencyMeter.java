@@ -106,6 +106,36 @@ public final class LatencyMeter {
     }
 
     /**
+     * Runs one inference forward pass of a block with this meter's timer, without caching: what the
+     * warm-up and timed runs of {@link #measure} each do. Use it to time alternatives round-robin.
+     *
+     * @param block the block, initialised
+     * @param inputs the inputs, on the block's device
+     * @return the duration in nanoseconds
+     */
+    public long time(Block block, NDList inputs) {
+        return timer.time(block, inputs);
+    }
+
+    /**
+     * Returns the number of untimed warm-up runs.
+     *
+     * @return the warm-up runs
+     */
+    public int getWarmup() {
+        return warmup;
+    }
+
+    /**
+     * Returns the number of timed runs whose median is the latency.
+     *
+     * @return the timed runs
+     */
+    public int getRepeats() {
+        return repeats;
+    }
+
+    /**
      * Returns the cache this meter fills.
      *
      * @return the cache

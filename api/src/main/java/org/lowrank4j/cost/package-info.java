@@ -11,6 +11,7 @@
  * estimate; {@link org.lowrank4j.cost.LinearCost} does the same for tensorized linear layers.
  * {@link org.lowrank4j.cost.LatencyMeter} times any block on the engine, device and threads it runs
  * on (warm-up, repeats, median), caching each configuration in a {@link
- * org.lowrank4j.cost.LatencyCache}.
+ * org.lowrank4j.cost.LatencyCache}. {@link org.lowrank4j.cost.TemporaryMemory} measures the peak
+ * memory of the temporary arrays of a forward pass.
  */
 package org.lowrank4j.cost;

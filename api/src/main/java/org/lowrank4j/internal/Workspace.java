@@ -1,8 +1,15 @@
 package org.lowrank4j.internal;
 
+import ai.djl.ndarray.BaseNDManager;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import java.util.ArrayDeque;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.IdentityHashMap;
+import java.util.Set;
+import java.util.function.BiFunction;
 
 /**
  * A scope for the temporary arrays of one computation.
@@ -18,15 +25,52 @@ import ai.djl.ndarray.NDManager;
  *     return ws.keep(y);
  * }
  * }</pre>
+ *
+ * <p>{@link #measurePeak} reports the largest total size of temporary arrays alive at once while a
+ * computation runs: the arrays of every open workspace of the thread, adopted inputs excepted,
+ * sampled when a workspace closes (temporaries are freed only then, so that is when each scope
+ * holds the most). Views (reshapes, slices) count as if they were copies, so the figure is an upper
+ * bound.
  */
 public final class Workspace implements AutoCloseable {
 
+    private static final ThreadLocal<Probe> PROBE = new ThreadLocal<>();
+
     private final NDManager target;
     private final NDManager scope;
+    private final Probe probe;
+    private final Set<NDArray> adopted = Collections.newSetFromMap(new IdentityHashMap<>());
 
     private Workspace(NDManager target) {
         this.target = target;
         this.scope = target.newSubManager();
+        this.probe = PROBE.get();
+        if (probe != null) {
+            probe.open.push(this);
+        }
+    }
+
+    /**
+     * Runs a computation and returns the largest total size, in bytes, of the temporary arrays
+     * alive at once in the workspaces it opened on this thread.
+     *
+     * @param body the computation
+     * @return the peak in bytes (0 if it opened no workspace)
+     */
+    public static long measurePeak(Runnable body) {
+        Probe outer = PROBE.get();
+        Probe probe = new Probe();
+        PROBE.set(probe);
+        try {
+            body.run();
+        } finally {
+            if (outer == null) {
+                PROBE.remove();
+            } else {
+                PROBE.set(outer);
+            }
+        }
+        return probe.peak;
     }
 
     /**
@@ -76,9 +120,53 @@ public final class Workspace implements AutoCloseable {
      */
     public NDArray adopt(NDArray array) {
         if (array.getManager() != scope) {
+            if (probe == null || !probe.isTemporary(array)) {
+                adopted.add(array);
+            }
             array.tempAttach(scope);
         }
         return array;
+    }
+
+    /**
+     * Runs one step of a chain of operations in a nested scope: the step's own temporaries are
+     * freed when it returns, its result is kept in this workspace, and {@code current} is freed too
+     * when it is a temporary of this workspace (not an adopted input). So a chain holds at most one
+     * step's arrays at a time.
+     *
+     * @param current the value the step starts from
+     * @param op the step: given the nested workspace (to adopt other arrays it reads) and {@code
+     *     current}, it returns a new array
+     * @return the step's result, in this workspace
+     */
+    public NDArray step(NDArray current, BiFunction<Workspace, NDArray, NDArray> op) {
+        NDArray next;
+        try (Workspace inner = new Workspace(scope)) {
+            next = op.apply(inner, inner.adopt(current));
+            if (next != current) {
+                inner.keep(next);
+            }
+        }
+        if (next != current && current.getManager() == scope && !adopted.contains(current)) {
+            release(current);
+        }
+        return next;
+    }
+
+    /**
+     * Frees temporaries before their workspace closes (a measurement of {@link #measurePeak} first
+     * counts them as alive).
+     *
+     * @param arrays temporaries that are no longer needed
+     */
+    public static void release(NDArray... arrays) {
+        Probe probe = PROBE.get();
+        if (probe != null) {
+            probe.sample();
+        }
+        for (NDArray a : arrays) {
+            a.close();
+        }
     }
 
     /**
@@ -106,6 +194,51 @@ public final class Workspace implements AutoCloseable {
     /** Frees every temporary array and returns the adopted inputs to their managers. */
     @Override
     public void close() {
+        if (probe != null) {
+            probe.sample();
+            probe.open.remove(this);
+        }
         scope.close();
+    }
+
+    /** The open workspaces of a measurement and the largest total seen. */
+    private static final class Probe {
+
+        private final Deque<Workspace> open = new ArrayDeque<>();
+        private long peak;
+
+        /**
+         * Whether an array was made in an open workspace (it lives there and none adopted it), so
+         * that it is a temporary too.
+         */
+        boolean isTemporary(NDArray array) {
+            boolean inScope = false;
+            for (Workspace ws : open) {
+                if (ws.adopted.contains(array)) {
+                    return false;
+                }
+                inScope |= ws.scope == array.getManager();
+            }
+            return inScope;
+        }
+
+        void sample() {
+            Set<NDArray> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+            for (Workspace ws : open) {
+                seen.addAll(ws.adopted);
+            }
+            long bytes = 0;
+            for (Workspace ws : open) {
+                if (!(ws.scope instanceof BaseNDManager)) {
+                    continue;
+                }
+                for (NDArray a : ((BaseNDManager) ws.scope).getManagedArrays()) {
+                    if (seen.add(a) && !a.isReleased()) {
+                        bytes += a.size() * a.getDataType().getNumOfBytes();
+                    }
+                }
+            }
+            peak = Math.max(peak, bytes);
+        }
     }
 }

@@ -696,49 +696,44 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     public Map<ConvImplementation, Double> tune(
             NDManager manager, Shape inputShape, int warmup, int repeats) {
         geometry(inputShape);
-        if (warmup < 0 || repeats < 1) {
-            throw new IllegalArgumentException(
-                    "warmup "
-                            + warmup
-                            + " and repeats "
-                            + repeats
-                            + " are not accepted; warmup >= 0 and repeats >= 1 are");
-        }
+        return tune(manager, inputShape, Tuning.meter(warmup, repeats));
+    }
+
+    /**
+     * Like {@link #tune(NDManager, Shape, int, int)}, with the warm-up and timed passes and the
+     * timer of a meter: the implementations run round-robin in the order RECONSTRUCTED, FACTORIZED,
+     * MOBILENET (CP only), each pass a {@link LatencyMeter#time} of this block with the
+     * implementation set to the candidate; on a tie the earlier one is chosen. The meter's cache is
+     * not used. With several layers, layer 0 is timed.
+     *
+     * @param manager where the temporary input lives
+     * @param inputShape {@code (B, C, S_1, …, S_N)}
+     * @param meter the timer and the numbers of passes
+     * @return the median milliseconds per pass of each implementation
+     * @throws IllegalArgumentException if the input shape does not fit
+     * @throws IllegalStateException if the block is not initialised
+     */
+    public Map<ConvImplementation, Double> tune(
+            NDManager manager, Shape inputShape, LatencyMeter meter) {
+        geometry(inputShape);
         if (!isInitialized()) {
             throw new IllegalStateException(
                     "the block is not initialised; call initialize or an init method first");
         }
         List<ConvImplementation> candidates = implementations();
-        double[][] times = new double[candidates.size()][repeats];
-        try (NDManager scope = manager.newSubManager()) {
-            DataType type = factorParameters.get(0).getArray().getDataType();
-            NDArray x = scope.randomNormal(inputShape).toType(type, false);
-            ParameterStore ps = new ParameterStore(scope, false);
-            for (int r = -warmup; r < repeats; r++) {
-                for (int c = 0; c < candidates.size(); c++) {
-                    long start = System.nanoTime();
-                    try (NDArray y = forwardWith(candidates.get(c), ps, x, 0, false);
-                            NDArray sum = y.sum();
-                            NDArray wide = sum.toType(DataType.FLOAT64, false)) {
-                        wide.getDouble();
-                    }
-                    if (r >= 0) {
-                        times[c][r] = (System.nanoTime() - start) / 1e6;
-                    }
-                }
-            }
-        }
-        Map<ConvImplementation, Double> medians = new EnumMap<>(ConvImplementation.class);
-        for (int c = 0; c < candidates.size(); c++) {
-            double[] t = times[c].clone();
-            Arrays.sort(t);
-            double median =
-                    t.length % 2 == 1
-                            ? t[t.length / 2]
-                            : 0.5 * (t[t.length / 2 - 1] + t[t.length / 2]);
-            medians.put(candidates.get(c), median);
-        }
-        tunedChoices.put(inputShape, fastest(medians));
+        DataType type = factorParameters.get(0).getArray().getDataType();
+        Map<ConvImplementation, Double> medians =
+                Tuning.measure(
+                        this,
+                        candidates,
+                        this::getImplementation,
+                        this::setImplementation,
+                        manager,
+                        inputShape,
+                        type,
+                        layers > 1,
+                        meter);
+        tunedChoices.put(inputShape, Tuning.fastest(candidates, medians));
         return medians;
     }
 
@@ -773,7 +768,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
         } finally {
             setImplementation(configured);
         }
-        tunedChoices.put(inputShape, fastest(measured));
+        tunedChoices.put(inputShape, Tuning.fastest(implementations(), measured));
         return measured;
     }
 
@@ -786,17 +781,6 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             candidates.add(ConvImplementation.MOBILENET);
         }
         return candidates;
-    }
-
-    /** The implementation of the least time; the reconstructed one (the dense layer) on ties. */
-    private static ConvImplementation fastest(Map<ConvImplementation, Double> millis) {
-        ConvImplementation best = ConvImplementation.RECONSTRUCTED;
-        for (Map.Entry<ConvImplementation, Double> e : millis.entrySet()) {
-            if (e.getValue() < millis.get(best)) {
-                best = e.getKey();
-            }
-        }
-        return best;
     }
 
     private NDArray cachedKernel(List<NDArray> values, int layer) {

@@ -1,6 +1,7 @@
 package org.lowrank4j.nn;
 
 import ai.djl.MalformedModelException;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -23,8 +24,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
 import org.lowrank4j.cost.BlockCost;
 import org.lowrank4j.cost.CostAware;
+import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.cost.LinearCost;
 import org.lowrank4j.internal.Workspace;
 
@@ -43,10 +46,12 @@ import org.lowrank4j.internal.Workspace;
  * the output modes; Tucker applies the factor that shrinks the temporary most first; block-TT
  * sweeps the cores from whichever end is cheaper. Temporaries are kept below the size of the dense
  * weight (or of the input and output when those are larger) by running the rank-one terms (CP) or
- * the rows (Tucker, TT) in chunks. {@link ConvImplementation#RECONSTRUCTED} rebuilds the dense
- * weight (once, then cached, when not training). {@link ConvImplementation#AUTO} picks the cheaper
- * of the two by {@link LinearCost} for each call's batch size. {@link ConvImplementation#MOBILENET}
- * is not accepted.
+ * the rows (Tucker, TT) in chunks, and freeing each step's arrays once the next step has its input
+ * ({@link org.lowrank4j.cost.TemporaryMemory} measures the peak). {@link
+ * ConvImplementation#RECONSTRUCTED} rebuilds the dense weight (once, then cached, when not
+ * training). {@link ConvImplementation#AUTO} picks the cheaper of the two by {@link LinearCost} for
+ * each call's batch size, or the faster as measured by {@link #tune}. {@link
+ * ConvImplementation#MOBILENET} is not accepted.
  *
  * <p>With {@link Builder#optLayers(int) several layers}, the layers share one factorization with a
  * leading layer mode (a TT-matrix with a leading {@code (L, 1)} pair for TT), the forward pass
@@ -79,6 +84,8 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
     private Parameter bias;
 
     private final Map<Integer, NDArray> cache = new HashMap<>();
+    private final Map<Long, ConvImplementation> tunedChoices = new ConcurrentHashMap<>();
+    private final Map<List<Object>, ConvImplementation> modelChoices = new ConcurrentHashMap<>();
     private List<NDArray> cacheSource;
 
     FactorizedLinear(Builder builder) {
@@ -272,6 +279,8 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
         }
         parameters.clear();
         factors = new ArrayList<>();
+        modelChoices.clear();
+        tunedChoices.clear();
         for (String name : weight.names()) {
             factors.add(
                     addParameter(
@@ -392,8 +401,9 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
 
     /**
      * Returns the implementation a forward pass of {@code batch} rows uses: the configured one, or
-     * for AUTO the cheaper by {@link LinearCost} (a cached reconstruction costs nothing to rebuild
-     * outside training).
+     * for AUTO the fastest measured by {@link #tune} for that many rows (inference), or else the
+     * cheaper by {@link LinearCost} with the weights of the parameters' engine (a cached
+     * reconstruction costs nothing to rebuild outside training).
      *
      * @param batch the number of input rows (the product of the leading dimensions)
      * @param training whether the pass is a training pass
@@ -403,24 +413,104 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
         if (implementation != ConvImplementation.AUTO) {
             return implementation;
         }
-        long factorized = weight.factorizedCost(batch);
-        long reconstructed =
-                LinearCost.dense(batch, weight.in, weight.out)
-                        + (training ? weight.reconstructionCost() : 0);
-        return factorized < reconstructed
-                ? ConvImplementation.FACTORIZED
-                : ConvImplementation.RECONSTRUCTED;
+        if (!training) {
+            ConvImplementation tuned = tunedChoices.get(batch);
+            if (tuned != null) {
+                return tuned;
+            }
+        }
+        // the choice depends on the layout alone, which only createParameters changes
+        return modelChoices.computeIfAbsent(
+                List.of(batch, training),
+                k -> {
+                    LinearCost.Weights w = LinearCost.Weights.forEngine(engineName());
+                    long factorized = weight.factorizedCost(batch).total(w);
+                    long reconstructed =
+                            LinearCost.dense(batch, weight.in, weight.out).total(w)
+                                    + (training ? weight.reconstructionCost(w) : 0);
+                    return factorized < reconstructed
+                            ? ConvImplementation.FACTORIZED
+                            : ConvImplementation.RECONSTRUCTED;
+                });
+    }
+
+    /** The engine of the parameters, or the default engine before they have arrays. */
+    private String engineName() {
+        for (Parameter p : factors) {
+            if (p.isInitialized()) {
+                return p.getArray().getManager().getEngine().getEngineName();
+            }
+        }
+        return Engine.getDefaultEngineName();
+    }
+
+    /**
+     * Times both implementations on a random input of the given shape (inference) and makes {@link
+     * ConvImplementation#AUTO} use the faster for inputs with as many rows from now on, instead of
+     * the cost model's pick. The reconstructed implementation, with its cached weight, runs at the
+     * speed of the dense layer, so a tuned layer is never slower than the dense one by more than
+     * the timing noise.
+     *
+     * @param manager where the temporary input lives
+     * @param inputShape {@code (…, in)}
+     * @param warmup untimed passes of each implementation, at least 0
+     * @param repeats timed passes of each implementation (round-robin), at least 1
+     * @return the median milliseconds per pass of each implementation
+     * @throws IllegalArgumentException if the input's last dimension is not the input features or a
+     *     count is out of range
+     * @throws IllegalStateException if the block has no weights yet
+     */
+    public Map<ConvImplementation, Double> tune(
+            NDManager manager, Shape inputShape, int warmup, int repeats) {
+        checkWidth(inputShape);
+        return tune(manager, inputShape, Tuning.meter(warmup, repeats));
+    }
+
+    /**
+     * Like {@link #tune(NDManager, Shape, int, int)}, with the warm-up and timed passes and the
+     * timer of a meter: the implementations run round-robin in the order RECONSTRUCTED, FACTORIZED,
+     * each pass a {@link LatencyMeter#time} of this block with the implementation set to the
+     * candidate; on a tie RECONSTRUCTED is chosen. The meter's cache is not used. With several
+     * layers, layer 0 is timed.
+     *
+     * @param manager where the temporary input lives
+     * @param inputShape {@code (…, in)}
+     * @param meter the timer and the numbers of passes
+     * @return the median milliseconds per pass of each implementation
+     * @throws IllegalArgumentException if the input's last dimension is not the input features
+     * @throws IllegalStateException if the block has no weights yet
+     */
+    public Map<ConvImplementation, Double> tune(
+            NDManager manager, Shape inputShape, LatencyMeter meter) {
+        checkWidth(inputShape);
+        requireWeights();
+        List<ConvImplementation> candidates =
+                List.of(ConvImplementation.RECONSTRUCTED, ConvImplementation.FACTORIZED);
+        DataType type = factors.get(0).getArray().getDataType();
+        Map<ConvImplementation, Double> medians =
+                Tuning.measure(
+                        this,
+                        candidates,
+                        this::getImplementation,
+                        this::setImplementation,
+                        manager,
+                        inputShape,
+                        type,
+                        weight.layered(),
+                        meter);
+        tunedChoices.put(inputShape.size() / weight.in, Tuning.fastest(candidates, medians));
+        return medians;
     }
 
     /**
      * Returns the parameters and the operations of one inference pass, counted for the
      * implementation the block uses on inputs of that shape ({@link #chooseImplementation} with
      * {@code training} false): the factorized contractions (the multiply-adds of {@link
-     * LinearCost}, without its per-call overhead) or the dense product with the reconstructed
-     * weight (rebuilt once and cached outside training, so not counted), plus one addition per
-     * output element for the bias. The parameters are those of the layout (factors and bias),
-     * whether or not the block is initialised. With several layers, the operations are those of one
-     * layer.
+     * LinearCost.Estimate}, without its memory and per-call terms) or the dense product with the
+     * reconstructed weight (rebuilt once and cached outside training, so not counted), plus one
+     * addition per output element for the bias. The parameters are those of the layout (factors and
+     * bias), whether or not the block is initialised. With several layers, the operations are those
+     * of one layer.
      *
      * @param inputShapes the input {@code (…, in)}, and the layer index when there are several
      *     layers
@@ -442,7 +532,7 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
                 || chooseImplementation(rows, false) == ConvImplementation.RECONSTRUCTED) {
             flops = rows * weight.in * weight.out;
         } else {
-            flops = weight.factorizedFlops(rows);
+            flops = weight.factorizedCost(rows).macs();
         }
         if (useBias) {
             params += (long) weight.layers * weight.out;
@@ -519,28 +609,35 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
             cached = cachedWeight(values, layer);
         }
         try (Workspace ws = Workspace.of(x)) {
-            NDArray x2 = ws.adopt(x).reshape(batch, weight.in);
+            // 2-D inputs skip the reshapes, and the dense products add the bias themselves:
+            // every engine call counts in a small layer
+            boolean flat = xs.dimension() == 2;
+            NDArray x2 = flat ? ws.adopt(x) : ws.adopt(x).reshape(batch, weight.in);
             NDList adopted = new NDList();
             for (NDArray v : values) {
                 adopted.add(ws.adopt(v));
             }
+            NDArray bl = null;
+            if (b != null) {
+                ws.adopt(b);
+                bl = weight.layered() ? b.get(layer) : b;
+            }
             NDArray y;
             if (weight.format == Factorization.DENSE) {
-                y = Linear.linear(x2, weight.select(adopted, layer).get(0)).singletonOrThrow();
+                y = Linear.linear(x2, weight.select(adopted, layer).get(0), bl).singletonOrThrow();
             } else if (impl == ConvImplementation.RECONSTRUCTED) {
                 NDArray w =
                         cached != null
                                 ? ws.adopt(cached)
                                 : weight.reconstruct(weight.select(adopted, layer));
-                y = Linear.linear(x2, w).singletonOrThrow();
+                y = Linear.linear(x2, w, bl).singletonOrThrow();
             } else {
                 y = weight.factorized(x2, weight.select(adopted, layer));
+                if (bl != null) {
+                    y = y.add(bl);
+                }
             }
-            if (b != null) {
-                ws.adopt(b);
-                y = y.add(weight.layered() ? b.get(layer) : b);
-            }
-            return ws.keep(y.reshape(xs.slice(0, xs.dimension() - 1).add(weight.out)));
+            return ws.keep(flat ? y : y.reshape(xs.slice(0, xs.dimension() - 1).add(weight.out)));
         }
     }
 

@@ -16,6 +16,7 @@ import org.lowrank4j.decompose.Parafac;
 import org.lowrank4j.decompose.TensorTrain;
 import org.lowrank4j.decompose.Tucker;
 import org.lowrank4j.internal.HostRandom;
+import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.tensor.CPTensor;
 import org.lowrank4j.tensor.FactorizedTensor;
 import org.lowrank4j.tensor.Ranks;
@@ -285,14 +286,24 @@ final class TensorizedWeight {
         return Arrays.copyOfRange(r, outShape.dimension(), r.length);
     }
 
-    /** Temporaries allowed per product, in elements. */
+    /**
+     * Temporaries allowed in one chunk of a forward pass or of a reconstruction, in elements: the
+     * dense weight, or the input and output rows when larger.
+     */
     long budget(long batch) {
         return Math.max(in * out, batch * Math.max(in, out));
     }
 
+    /**
+     * How many arrays of a chunk's largest size a chunk holds at once (an operation's input, its
+     * output and the reshaped or transposed views between them); chunks are sized so that this many
+     * fit in the {@link #budget}.
+     */
+    private static final long COPIES = 4;
+
     int cpChunks(long batch) {
         long perTerm = batch * LinearCost.cpPeakPerRowAndTerm(outShape, inShape);
-        long termsPerChunk = Math.max(1, budget(batch) / Math.max(1, perTerm));
+        long termsPerChunk = Math.max(1, budget(batch) / Math.max(1, COPIES * perTerm));
         return (int) ((rank[0] + termsPerChunk - 1) / termsPerChunk);
     }
 
@@ -313,7 +324,7 @@ final class TensorizedWeight {
     }
 
     /** The cost of the factorized forward of one layer. */
-    long factorizedCost(long batch) {
+    LinearCost.Estimate factorizedCost(long batch) {
         switch (format) {
             case CP:
                 return LinearCost.cp(batch, outShape, inShape, rank[0], cpChunks(batch));
@@ -323,33 +334,6 @@ final class TensorizedWeight {
                 return LinearCost.tt(batch, outShape, inShape, effectiveRank(), ttReversed(batch));
             default:
                 return LinearCost.dense(batch, in, out);
-        }
-    }
-
-    /**
-     * The operations of the factorized forward of one layer, without the per-call overhead of the
-     * cost model: every other term of {@link LinearCost}'s costs is proportional to the batch, so
-     * the overhead is the cost of a batch of 0 rows with the same contraction plan.
-     */
-    long factorizedFlops(long batch) {
-        switch (format) {
-            case CP:
-                {
-                    int chunks = cpChunks(batch);
-                    return LinearCost.cp(batch, outShape, inShape, rank[0], chunks)
-                            - LinearCost.cp(0, outShape, inShape, rank[0], chunks);
-                }
-            case TUCKER:
-                return LinearCost.tucker(batch, outShape, inShape, outRanks(), inRanks())
-                        - LinearCost.tucker(0, outShape, inShape, outRanks(), inRanks());
-            case TT:
-                {
-                    boolean reversed = ttReversed(batch);
-                    return LinearCost.tt(batch, outShape, inShape, effectiveRank(), reversed)
-                            - LinearCost.tt(0, outShape, inShape, effectiveRank(), reversed);
-                }
-            default:
-                return batch * in * out;
         }
     }
 
@@ -397,9 +381,9 @@ final class TensorizedWeight {
     }
 
     /** The cost of rebuilding one layer's dense weight. */
-    long reconstructionCost() {
-        return LinearCost.reconstruction(format, outShape, inShape, effectiveRank())
-                + (layered() ? LinearCost.OP_OVERHEAD * 2 : 0);
+    long reconstructionCost(LinearCost.Weights weights) {
+        return LinearCost.reconstruction(format, outShape, inShape, effectiveRank()).total(weights)
+                + (layered() ? weights.callOverhead() * 2 : 0);
     }
 
     // ---------------------------------------------------------------------------- forward
@@ -413,26 +397,51 @@ final class TensorizedWeight {
             case TUCKER:
             case TT:
                 {
-                    long rows = Math.max(1, budget(batch) / Math.max(1, peakPerRow(batch)));
-                    if (rows >= batch) {
-                        return format == Factorization.TT
-                                ? ttForward(x, eff, ttReversed(batch))
-                                : tuckerForward(x, eff);
-                    }
+                    long rows =
+                            Math.max(1, budget(batch) / Math.max(1, COPIES * peakPerRow(batch)));
                     NDList parts = new NDList();
                     for (long start = 0; start < batch; start += rows) {
                         long end = Math.min(batch, start + rows);
-                        NDArray part = x.get(new NDIndex(start + ":" + end));
-                        parts.add(
-                                format == Factorization.TT
-                                        ? ttForward(part, eff, ttReversed(end - start))
-                                        : tuckerForward(part, eff));
+                        try (Workspace ws = Workspace.of(x)) {
+                            NDArray part = ws.adopt(x);
+                            if (start > 0 || end < batch) {
+                                part = part.get(new NDIndex(start + ":" + end));
+                            }
+                            NDList f = adoptAll(ws, eff);
+                            parts.add(
+                                    ws.keep(
+                                            format == Factorization.TT
+                                                    ? ttForward(
+                                                            ws, part, f, ttReversed(end - start))
+                                                    : tuckerForward(ws, part, f)));
+                        }
                     }
-                    return NDArrays.concat(parts);
+                    if (parts.size() == 1) {
+                        return parts.get(0);
+                    }
+                    NDArray y = NDArrays.concat(parts);
+                    Workspace.release(parts.toArray(new NDArray[0]));
+                    return y;
                 }
             default:
                 return x.matMul(eff.get(0).transpose());
         }
+    }
+
+    private static NDList adoptAll(Workspace ws, NDList arrays) {
+        NDList adopted = new NDList();
+        for (NDArray a : arrays) {
+            adopted.add(ws.adopt(a));
+        }
+        return adopted;
+    }
+
+    /** Frees {@code previous}, a temporary, once {@code next} is computed from it. */
+    private static NDArray then(NDArray previous, NDArray next) {
+        if (next != previous) {
+            Workspace.release(previous);
+        }
+        return next;
     }
 
     private NDArray cpForward(NDArray x, NDList eff, int chunks) {
@@ -455,25 +464,43 @@ final class TensorizedWeight {
         NDArray y = null;
         for (long a = 0; a < r; a += per) {
             long b = Math.min(r, a + per);
-            NDIndex cols = new NDIndex(":, " + a + ":" + b);
-            boolean whole = a == 0 && b == r;
-            NDArray t = xt.matMul(slice(eff.get(1 + n + inOrder[0]), cols, whole));
-            for (int p = 1; p < m; p++) {
-                NDArray f = slice(eff.get(1 + n + inOrder[p]), cols, whole);
-                t = t.mul(f).sum(new int[] {t.getShape().dimension() - 2});
+            NDArray part;
+            // each chunk of rank-one terms frees its temporaries before the next one starts
+            try (Workspace ws = Workspace.of(xt)) {
+                NDList f = adoptAll(ws, eff);
+                NDIndex cols = new NDIndex(":, " + a + ":" + b);
+                boolean whole = a == 0 && b == r;
+                NDArray t = ws.adopt(xt).matMul(slice(f.get(1 + n + inOrder[0]), cols, whole));
+                for (int p = 1; p < m; p++) {
+                    NDArray factor = slice(f.get(1 + n + inOrder[p]), cols, whole);
+                    NDArray product = t.mul(factor);
+                    NDArray next = product.sum(new int[] {t.getShape().dimension() - 2});
+                    Workspace.release(product);
+                    t = then(t, next);
+                }
+                NDArray w = whole ? f.get(0) : f.get(0).get(new NDIndex(a + ":" + b));
+                t = then(t, t.mul(w));
+                for (int p = 0; p < n - 1; p++) {
+                    Shape s = t.getShape();
+                    long[] dims = new long[s.dimension() + 1];
+                    System.arraycopy(s.getShape(), 0, dims, 0, s.dimension() - 1);
+                    dims[s.dimension() - 1] = 1;
+                    dims[s.dimension()] = s.get(s.dimension() - 1);
+                    NDArray view = t.reshape(new Shape(dims));
+                    NDArray next = view.mul(slice(f.get(1 + outOrder[p]), cols, whole));
+                    Workspace.release(view);
+                    t = then(t, next);
+                }
+                NDArray last = slice(f.get(1 + outOrder[n - 1]), cols, whole).transpose();
+                part = ws.keep(then(t, t.matMul(last)));
             }
-            NDArray w = whole ? eff.get(0) : eff.get(0).get(new NDIndex(a + ":" + b));
-            t = t.mul(w);
-            for (int p = 0; p < n - 1; p++) {
-                Shape s = t.getShape();
-                long[] dims = new long[s.dimension() + 1];
-                System.arraycopy(s.getShape(), 0, dims, 0, s.dimension() - 1);
-                dims[s.dimension() - 1] = 1;
-                dims[s.dimension()] = s.get(s.dimension() - 1);
-                t = t.reshape(new Shape(dims)).mul(slice(eff.get(1 + outOrder[p]), cols, whole));
+            if (y == null) {
+                y = part;
+            } else {
+                NDArray sum = y.add(part);
+                Workspace.release(y, part);
+                y = sum;
             }
-            t = t.matMul(slice(eff.get(1 + outOrder[n - 1]), cols, whole).transpose());
-            y = y == null ? t : y.add(t);
         }
         // back to the natural output mode order
         int[] back = new int[n + 1];
@@ -496,7 +523,8 @@ final class TensorizedWeight {
         return a;
     }
 
-    private NDArray tuckerForward(NDArray x, NDList eff) {
+    /** The Tucker forward of {@code x}, one factor per step of {@code ws}. */
+    private NDArray tuckerForward(Workspace ws, NDArray x, NDList eff) {
         long batch = x.getShape().get(0);
         int n = outShape.dimension();
         long[] inR = inRanks();
@@ -504,15 +532,25 @@ final class TensorizedWeight {
         long[] cur = inShape.getShape().clone();
         NDArray t = x;
         for (int k : LinearCost.tuckerOrder(inShape.getShape(), inR)) {
-            t = modeApply(t, batch, cur, k, eff.get(1 + n + k).transpose());
+            long[] from = cur.clone();
+            NDArray factor = eff.get(1 + n + k);
+            t = ws.step(t, (w, a) -> modeApply(a, batch, from, k, w.adopt(factor).transpose()));
             cur[k] = inR[k];
         }
         long rin = product(inR);
         long rout = product(outR);
-        t = t.reshape(batch, rin).matMul(eff.get(0).reshape(rout, rin).transpose());
+        NDArray core = eff.get(0);
+        t =
+                ws.step(
+                        t,
+                        (w, a) ->
+                                a.reshape(batch, rin)
+                                        .matMul(w.adopt(core).reshape(rout, rin).transpose()));
         cur = outR.clone();
         for (int k : LinearCost.tuckerOrder(outR, outShape.getShape())) {
-            t = modeApply(t, batch, cur, k, eff.get(1 + k));
+            long[] from = cur.clone();
+            NDArray factor = eff.get(1 + k);
+            t = ws.step(t, (w, a) -> modeApply(a, batch, from, k, w.adopt(factor)));
             cur[k] = outShape.get(k);
         }
         return t.reshape(batch, out);
@@ -528,12 +566,16 @@ final class TensorizedWeight {
         for (int j = k + 1; j < cur.length; j++) {
             after *= cur[j];
         }
-        return leftApply(matrix, t.reshape(before, cur[k], after));
+        NDArray view = t.reshape(before, cur[k], after);
+        NDArray y = leftApply(matrix, view);
+        Workspace.release(view);
+        return y;
     }
 
     /**
      * {@code matrix (m, k)} times every {@code (k, Q)} slice of {@code t (P, k, Q)}, as one matrix
-     * product (a broadcast product would copy the matrix {@code P} times).
+     * product (a broadcast product would copy the matrix {@code P} times). Its own intermediate
+     * arrays are freed as soon as the next one exists.
      */
     static NDArray leftApply(NDArray matrix, NDArray t) {
         Shape s = t.getShape();
@@ -542,63 +584,76 @@ final class TensorizedWeight {
         long q = s.get(2);
         long m = matrix.getShape().get(0);
         if (p == 1) {
-            return matrix.matMul(t.reshape(k, q)).reshape(1, m, q);
+            NDArray v = t.reshape(k, q);
+            NDArray y = then(v, matrix.matMul(v));
+            return then(y, y.reshape(1, m, q));
         }
+        NDArray mt = matrix.transpose();
         if (q == 1) {
-            return t.reshape(p, k).matMul(matrix.transpose()).reshape(p, m, 1);
+            NDArray v = t.reshape(p, k);
+            NDArray y = then(v, v.matMul(mt));
+            Workspace.release(mt);
+            return then(y, y.reshape(p, m, 1));
         }
-        return t.transpose(0, 2, 1)
-                .reshape(p * q, k)
-                .matMul(matrix.transpose())
-                .reshape(p, q, m)
-                .transpose(0, 2, 1);
+        NDArray a = t.transpose(0, 2, 1);
+        NDArray b = then(a, a.reshape(p * q, k));
+        NDArray c = then(b, b.matMul(mt));
+        Workspace.release(mt);
+        NDArray d = then(c, c.reshape(p, q, m));
+        return then(d, d.transpose(0, 2, 1));
     }
 
-    private NDArray ttForward(NDArray x, NDList eff, boolean reversed) {
+    /** The block-TT forward of {@code x}, one core per step of {@code ws}. */
+    private NDArray ttForward(Workspace ws, NDArray x, NDList eff, boolean reversed) {
         long batch = x.getShape().get(0);
         int n = outShape.dimension();
         long[] outs = outShape.getShape().clone();
         long[] ins = inShape.getShape().clone();
         List<NDArray> cores = new ArrayList<>(eff);
+        int[] flip = new int[n + 1];
+        for (int k = 0; k < n; k++) {
+            flip[1 + k] = n - k;
+        }
         NDArray t = x;
         if (reversed) {
             long[] dims = new long[n + 1];
             dims[0] = batch;
             System.arraycopy(ins, 0, dims, 1, n);
-            int[] axes = new int[n + 1];
-            for (int k = 0; k < n; k++) {
-                axes[1 + k] = n - k;
-            }
-            t = permute(t.reshape(new Shape(dims)), axes);
+            t = ws.step(t, (w, a) -> permute(a.reshape(new Shape(dims)), flip));
             reverse(outs);
             reverse(ins);
-            List<NDArray> rev = new ArrayList<>();
-            for (int k = n - 1; k >= 0; k--) {
-                rev.add(cores.get(k).transpose(3, 1, 2, 0));
-            }
-            cores = rev;
+            java.util.Collections.reverse(cores);
         }
         long left = batch;
         long right = inShape.size();
         for (int k = 0; k < n; k++) {
             NDArray core = cores.get(k);
             Shape cs = core.getShape();
-            long rk = cs.get(0);
-            long rk1 = cs.get(3);
+            long rk = reversed ? cs.get(3) : cs.get(0);
+            long rk1 = reversed ? cs.get(0) : cs.get(3);
             right /= ins[k];
-            NDArray c = core.transpose(1, 3, 0, 2).reshape(outs[k] * rk1, rk * ins[k]);
-            t = leftApply(c, t.reshape(left, rk * ins[k], right));
+            long o = outs[k];
+            long i = ins[k];
+            long l = left;
+            long r = right;
+            t =
+                    ws.step(
+                            t,
+                            (w, a) -> {
+                                NDArray c = w.adopt(core);
+                                if (reversed) {
+                                    c = c.transpose(3, 1, 2, 0);
+                                }
+                                c = c.transpose(1, 3, 0, 2).reshape(o * rk1, rk * i);
+                                return leftApply(c, a.reshape(l, rk * i, r));
+                            });
             left *= outs[k];
         }
         if (reversed) {
             long[] dims = new long[n + 1];
             dims[0] = batch;
             System.arraycopy(outs, 0, dims, 1, n);
-            int[] axes = new int[n + 1];
-            for (int k = 0; k < n; k++) {
-                axes[1 + k] = n - k;
-            }
-            t = permute(t.reshape(new Shape(dims)), axes);
+            t = ws.step(t, (w, a) -> permute(a.reshape(new Shape(dims)), flip));
         }
         return t.reshape(batch, out);
     }
@@ -690,39 +745,44 @@ final class TensorizedWeight {
         }
     }
 
-    /** The layer's dense {@code (out, in)} weight; differentiable. */
+    /**
+     * The layer's dense {@code (out, in)} weight; differentiable. Its temporaries stay within a few
+     * times the weight's size: CP sums its rank-one terms in chunks, Tucker applies one factor per
+     * step, block-TT multiplies one core per step.
+     */
     NDArray reconstruct(NDList eff) {
         switch (format) {
             case CP:
-                {
-                    int n = outShape.dimension();
-                    NDArray left = khatriRao(eff.subNDList(1, 1 + n));
-                    NDArray right = khatriRao(eff.subNDList(1 + n));
-                    long r = rank[0];
-                    return left.mul(eff.get(0).reshape(1, r)).matMul(right.transpose());
-                }
+                return cpReconstruct(eff);
             case TUCKER:
-                {
+                try (Workspace ws = Workspace.of(eff.get(0))) {
                     long[] cur = effectiveRank();
                     long[] dims = outShape.addAll(inShape).getShape();
                     NDArray t = eff.get(0);
                     for (int k = 0; k < dims.length; k++) {
-                        t = modeApply(t, 1, cur, k, eff.get(1 + k));
+                        long[] from = cur.clone();
+                        NDArray factor = eff.get(1 + k);
+                        int mode = k;
+                        t = ws.step(t, (w, a) -> modeApply(a, 1, from, mode, w.adopt(factor)));
                         cur[k] = dims[k];
                     }
-                    return t.reshape(out, in);
+                    return ws.keep(t.reshape(out, in));
                 }
             case TT:
-                {
+                try (Workspace ws = Workspace.of(eff.get(0))) {
                     int n = outShape.dimension();
                     NDArray acc = null;
                     long[] inter = new long[2 * n];
                     for (int k = 0; k < n; k++) {
-                        NDArray core = eff.get(k);
+                        NDArray core = ws.adopt(eff.get(k));
                         Shape cs = core.getShape();
                         NDArray mat = core.reshape(cs.get(0), cs.get(1) * cs.get(2) * cs.get(3));
-                        acc = acc == null ? mat : acc.matMul(mat);
-                        acc = acc.reshape(-1, cs.get(3));
+                        if (acc != null) {
+                            NDArray product = acc.matMul(mat);
+                            Workspace.release(acc, mat);
+                            mat = product;
+                        }
+                        acc = then(mat, mat.reshape(-1, cs.get(3)));
                         inter[2 * k] = cs.get(1);
                         inter[2 * k + 1] = cs.get(2);
                     }
@@ -731,11 +791,52 @@ final class TensorizedWeight {
                         axes[k] = 2 * k;
                         axes[n + k] = 2 * k + 1;
                     }
-                    return permute(acc.reshape(new Shape(inter)), axes).reshape(out, in);
+                    NDArray modes = then(acc, acc.reshape(new Shape(inter)));
+                    NDArray permuted = then(modes, permute(modes, axes));
+                    return ws.keep(then(permuted, permuted.reshape(out, in)));
                 }
             default:
                 return eff.get(0);
         }
+    }
+
+    /**
+     * CP: {@code Σ_r w_r (a_r ⊗ …) (b_r ⊗ …)ᵀ}, the Khatri-Rao products built for a chunk of terms
+     * at a time, each at most an eighth of the weight (with a rank above the feature counts they
+     * would be larger than the weight).
+     */
+    private NDArray cpReconstruct(NDList eff) {
+        int n = outShape.dimension();
+        long r = rank[0];
+        long per = LinearCost.cpReconstructionTerms(out, in);
+        NDArray w = null;
+        for (long a = 0; a < r; a += per) {
+            long b = Math.min(r, a + per);
+            boolean whole = a == 0 && b == r;
+            NDIndex cols = new NDIndex(":, " + a + ":" + b);
+            NDArray part;
+            try (Workspace ws = Workspace.of(eff.get(0))) {
+                NDList f = adoptAll(ws, eff);
+                NDList outs = new NDList();
+                NDList ins = new NDList();
+                for (int k = 1; k < f.size(); k++) {
+                    (k <= n ? outs : ins).add(slice(f.get(k), cols, whole));
+                }
+                NDArray weights = whole ? f.get(0) : f.get(0).get(new NDIndex(a + ":" + b));
+                NDArray left = khatriRao(outs);
+                NDArray scaled = left.mul(weights.reshape(1, b - a));
+                NDArray right = khatriRao(ins);
+                part = ws.keep(scaled.matMul(right.transpose()));
+            }
+            if (w == null) {
+                w = part;
+            } else {
+                NDArray sum = w.add(part);
+                Workspace.release(w, part);
+                w = sum;
+            }
+        }
+        return w;
     }
 
     private static NDArray khatriRao(NDList matrices) {

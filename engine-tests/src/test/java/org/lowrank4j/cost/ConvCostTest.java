@@ -132,4 +132,33 @@ public class ConvCostTest extends EngineTestBase {
         assertIllegalArgument(
                 () -> cp.tune(manager, new Shape(2, 7, 10, 10), 0, 1), "(2, 7, 10, 10)");
     }
+
+    @Test
+    public void tuningWithAnInjectedTimerPicksTheFastestDeterministically() {
+        FactorizedConv<?> cp = layer(Factorization.CP, 8, Rank.fraction(0.5));
+        Shape in = new Shape(2, 8, 10, 10);
+        cp.initialize(manager, ai.djl.ndarray.types.DataType.FLOAT32, in);
+        for (ConvImplementation fastest :
+                new ConvImplementation[] {
+                    ConvImplementation.MOBILENET,
+                    ConvImplementation.FACTORIZED,
+                    ConvImplementation.RECONSTRUCTED
+                }) {
+            LatencyMeter meter =
+                    LatencyMeter.builder()
+                            .optWarmup(0)
+                            .optRepeats(3)
+                            .optTimer(
+                                    (block, inputs) ->
+                                            ((FactorizedConv<?>) block).getImplementation()
+                                                            == fastest
+                                                    ? 1_000_000L
+                                                    : 2_000_000L)
+                            .build();
+            java.util.Map<ConvImplementation, Double> times = cp.tune(manager, in, meter);
+            Assert.assertEquals(times.get(fastest), 1.0, 1e-12);
+            Assert.assertEquals(cp.chooseImplementation(in, false), fastest);
+            Assert.assertEquals(cp.getImplementation(), ConvImplementation.AUTO);
+        }
+    }
 }

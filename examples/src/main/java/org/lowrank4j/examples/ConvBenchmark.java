@@ -10,12 +10,6 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.convolutional.Conv3d;
 import ai.djl.training.ParameterStore;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -74,21 +68,9 @@ public final class ConvBenchmark {
         a.put("warmup", "5");
         a.put("repeats", "20");
         a.put("csv", "");
-        for (String arg : args) {
-            int eq = arg.indexOf('=');
-            if (eq < 1 || !a.containsKey(arg.substring(0, eq))) {
-                throw new IllegalArgumentException(
-                        "argument '"
-                                + arg
-                                + "' is not accepted; name=value with a name of "
-                                + a.keySet());
-            }
-            a.put(arg.substring(0, eq), arg.substring(eq + 1));
-        }
+        BenchmarkSupport.parse(a, args);
         String threads = a.get("threads");
-        System.setProperty("ai.djl.default_engine", a.get("engine"));
-        System.setProperty("ai.djl.pytorch.num_threads", threads);
-        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        BenchmarkSupport.configureEngine(a.get("engine"), threads);
         int in = Integer.parseInt(a.get("in"));
         int out = Integer.parseInt(a.get("out"));
         int k = Integer.parseInt(a.get("kernel"));
@@ -102,11 +84,13 @@ public final class ConvBenchmark {
                         ? Rank.fraction(Double.parseDouble(rankText))
                         : Rank.of(Integer.parseInt(rankText));
         List<Factorization> factorizations = new ArrayList<>();
-        for (String f : list(a.get("factorization"), "CP,TUCKER,TT")) {
+        for (String f : BenchmarkSupport.list(a.get("factorization"), "CP,TUCKER,TT")) {
             factorizations.add(Factorization.valueOf(f));
         }
         List<ConvImplementation> implementations = new ArrayList<>();
-        for (String i : list(a.get("implementation"), "FACTORIZED,RECONSTRUCTED,MOBILENET,AUTO")) {
+        for (String i :
+                BenchmarkSupport.list(
+                        a.get("implementation"), "FACTORIZED,RECONSTRUCTED,MOBILENET,AUTO")) {
             implementations.add(ConvImplementation.valueOf(i));
         }
         int warmup = Integer.parseInt(a.get("warmup"));
@@ -145,7 +129,7 @@ public final class ConvBenchmark {
             passes.add(
                     () -> {
                         try (NDList y = conv(x, dense, bias, ones, padding)) {
-                            sync(y);
+                            BenchmarkSupport.sync(y);
                         }
                     });
             ParameterStore ps = new ParameterStore(manager, false);
@@ -181,24 +165,15 @@ public final class ConvBenchmark {
                         passes.add(
                                 () -> {
                                     try (NDList y = block.forward(ps, new NDList(x), false)) {
-                                        sync(y);
+                                        BenchmarkSupport.sync(y);
                                     }
                                 });
                     }
                 }
             }
-            double[][] times = new double[passes.size()][repeats];
-            for (int w = 0; w < warmup; w++) {
-                passes.forEach(Runnable::run);
-            }
-            for (int r = 0; r < repeats; r++) {
-                for (int p = 0; p < passes.size(); p++) {
-                    long start = System.nanoTime();
-                    passes.get(p).run();
-                    times[p][r] = (System.nanoTime() - start) / 1e6;
-                }
-            }
-            double denseMs = median(times[0]);
+            double[][] times =
+                    BenchmarkSupport.roundRobin(passes, warmup, repeats, System::nanoTime, null);
+            double denseMs = BenchmarkSupport.median(times[0]);
             System.out.println(
                     String.format(
                             Locale.ROOT,
@@ -209,7 +184,7 @@ public final class ConvBenchmark {
                             ""));
             List<String> rows = new ArrayList<>();
             for (int p = 0; p < passes.size(); p++) {
-                double ms = median(times[p]);
+                double ms = BenchmarkSupport.median(times[p]);
                 System.out.println(
                         String.format(
                                 Locale.ROOT,
@@ -237,24 +212,10 @@ public final class ConvBenchmark {
             }
             String csv = a.get("csv");
             if (!csv.isEmpty()) {
-                Path path = Paths.get(csv);
-                boolean fresh = !Files.exists(path);
-                if (path.getParent() != null) {
-                    Files.createDirectories(path.getParent());
-                }
-                try (PrintWriter w =
-                        new PrintWriter(
-                                Files.newBufferedWriter(
-                                        path,
-                                        StandardCharsets.UTF_8,
-                                        StandardOpenOption.CREATE,
-                                        StandardOpenOption.APPEND))) {
-                    if (fresh) {
-                        w.println(
-                                "layer,input,rank,engine,threads,variant,auto_choice,median_ms,ratio_to_dense");
-                    }
-                    rows.forEach(w::println);
-                }
+                BenchmarkSupport.appendCsv(
+                        csv,
+                        "layer,input,rank,engine,threads,variant,auto_choice,median_ms,ratio_to_dense",
+                        rows);
             }
         }
     }
@@ -270,28 +231,9 @@ public final class ConvBenchmark {
         return ai.djl.nn.convolutional.Conv1d.conv1d(x, w, b, ones, padding, ones, 1);
     }
 
-    /** Waits for the result (MXNet runs asynchronously) by reading one value of it. */
-    private static void sync(NDList y) {
-        try (NDArray s = y.head().sum()) {
-            s.getFloat();
-        }
-    }
-
-    private static List<String> list(String value, String all) {
-        return Arrays.asList(
-                ("all".equalsIgnoreCase(value) ? all : value).toUpperCase(Locale.ROOT).split(","));
-    }
-
     private static Shape filled(int n, long value) {
         long[] v = new long[n];
         Arrays.fill(v, value);
         return new Shape(v);
-    }
-
-    private static double median(double[] values) {
-        double[] s = values.clone();
-        Arrays.sort(s);
-        int n = s.length;
-        return n % 2 == 1 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
     }
 }

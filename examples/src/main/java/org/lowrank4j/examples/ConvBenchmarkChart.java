@@ -3,16 +3,8 @@ package org.lowrank4j.examples;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.CategoryChart;
-import org.knowm.xchart.CategoryChartBuilder;
-import org.knowm.xchart.style.Styler;
 
 /**
  * Draws the rows of {@code convolutions.csv} written by {@link ConvBenchmark} as a bar chart of the
@@ -31,11 +23,10 @@ public final class ConvBenchmarkChart {
      * @throws IOException if a file cannot be read or written
      */
     public static void main(String[] args) throws IOException {
-        Path csv = Paths.get(args.length > 0 ? args[0] : "docs/benchmarks/convolutions.csv");
+        String csv = args.length > 0 ? args[0] : "docs/benchmarks/convolutions.csv";
         String png = args.length > 1 ? args[1] : "docs/benchmarks/convolutions.png";
-        List<String> lines = Files.readAllLines(csv, StandardCharsets.UTF_8);
-        Map<String, Map<String, Double>> series = new LinkedHashMap<>();
-        List<String> variants = new ArrayList<>();
+        List<String> lines = Files.readAllLines(Paths.get(csv), StandardCharsets.UTF_8);
+        BarChart chart = new BarChart();
         for (String line : lines.subList(1, lines.size())) {
             String[] f = line.split(",", -1);
             String variant = f[5];
@@ -43,30 +34,13 @@ public final class ConvBenchmarkChart {
                 continue;
             }
             String name = f[0] + " " + f[1] + " r" + f[2] + ", " + f[3] + " " + f[4] + "t";
-            series.computeIfAbsent(name, k -> new LinkedHashMap<>())
-                    .put(variant, Double.parseDouble(f[8]));
-            if (!variants.contains(variant)) {
-                variants.add(variant);
-            }
+            chart.put(name, variant, Double.parseDouble(f[8]));
         }
-        CategoryChart chart =
-                new CategoryChartBuilder()
-                        .width(1400)
-                        .height(700)
-                        .title("Factorized convolutions: time relative to the dense convolution")
-                        .xAxisTitle("variant")
-                        .yAxisTitle("time / dense time (lower is faster)")
-                        .build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
-        chart.getStyler().setXAxisLabelRotation(45);
-        for (Map.Entry<String, Map<String, Double>> e : series.entrySet()) {
-            List<Double> values = new ArrayList<>();
-            for (String v : variants) {
-                values.add(e.getValue().getOrDefault(v, Double.NaN));
-            }
-            chart.addSeries(e.getKey(), variants, values);
-        }
-        BitmapEncoder.saveBitmap(chart, png, BitmapEncoder.BitmapFormat.PNG);
-        System.out.println("wrote " + png);
+        chart.save(
+                png,
+                "Factorized convolutions: time relative to the dense convolution",
+                "variant",
+                "time / dense time (lower is faster)",
+                false);
     }
 }

@@ -11,6 +11,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import java.util.Arrays;
+import java.util.Map;
 import org.lowrank4j.nn.ConvImplementation;
 import org.lowrank4j.nn.Factorization;
 import org.lowrank4j.nn.FactorizedEmbedding;
@@ -88,6 +89,13 @@ public final class TensorizedLayersExample {
             // AUTO weighs the planned contraction against rebuilding the dense weight
             // end
             System.out.println("AUTO picks " + small + " and " + trainingBatch);
+
+            // snippet:tune
+            Map<ConvImplementation, Double> ms = compressed.tune(manager, new Shape(64, 784), 2, 5);
+            // AUTO now runs the faster of the two, as measured, on batches of 64 rows
+            ConvImplementation measured = compressed.chooseImplementation(64, false);
+            // end
+            System.out.println("measured " + ms + ", AUTO runs " + measured);
 
             // snippet:embedding
             FactorizedEmbedding embedding =

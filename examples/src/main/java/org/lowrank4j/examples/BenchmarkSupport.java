@@ -1,0 +1,154 @@
+package org.lowrank4j.examples;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.LongSupplier;
+
+/** What the layer benchmarks share: arguments, engine set-up, timing, medians and CSV output. */
+final class BenchmarkSupport {
+
+    private BenchmarkSupport() {}
+
+    /**
+     * Reads {@code name=value} arguments into the defaults.
+     *
+     * @throws IllegalArgumentException for an unknown name
+     */
+    static Map<String, String> parse(Map<String, String> defaults, String[] args) {
+        for (String arg : args) {
+            int eq = arg.indexOf('=');
+            if (eq < 1 || !defaults.containsKey(arg.substring(0, eq))) {
+                throw new IllegalArgumentException(
+                        "argument '"
+                                + arg
+                                + "' is not accepted; name=value with a name of "
+                                + defaults.keySet());
+            }
+            defaults.put(arg.substring(0, eq), arg.substring(eq + 1));
+        }
+        return defaults;
+    }
+
+    /**
+     * Selects the engine and PyTorch's thread counts; call before the first engine use. MXNet takes
+     * its threads from the {@code OMP_NUM_THREADS} environment variable.
+     */
+    static void configureEngine(String engine, String threads) {
+        System.setProperty("ai.djl.default_engine", engine);
+        System.setProperty("ai.djl.pytorch.num_threads", threads);
+        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+    }
+
+    /**
+     * A nanosecond clock: {@code cpu} is the calling thread's CPU time (it leaves out the time the
+     * thread waits for a core on a shared machine, but sees only work done on that thread, as
+     * PyTorch with one thread does); {@code wall} is {@link System#nanoTime}; {@code auto} is
+     * {@code cpu} on PyTorch and {@code wall} otherwise (MXNet computes on its own threads).
+     */
+    static LongSupplier clock(String name, String engine) {
+        String c = "auto".equals(name) ? ("PyTorch".equals(engine) ? "cpu" : "wall") : name;
+        if ("cpu".equals(c)) {
+            ThreadMXBean bean = ManagementFactory.getThreadMXBean();
+            return bean::getCurrentThreadCpuTime;
+        }
+        if ("wall".equals(c)) {
+            return System::nanoTime;
+        }
+        throw new IllegalArgumentException(
+                "clock '" + name + "' is not accepted; cpu, wall or auto are");
+    }
+
+    /** The clock's name once {@code auto} is resolved. */
+    static String clockName(String name, String engine) {
+        return "auto".equals(name) ? ("PyTorch".equals(engine) ? "cpu" : "wall") : name;
+    }
+
+    /** Waits for a result (MXNet runs asynchronously) by reading one value of it. */
+    static void sync(NDList y) {
+        try (NDArray s = y.head().sum()) {
+            s.getFloat();
+        }
+    }
+
+    /**
+     * Runs the passes round-robin, {@code warmup} untimed rounds then {@code repeats} timed ones,
+     * so that drifts of the machine hit all of them alike.
+     *
+     * @param order shuffles the passes of every timed round (so that no pass always follows the
+     *     same one, whose freed memory and evicted caches it would inherit), or {@code null} to
+     *     keep their order
+     * @return the milliseconds of every pass: {@code [pass][repeat]}
+     */
+    static double[][] roundRobin(
+            List<Runnable> passes, int warmup, int repeats, LongSupplier clock, Random order) {
+        double[][] times = new double[passes.size()][repeats];
+        for (int w = 0; w < warmup; w++) {
+            passes.forEach(Runnable::run);
+        }
+        List<Integer> indices = new ArrayList<>();
+        for (int p = 0; p < passes.size(); p++) {
+            indices.add(p);
+        }
+        for (int r = 0; r < repeats; r++) {
+            if (order != null) {
+                Collections.shuffle(indices, order);
+            }
+            for (int p : indices) {
+                long start = clock.getAsLong();
+                passes.get(p).run();
+                times[p][r] = (clock.getAsLong() - start) / 1e6;
+            }
+        }
+        return times;
+    }
+
+    static double median(double[] values) {
+        double[] s = values.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    }
+
+    static List<String> list(String value, String all) {
+        return Arrays.asList(
+                ("all".equalsIgnoreCase(value) ? all : value).toUpperCase(Locale.ROOT).split(","));
+    }
+
+    /** Appends rows to a CSV file, writing the header first when the file is new. */
+    static void appendCsv(String file, String header, List<String> rows) throws IOException {
+        Path path = Paths.get(file);
+        boolean fresh = !Files.exists(path);
+        if (path.getParent() != null) {
+            Files.createDirectories(path.getParent());
+        }
+        try (PrintWriter w =
+                new PrintWriter(
+                        Files.newBufferedWriter(
+                                path,
+                                StandardCharsets.UTF_8,
+                                StandardOpenOption.CREATE,
+                                StandardOpenOption.APPEND))) {
+            if (fresh) {
+                w.println(header);
+            }
+            rows.forEach(w::println);
+        }
+        System.out.println("appended " + rows.size() + " rows to " + path);
+    }
+}
