@@ -16,6 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Random;
+import java.util.function.LongSupplier;
 import org.lowrank4j.nn.ConvImplementation;
 import org.lowrank4j.nn.Factorization;
 import org.lowrank4j.nn.FactorizedConv;
@@ -37,7 +39,12 @@ import org.lowrank4j.nn.Rank;
  *   <li>{@code AUTO} runs twice: with the cost model's pick, and after {@code FactorizedConv.tune}
  *       measured the implementations ("tuned");
  *   <li>{@code warmup=5 repeats=20}: passes before timing, and timed passes of each variant (the
- *       variants run round-robin, so drifts of the machine hit all of them alike);
+ *       variants run round-robin in a new random order every round, so drifts of the machine and
+ *       the caches a pass inherits from the one before hit all of them alike);
+ *   <li>{@code clock=auto}: {@code cpu} (the calling thread's CPU time, which leaves out the time
+ *       spent waiting for a core on a shared machine; right for PyTorch with one thread, which
+ *       computes on the calling thread) or {@code wall}; {@code auto} is {@code cpu} for PyTorch
+ *       with one thread and {@code wall} otherwise;
  *   <li>{@code csv=docs/benchmarks/convolutions.csv}: appends one row per variant.
  * </ul>
  *
@@ -68,6 +75,7 @@ public final class ConvBenchmark {
         a.put("warmup", "5");
         a.put("repeats", "20");
         a.put("csv", "");
+        a.put("clock", "auto");
         BenchmarkSupport.parse(a, args);
         String threads = a.get("threads");
         BenchmarkSupport.configureEngine(a.get("engine"), threads);
@@ -97,10 +105,13 @@ public final class ConvBenchmark {
         int repeats = Integer.parseInt(a.get("repeats"));
 
         Engine engine = Engine.getInstance();
+        String clockName =
+                "auto".equals(a.get("clock")) && !"1".equals(threads) ? "wall" : a.get("clock");
+        LongSupplier clock = BenchmarkSupport.clock(clockName, engine.getEngineName());
         String config =
                 String.format(
                         Locale.ROOT,
-                        "Conv%dd(%d,%d,%d) on %s, rank %s, %s %s, %s thread(s)",
+                        "Conv%dd(%d,%d,%d) on %s, rank %s, %s %s, %s thread(s), %s time",
                         order,
                         in,
                         out,
@@ -109,7 +120,8 @@ public final class ConvBenchmark {
                         rankText,
                         engine.getEngineName(),
                         engine.getVersion(),
-                        threads);
+                        threads,
+                        BenchmarkSupport.clockName(clockName, engine.getEngineName()));
         System.out.println(config);
         try (NDManager manager = NDManager.newBaseManager()) {
             Shape padding = filled(order, k / 2);
@@ -172,7 +184,7 @@ public final class ConvBenchmark {
                 }
             }
             double[][] times =
-                    BenchmarkSupport.roundRobin(passes, warmup, repeats, System::nanoTime, null);
+                    BenchmarkSupport.roundRobin(passes, warmup, repeats, clock, new Random(7));
             double denseMs = BenchmarkSupport.median(times[0]);
             System.out.println(
                     String.format(
