@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
-import org.lowrank4j.cost.CostCounter;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.nn.ConvImplementation;
 import org.lowrank4j.nn.Factorization;
@@ -143,33 +142,23 @@ final class TensorConvMethod extends FormatMethod {
         NDArray w = conv.getParameters().get("weight").getArray();
         Shape ws = w.getShape();
         int n = ws.dimension() - 2;
-        long out = ws.get(0);
-        long in = ws.get(1);
-        long kv = conv.getKernelShape().size();
-        ConvImplementation impl =
-                request.getImplementation() == null
-                        ? ConvImplementation.AUTO
-                        : request.getImplementation();
-        LayerProfile.Builder b =
-                LayerProfile.builder()
-                        .setPath(request.getPath())
-                        .setDenseCost(CostCounter.layer(layer, shapes));
+        ConvImplementation impl = implementationOf(request);
+        LayerProfile.Builder b = LayerProfile.builder().setPath(request.getPath());
         int[] modeMax;
         try (Workspace scope = Workspace.of(w)) {
             scope.adopt(w);
             NDArray k = w.toType(DataType.FLOAT64, true);
             if (format() == Factorization.TUCKER) {
-                b.addMode(LayerProfile.singularValues(k.reshape(out, in * kv)), out, in * kv);
-                NDArray inFirst = k.transpose(swapFirstTwo(n + 2)).reshape(in, out * kv);
-                b.addMode(LayerProfile.singularValues(inFirst), in, out * kv);
-                modeMax = new int[] {(int) Math.min(out, in * kv), (int) Math.min(in, out * kv)};
+                modeMax = new int[] {addModeUnfolding(b, k, 0), addModeUnfolding(b, k, 1)};
             } else if (format() == Factorization.CP) {
-                int split = balancedSplit(ws);
-                long rows = out;
-                for (int i = 0; i < split; i++) {
-                    rows *= ws.get(2 + i);
+                // (O, k_1..k_j, C, k_{j+1}..k_N): O and a prefix of the spatial modes as rows
+                long[] order = new long[n + 2];
+                order[0] = ws.get(0);
+                for (int i = 0; i < n; i++) {
+                    order[1 + i] = ws.get(2 + i);
                 }
-                long cols = ws.size() / rows;
+                order[n + 1] = ws.get(1);
+                int split = balancedPrefix(order, 1, n + 1) - 1;
                 int[] axes = new int[n + 2];
                 int next = 0;
                 axes[next++] = 0;
@@ -180,8 +169,13 @@ final class TensorConvMethod extends FormatMethod {
                 for (int i = split; i < n; i++) {
                     axes[next++] = 2 + i;
                 }
-                NDArray m = k.transpose(axes).reshape(rows, cols);
-                b.addMode(LayerProfile.singularValues(m), rows, cols);
+                NDArray m = k.transpose(axes);
+                long rows = 1;
+                for (int i = 0; i <= split; i++) {
+                    rows *= m.getShape().get(i);
+                }
+                long cols = ws.size() / rows;
+                b.addMode(LayerProfile.singularValues(m.reshape(rows, cols)), rows, cols);
                 modeMax = new int[] {(int) Math.min(rows, cols)};
             } else {
                 // the train (C, k_1, ..., k_N, O)
@@ -191,38 +185,22 @@ final class TensorConvMethod extends FormatMethod {
                     axes[1 + i] = 2 + i;
                 }
                 axes[n + 1] = 0;
-                NDArray train = k.transpose(axes);
-                Shape ts = train.getShape();
-                modeMax = new int[n + 1];
-                long rows = 1;
-                for (int bond = 1; bond <= n + 1; bond++) {
-                    rows *= ts.get(bond - 1);
-                    long cols = ts.size() / rows;
-                    b.addMode(LayerProfile.singularValues(train.reshape(rows, cols)), rows, cols);
-                    modeMax[bond - 1] = (int) Math.min(Math.min(rows, cols), Integer.MAX_VALUE);
-                }
+                modeMax = addTrainModes(b, k.transpose(axes));
             }
         }
-        Shape x = shapes[0];
         Function<int[], FactorizedConv<?>> at =
                 r -> {
                     FactorizedConv<?> f = structure(conv, ws, rank(Rank.of(r), conv));
                     f.setImplementation(impl);
                     return f;
                 };
-        b.setCostModel(r -> at.apply(r).cost(x));
-        b.optLayer(layer, shapes);
-        b.optStructure(at::apply);
-        b.optResolver(
-                rank -> {
-                    int[] realised = structure(conv, ws, rank(rank, conv)).getRank();
-                    int[] modes = profileRanks(realised, n);
-                    for (int i = 0; i < modes.length; i++) {
-                        modes[i] = Math.max(1, Math.min(modeMax[i], modes[i]));
-                    }
-                    return modes;
-                });
-        return b.build();
+        return structured(
+                b,
+                layer,
+                shapes,
+                at,
+                rank -> profileRanks(structure(conv, ws, rank(rank, conv)).getRank(), n),
+                modeMax);
     }
 
     /** {@inheritDoc} */
@@ -595,25 +573,6 @@ final class TensorConvMethod extends FormatMethod {
         return Arrays.copyOfRange(realised, 1, order + 2);
     }
 
-    /** The number of spatial modes on the output side of the most balanced CP matricization. */
-    private static int balancedSplit(Shape w) {
-        int n = w.dimension() - 2;
-        int best = 0;
-        long bestMin = -1;
-        for (int j = 0; j <= n; j++) {
-            long rows = w.get(0);
-            for (int i = 0; i < j; i++) {
-                rows *= w.get(2 + i);
-            }
-            long m = Math.min(rows, w.size() / rows);
-            if (m > bestMin) {
-                bestMin = m;
-                best = j;
-            }
-        }
-        return best;
-    }
-
     private void checkImplementation(ConvImplementation impl, String path) {
         if (impl == null
                 || (impl == ConvImplementation.MOBILENET && format() != Factorization.CP)) {
@@ -650,16 +609,6 @@ final class TensorConvMethod extends FormatMethod {
             m[i] = i + 2;
         }
         return m;
-    }
-
-    private static int[] swapFirstTwo(int dims) {
-        int[] axes = new int[dims];
-        for (int i = 0; i < dims; i++) {
-            axes[i] = i;
-        }
-        axes[0] = 1;
-        axes[1] = 0;
-        return axes;
     }
 
     /** An {@code (out, in)} matrix as the weight of a 1×…×1 convolution. */

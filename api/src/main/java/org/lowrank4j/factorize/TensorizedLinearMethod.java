@@ -1,18 +1,23 @@
 package org.lowrank4j.factorize;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
+import ai.djl.util.Pair;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
+import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.nn.ConvImplementation;
 import org.lowrank4j.nn.Factorization;
 import org.lowrank4j.nn.FactorizedLinear;
 import org.lowrank4j.nn.Rank;
+import org.lowrank4j.nn.Tensorize;
 
 /**
  * The tensorized linear method: a {@link Linear} layer becomes a {@link FactorizedLinear} in one
@@ -23,6 +28,9 @@ import org.lowrank4j.nn.Rank;
 final class TensorizedLinearMethod extends FormatMethod {
 
     private static final String PREFIX = "tensorized-linear-";
+
+    /** The seed of the blocks a profile builds, so that a timed candidate is reproducible. */
+    private static final long SEED = 20240601L;
 
     /**
      * Creates the method for one format.
@@ -83,14 +91,7 @@ final class TensorizedLinearMethod extends FormatMethod {
             throw new IllegalArgumentException(reason);
         }
         ConvImplementation impl = request.getImplementation();
-        if (impl == null || impl == ConvImplementation.MOBILENET) {
-            throw new IllegalArgumentException(
-                    "implementation "
-                            + impl
-                            + " is not accepted by the tensorized linear method (layer '"
-                            + request.getPath()
-                            + "'); FACTORIZED, RECONSTRUCTED or AUTO are");
-        }
+        checkImplementation(impl, request.getPath());
         Linear linear = (Linear) layer;
         FactorizedLinear block =
                 FactorizedLinear.fromLinear(linear, null, null, request.getRank(), format());
@@ -107,6 +108,105 @@ final class TensorizedLinearMethod extends FormatMethod {
         String used = block.chooseImplementation(rows, false).name().toLowerCase(Locale.ROOT);
         String words = impl == ConvImplementation.AUTO ? "auto: " + used : used;
         return LayerResult.of(block, block.getRank(), words, error, Double.NaN);
+    }
+
+    /**
+     * Profiles a linear layer through the tensor its format factorizes, the weight {@code (out,
+     * in)} reshaped to {@code (O_0…O_{d-1}, I_0…I_{d-1})} with the automatic tensorized shapes of
+     * {@link FactorizedLinear#fromLinear(Linear, Rank, Factorization)}: Tucker has one mode per
+     * tensor mode, its unfolding {@code (D_k, ∏_{j≠k} D_j)}; block-TT one per inner bond of the
+     * train of merged modes {@code (O_0·I_0, …, O_{d-1}·I_{d-1})}, its sequential unfolding (the
+     * TT-SVD bound); CP one, the most balanced matricization {@code (D_0…D_{j-1}, D_j…)} (its
+     * truncation error bounds the CP error from below). The cost of a rank tuple is that of the
+     * {@link FactorizedLinear} it builds.
+     *
+     * @throws IllegalArgumentException if the layer is not accepted, or for block-TT when the
+     *     tensorized shapes have order 1 (no bond rank to choose)
+     */
+    @Override
+    public LayerProfile profile(LayerRequest request) {
+        Block layer = request.getLayer();
+        Shape[] shapes = request.getInputShapes();
+        String reason = unsupportedReason(layer, shapes);
+        if (reason != null) {
+            throw new IllegalArgumentException(reason);
+        }
+        ConvImplementation impl = implementationOf(request);
+        checkImplementation(impl, request.getPath());
+        NDArray w = layer.getParameters().get("weight").getArray();
+        long out = w.getShape().get(0);
+        long in = w.getShape().get(1);
+        Pair<Shape, Shape> auto = Tensorize.shapes(in, out, 3);
+        Shape inShape = auto.getKey();
+        Shape outShape = auto.getValue();
+        int d = outShape.dimension();
+        if (format() == Factorization.TT && d < 2) {
+            throw new IllegalArgumentException(
+                    "layer '"
+                            + request.getPath()
+                            + "' ("
+                            + in
+                            + " -> "
+                            + out
+                            + " features) has tensorized shapes "
+                            + inShape
+                            + " -> "
+                            + outShape
+                            + " of order 1, where block-TT has no bond rank to choose; a rank"
+                            + " selector is accepted for shapes of order 2 or more, a fixed Rank"
+                            + " for any");
+        }
+        boolean bias = layer.getParameters().contains("bias");
+        LayerProfile.Builder b = LayerProfile.builder().setPath(request.getPath());
+        int[] modeMax;
+        try (Workspace scope = Workspace.of(w)) {
+            scope.adopt(w);
+            NDArray t = w.toType(DataType.FLOAT64, true).reshape(outShape.addAll(inShape));
+            long[] dims = t.getShape().getShape();
+            if (format() == Factorization.TUCKER) {
+                modeMax = new int[dims.length];
+                for (int k = 0; k < dims.length; k++) {
+                    modeMax[k] = addModeUnfolding(b, t, k);
+                }
+            } else if (format() == Factorization.CP) {
+                int split = balancedPrefix(dims, 1, dims.length - 1);
+                long rows = 1;
+                for (int i = 0; i < split; i++) {
+                    rows *= dims[i];
+                }
+                long cols = t.size() / rows;
+                b.addMode(LayerProfile.singularValues(t.reshape(rows, cols)), rows, cols);
+                modeMax = new int[] {(int) Math.min(rows, cols)};
+            } else {
+                // (O_0, I_0, O_1, I_1, ...) merged pairwise: the train of the block-TT cores
+                int[] axes = new int[2 * d];
+                long[] merged = new long[d];
+                for (int k = 0; k < d; k++) {
+                    axes[2 * k] = k;
+                    axes[2 * k + 1] = d + k;
+                    merged[k] = outShape.get(k) * inShape.get(k);
+                }
+                modeMax = addTrainModes(b, t.transpose(axes).reshape(new Shape(merged)));
+            }
+        }
+        Function<Rank, FactorizedLinear> at =
+                rank ->
+                        FactorizedLinear.builder()
+                                .setInTensorizedFeatures(inShape)
+                                .setOutTensorizedFeatures(outShape)
+                                .setFactorization(format())
+                                .setRank(rank)
+                                .optBias(bias)
+                                .optImplementation(impl)
+                                .optSeed(SEED)
+                                .build();
+        return structured(
+                b,
+                layer,
+                shapes,
+                r -> at.apply(Rank.of(r)),
+                rank -> profileRanks(at.apply(rank).getRank(), d),
+                modeMax);
     }
 
     /** {@inheritDoc} */
@@ -266,6 +366,28 @@ final class TensorizedLinearMethod extends FormatMethod {
     }
 
     // ------------------------------------------------------------------------------------------
+
+    /** The realised ranks of a block as the profile's modes take them. */
+    private int[] profileRanks(int[] realised, int order) {
+        if (format() == Factorization.CP) {
+            return new int[] {realised[0]};
+        }
+        if (format() == Factorization.TT) {
+            return Arrays.copyOfRange(realised, 1, order);
+        }
+        return realised.clone();
+    }
+
+    private static void checkImplementation(ConvImplementation impl, String path) {
+        if (impl == null || impl == ConvImplementation.MOBILENET) {
+            throw new IllegalArgumentException(
+                    "implementation "
+                            + impl
+                            + " is not accepted by the tensorized linear method (layer '"
+                            + path
+                            + "'); FACTORIZED, RECONSTRUCTED or AUTO are");
+        }
+    }
 
     /** The relative Frobenius distance between the layer's weight and the block's. */
     private static double weightError(NDArray w, FactorizedLinear block) {
