@@ -138,15 +138,12 @@ public final class CPConv extends FactorizedConv<CPTensor> {
             NDList kernels,
             NDArray bias,
             ConvGeometry g) {
-        NDArray h = ConvOps.pointwiseConv(x, kernels.get(0), null);
-        if (implementation == ConvImplementation.MOBILENET) {
-            h = ConvOps.conv(h, kernels.get(1), null, stride, padding, dilation, rank);
-        } else {
-            for (int i = 0; i < order; i++) {
-                h = ConvOps.axisConv(h, kernels.get(1 + i), i, stride, padding, dilation, rank);
-            }
+        if (implementation != ConvImplementation.MOBILENET) {
+            return runAlongAxes(x, kernels, bias, rank);
         }
-        return ConvOps.pointwiseConv(h, kernels.get(kernels.size() - 1), bias);
+        NDArray h = ConvOps.pointwiseConv(x, kernels.get(0), null);
+        h = ConvOps.conv(h, kernels.get(1), null, stride, padding, dilation, rank);
+        return ConvOps.pointwiseConv(h, kernels.get(2), bias);
     }
 
     @Override

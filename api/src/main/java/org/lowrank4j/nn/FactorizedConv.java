@@ -227,6 +227,19 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             ConvGeometry geometry);
 
     /**
+     * The pipeline of CP and TT: a 1×1 convolution with {@code kernels[0]}, one convolution along
+     * each spatial axis with {@code kernels[1..N]} (with {@code groups} groups, and that axis's
+     * stride, padding and dilation), and a 1×1 convolution with the last kernel and the bias.
+     */
+    final NDArray runAlongAxes(NDArray x, NDList kernels, NDArray bias, int groups) {
+        NDArray h = ConvOps.pointwiseConv(x, kernels.get(0), null);
+        for (int i = 0; i < order; i++) {
+            h = ConvOps.axisConv(h, kernels.get(1 + i), i, stride, padding, dilation, groups);
+        }
+        return ConvOps.pointwiseConv(h, kernels.get(order + 1), bias);
+    }
+
+    /**
      * The name the prepared kernels of a pipeline are cached under; formats whose pipeline depends
      * on the input's geometry give each variant its own name.
      */

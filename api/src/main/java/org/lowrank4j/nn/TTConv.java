@@ -153,11 +153,7 @@ public final class TTConv extends FactorizedConv<TTTensor> {
             NDList kernels,
             NDArray bias,
             ConvGeometry g) {
-        NDArray h = ConvOps.pointwiseConv(x, kernels.get(0), null);
-        for (int i = 0; i < order; i++) {
-            h = ConvOps.axisConv(h, kernels.get(1 + i), i, stride, padding, dilation, 1);
-        }
-        return ConvOps.pointwiseConv(h, kernels.get(order + 1), bias);
+        return runAlongAxes(x, kernels, bias, 1);
     }
 
     @Override
