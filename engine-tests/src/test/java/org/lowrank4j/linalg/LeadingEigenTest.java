@@ -85,6 +85,30 @@ public class LeadingEigenTest extends EngineTestBase {
     }
 
     @Test
+    public void rankDeficientMatrixGivesItsSpectrumAndAnOrthonormalBasis() {
+        // rank 20 of order 300, 40 pairs asked: the last 20 are zero and their vectors complete
+        // the basis
+        int n = 300;
+        double[] spectrum = new double[n];
+        for (int i = 0; i < 20; i++) {
+            spectrum[i] = 10 - 0.4 * i;
+        }
+        NDArray a = withSpectrum(7, spectrum);
+        try (SymmetricEigen top = LeadingEigen.leading(a, 40)) {
+            double[] values = top.getValues().toDoubleArray();
+            for (int i = 0; i < 40; i++) {
+                Assert.assertEquals(values[i], spectrum[i], 1e-9, "value " + i);
+            }
+            NDArray v = top.getVectors();
+            assertClose(v.transpose().matMul(v), manager.eye(40, 40, 0, DataType.FLOAT64), 1e-9);
+            // the 20 leading vectors span the range of the matrix
+            NDArray lead = v.get(":, :20");
+            NDArray projected = lead.matMul(lead.transpose()).matMul(a);
+            assertClose(projected, a, 1e-9);
+        }
+    }
+
+    @Test
     public void smallOrLargeRequestsUseTheFullDecomposition() {
         for (int[] nk : new int[][] {{50, 5}, {200, 90}}) {
             double[] spectrum = decaying(nk[0], 10);
