@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.function.LongSupplier;
 import org.lowrank4j.nn.ConvImplementation;
 import org.lowrank4j.nn.FactorizedConv;
+import org.lowrank4j.nn.FactorizedLinear;
 import org.lowrank4j.nn.LowRankConv;
 
 /**
@@ -29,10 +30,12 @@ import org.lowrank4j.nn.LowRankConv;
  * }</pre>
  *
  * <p>The configuration of a block ({@link #signature}) is its class, the settings of known layers
- * (convolution kernel, stride, padding, dilation, groups), the names and shapes of its parameters
- * and, recursively, its children; a block type whose forward pass depends on settings none of these
- * show should include them in its {@code toString()}, which the signature of an unknown type adds.
- * Inputs are random, of the data type of the block's first parameter, on its device.
+ * (convolution kernel, stride, padding, dilation, groups; for factorized convolutions and linear
+ * layers also the format, ranks and implementation, and for {@code AUTO} what it runs on the
+ * input), the names and shapes of its parameters and, recursively, its children; a block type whose
+ * forward pass depends on settings none of these show should include them in its {@code
+ * toString()}, which the signature of an unknown type adds. Inputs are random, of the data type of
+ * the block's first parameter, on its device.
  */
 public final class LatencyMeter {
 
@@ -213,6 +216,22 @@ public final class LatencyMeter {
                     runs = "none";
                 }
                 b.append(",runs=").append(runs);
+            }
+            b.append(',');
+        } else if (block instanceof FactorizedLinear) {
+            FactorizedLinear l = (FactorizedLinear) block;
+            b.append("factorization=").append(l.getFactorization());
+            b.append(",in=").append(l.getInTensorizedFeatures());
+            b.append(",out=").append(l.getOutTensorizedFeatures());
+            b.append(",rank=").append(Arrays.toString(l.getRank()));
+            b.append(",layers=").append(l.getLayers());
+            b.append(",implementation=").append(l.getImplementation());
+            if (l.getImplementation() == ConvImplementation.AUTO
+                    && inputShapes != null
+                    && inputShapes.length > 0) {
+                // what AUTO runs on inputs with this many rows
+                long rows = inputShapes[0].size() / Math.max(1, l.getInFeatures());
+                b.append(",runs=").append(l.chooseImplementation(rows, false).name());
             }
             b.append(',');
         } else if (!block.getClass().getName().startsWith("ai.djl.")

@@ -14,6 +14,9 @@ import java.util.function.LongSupplier;
 import org.lowrank4j.factorize.FactorizePolicy;
 import org.lowrank4j.factorize.FactorizeReport;
 import org.lowrank4j.factorize.Factorizer;
+import org.lowrank4j.nn.ConvImplementation;
+import org.lowrank4j.nn.Factorization;
+import org.lowrank4j.nn.FactorizedLinear;
 import org.lowrank4j.nn.LowRankLinear;
 import org.lowrank4j.nn.Rank;
 import org.lowrank4j.testing.EngineTestBase;
@@ -100,6 +103,23 @@ public class LatencyMeterTest extends EngineTestBase {
         Assert.assertNotEquals(
                 one.keyOf(conv(1, 1), new Shape(1, 2, 8, 8)),
                 one.keyOf(conv(2, 2), new Shape(1, 2, 8, 8)));
+        // a tensorized linear layer in another implementation is another configuration
+        FactorizedLinear tensorized =
+                FactorizedLinear.builder()
+                        .setInTensorizedFeatures(new Shape(2, 3))
+                        .setOutTensorizedFeatures(new Shape(2, 2))
+                        .setFactorization(Factorization.TUCKER)
+                        .setRank(Rank.fraction(0.5))
+                        .optImplementation(ConvImplementation.FACTORIZED)
+                        .build();
+        tensorized.initialize(manager, DataType.FLOAT32, new Shape(3, 6));
+        LatencyKey factorizedKey = one.keyOf(tensorized, new Shape(3, 6));
+        tensorized.setImplementation(ConvImplementation.RECONSTRUCTED);
+        Assert.assertNotEquals(one.keyOf(tensorized, new Shape(3, 6)), factorizedKey);
+        tensorized.setImplementation(ConvImplementation.AUTO);
+        String auto = LatencyMeter.signature(tensorized, new Shape(3, 6));
+        Assert.assertTrue(
+                auto.contains("runs=" + tensorized.chooseImplementation(3, false).name()), auto);
         // a meter with another thread count sharing the cache measures anew, then hits
         LatencyMeter two =
                 LatencyMeter.builder()
