@@ -3,13 +3,16 @@ package org.lowrank4j.factorize;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.lowrank4j.cost.BlockCost;
 import org.lowrank4j.cost.CostCounter;
 import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.nn.ConvImplementation;
 import org.lowrank4j.nn.FactorizedConv;
+import org.lowrank4j.nn.FactorizedLinear;
 
 /** Measured latencies of factorized blocks, with the implementation decided by measurement. */
 final class Latencies {
@@ -17,11 +20,11 @@ final class Latencies {
     private Latencies() {}
 
     /**
-     * Times a factorized block on its input shapes. A {@link FactorizedConv} in {@link
-     * ConvImplementation#AUTO} is tuned with the meter (every implementation measured) and the
-     * fastest implementation whose block is cheaper than {@code dense} (fewer parameters and FLOPs)
-     * is fixed on it, or the fastest of all when none is cheaper or {@code dense} is {@code null};
-     * any other block is measured as it is.
+     * Times a factorized block on its input shapes. A {@link FactorizedConv} or {@link
+     * FactorizedLinear} in {@link ConvImplementation#AUTO} has every implementation measured
+     * (through the meter's cache) and the fastest implementation whose block is cheaper than {@code
+     * dense} (fewer parameters and FLOPs) is fixed on it, or the fastest of all when none is
+     * cheaper or {@code dense} is {@code null}; any other block is measured as it is.
      *
      * @param meter the meter
      * @param block the factorized block, initialised
@@ -30,21 +33,37 @@ final class Latencies {
      * @return the latency of the block as it is left, in milliseconds
      */
     static double fastest(LatencyMeter meter, Block block, Shape[] shapes, BlockCost dense) {
-        if (!(block instanceof FactorizedConv)
-                || ((FactorizedConv<?>) block).getImplementation() != ConvImplementation.AUTO) {
+        Map<ConvImplementation, Double> measured;
+        Consumer<ConvImplementation> set;
+        if (block instanceof FactorizedConv
+                && ((FactorizedConv<?>) block).getImplementation() == ConvImplementation.AUTO) {
+            FactorizedConv<?> conv = (FactorizedConv<?>) block;
+            measured = conv.tune(meter, shapes[0]);
+            set = conv::setImplementation;
+        } else if (block instanceof FactorizedLinear
+                && ((FactorizedLinear) block).getImplementation() == ConvImplementation.AUTO) {
+            FactorizedLinear linear = (FactorizedLinear) block;
+            measured = new EnumMap<>(ConvImplementation.class);
+            for (ConvImplementation c :
+                    new ConvImplementation[] {
+                        ConvImplementation.RECONSTRUCTED, ConvImplementation.FACTORIZED
+                    }) {
+                linear.setImplementation(c);
+                measured.put(c, meter.measure(linear, shapes));
+            }
+            set = linear::setImplementation;
+        } else {
             return meter.measure(block, shapes);
         }
-        FactorizedConv<?> conv = (FactorizedConv<?>) block;
-        Map<ConvImplementation, Double> measured = conv.tune(meter, shapes[0]);
         List<ConvImplementation> order = new ArrayList<>(measured.keySet());
         order.sort((a, b) -> Double.compare(measured.get(a), measured.get(b)));
         for (ConvImplementation c : order) {
-            conv.setImplementation(c);
-            if (dense == null || CostCounter.layer(conv, shapes).isCheaperThan(dense)) {
+            set.accept(c);
+            if (dense == null || CostCounter.layer(block, shapes).isCheaperThan(dense)) {
                 return measured.get(c);
             }
         }
-        conv.setImplementation(order.get(0));
+        set.accept(order.get(0));
         return measured.get(order.get(0));
     }
 }

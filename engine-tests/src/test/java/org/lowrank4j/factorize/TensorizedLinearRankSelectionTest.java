@@ -310,6 +310,18 @@ public class TensorizedLinearRankSelectionTest extends EngineTestBase {
                         1e-12,
                         l.toString());
                 Assert.assertTrue(l.getLatencyAfter() < l.getLatencyBefore(), l.toString());
+                // AUTO was decided by measurement: the faster implementation is fixed
+                FactorizedLinear fl = (FactorizedLinear) now;
+                ConvImplementation chosen = fl.getImplementation();
+                Assert.assertNotEquals(chosen, ConvImplementation.AUTO, l.toString());
+                long chosenNanos = Timers.costNanos(fl, LAUNCH, MLP_INPUT);
+                fl.setImplementation(
+                        chosen == ConvImplementation.FACTORIZED
+                                ? ConvImplementation.RECONSTRUCTED
+                                : ConvImplementation.FACTORIZED);
+                Assert.assertTrue(
+                        chosenNanos <= Timers.costNanos(fl, LAUNCH, MLP_INPUT), l.toString());
+                fl.setImplementation(chosen);
             }
         }
     }
