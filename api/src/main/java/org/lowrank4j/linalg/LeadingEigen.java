@@ -143,47 +143,65 @@ public final class LeadingEigen {
 
     /**
      * Subspace iteration with two products per step; {@code null} when it did not converge or met a
-     * direction of negative curvature.
+     * direction of negative curvature. Each step's temporaries are freed with the step, so memory
+     * stays flat over the iterations.
      */
     private NDArray[] iterate(NDManager manager, NDArray a, double trace, int k, int block) {
         int n = Math.toIntExact(a.getShape().get(0));
         Random random = new Random(seed);
-        NDArray omega = manager.create(HostRandom.gaussian(random, n * block), new Shape(n, block));
-        NDArray basis = orthonormal(manager, a.matMul(omega));
+        NDArray basis;
+        try (Workspace start = Workspace.of(manager)) {
+            start.adopt(a);
+            NDArray omega =
+                    start.manager()
+                            .create(HostRandom.gaussian(random, n * block), new Shape(n, block));
+            basis = start.keep(orthonormal(start.manager(), a.matMul(omega)));
+        }
         double previous = Double.NaN;
         double previousGain = Double.NaN;
         for (int it = 0; it < maxIterations; it++) {
-            NDArray product = a.matMul(basis);
-            DMatrixRMaj rotation = new DMatrixRMaj(1, 1);
-            double[] ritz =
-                    HostLinalg.symmetricEigen(
-                            HostLinalg.toHost(basis.transpose().matMul(product)), rotation);
-            if (ritz[block - 1] < -1e-12 * Math.abs(ritz[0])) {
-                // not semi-definite: the largest magnitudes need not be the largest values
-                return null;
-            }
-            double energy = 0;
-            for (int i = 0; i < k; i++) {
-                energy += ritz[i];
-            }
-            double left = Math.max(trace - energy, 1e-12 * Math.abs(trace));
-            NDArray turn = HostLinalg.toEngine(manager, rotation, DataType.FLOAT64);
-            basis = basis.matMul(turn);
-            if (it > 0) {
-                double gain = Math.max(energy - previous, 0);
-                // the gains shrink geometrically; what is still to come is about gain / (1 - ratio)
-                double ratio = previousGain > 0 ? Math.min(gain / previousGain, 0.9) : 0.9;
-                if (gain / (1 - ratio) <= tolerance * left) {
-                    NDArray vectors = basis.get(new NDIndex(":, :{}", k));
-                    return new NDArray[] {
-                        manager.create(java.util.Arrays.copyOf(ritz, k)), vectors
-                    };
+            NDArray next;
+            try (Workspace step = Workspace.of(manager)) {
+                step.adopt(a);
+                step.adopt(basis);
+                NDManager scope = step.manager();
+                NDArray product = a.matMul(basis);
+                DMatrixRMaj rotation = new DMatrixRMaj(1, 1);
+                double[] ritz =
+                        HostLinalg.symmetricEigen(
+                                HostLinalg.toHost(basis.transpose().matMul(product)), rotation);
+                if (ritz[block - 1] < -1e-12 * Math.abs(ritz[0])) {
+                    // not semi-definite: the largest magnitudes need not be the largest values
+                    basis.close();
+                    return null;
                 }
-                previousGain = gain;
+                double energy = 0;
+                for (int i = 0; i < k; i++) {
+                    energy += ritz[i];
+                }
+                double left = Math.max(trace - energy, 1e-12 * Math.abs(trace));
+                NDArray turn = HostLinalg.toEngine(scope, rotation, DataType.FLOAT64);
+                if (it > 0) {
+                    double gain = Math.max(energy - previous, 0);
+                    // the gains shrink geometrically; what is still to come is about
+                    // gain / (1 - ratio)
+                    double ratio = previousGain > 0 ? Math.min(gain / previousGain, 0.9) : 0.9;
+                    if (gain / (1 - ratio) <= tolerance * left) {
+                        NDArray vectors = basis.matMul(turn.get(new NDIndex(":, :{}", k)));
+                        NDArray values = scope.create(java.util.Arrays.copyOf(ritz, k));
+                        NDArray[] found = {step.keep(values), step.keep(vectors)};
+                        basis.close();
+                        return found;
+                    }
+                    previousGain = gain;
+                }
+                previous = energy;
+                next = step.keep(orthonormal(scope, a.matMul(product.matMul(turn))));
             }
-            previous = energy;
-            basis = orthonormal(manager, a.matMul(product.matMul(turn)));
+            basis.close();
+            basis = next;
         }
+        basis.close();
         return null;
     }
 
