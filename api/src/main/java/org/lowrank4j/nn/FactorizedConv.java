@@ -664,6 +664,10 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                 pipeline && !training
                         ? cached(values, layer, pipelineName(impl, g), v -> prepare(impl, v, g))
                         : null;
+        if (cached != null && layers == 1) {
+            // the cached kernel's convolution is the whole pass: no temporaries to scope
+            return ConvOps.conv(x, cached, b, stride, padding, dilation, 1);
+        }
         try (Workspace ws = Workspace.of(x)) {
             ws.adopt(x);
             for (NDArray v : values) {
