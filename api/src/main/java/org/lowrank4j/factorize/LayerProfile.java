@@ -337,7 +337,9 @@ public final class LayerProfile {
 
     /**
      * Returns the rank tuples a global allocation chooses among, cheapest first: for one mode every
-     * rank (every multiple of {@link #getRankStep()}); for several, every mode scaled together.
+     * rank (every multiple of {@link #getRankStep()}); for several, every mode scaled together,
+     * with the steps between two such tuples taken one mode at a time, so that no candidate moves
+     * the layer's cost by more than one mode's step.
      *
      * @return the candidates
      */
@@ -354,6 +356,17 @@ public final class LayerProfile {
                 int max = modes.get(i).max;
                 int raw = modes.size() == 1 ? k : (int) Math.ceil((double) k * max / largest);
                 r[i] = roundToStep(raw, max, step);
+            }
+            if (last != null && !Arrays.equals(last, r)) {
+                int[] between = last.clone();
+                for (int i = 0; i < r.length - 1; i++) {
+                    if (between[i] != r[i]) {
+                        between[i] = r[i];
+                        if (!Arrays.equals(between, r)) {
+                            out.add(between.clone());
+                        }
+                    }
+                }
             }
             if (last == null || !Arrays.equals(last, r)) {
                 out.add(r);

@@ -200,11 +200,11 @@ public class TensorizedLinearRankSelectionTest extends EngineTestBase {
     private static final Shape MLP_INPUT = new Shape(4, 512);
 
     /**
-     * How close to its target a budget lands: a candidate of a tensorized layer scales every mode's
-     * rank together, so one step moves a layer's cost by about 5% here (twice the 2% a two-factor
-     * layer of 48 ranks allows).
+     * How close to its target a budget lands: the candidates of a tensorized layer raise one rank
+     * value at a time, but one block-TT bond step still moves the largest layer's cost by about 3%
+     * here (a two-factor layer of 48 ranks allows 2%).
      */
-    private static final double LANDING = 0.95;
+    private static final double LANDING = 0.97;
 
     /**
      * Four 512 -> 512 layers (tensorized (4, 8, 16) -> (4, 8, 16)) whose weights are sums of 64
