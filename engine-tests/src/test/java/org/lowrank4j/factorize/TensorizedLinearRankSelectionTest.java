@@ -5,7 +5,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
+import ai.djl.nn.Blocks;
 import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.util.Pair;
 import java.util.ArrayList;
@@ -268,6 +270,75 @@ public class TensorizedLinearRankSelectionTest extends EngineTestBase {
                     b <= u,
                     f + ": budget error " + b + " vs uniform " + u + "\n" + budget + uniform);
         }
+    }
+
+    @Test
+    public void oneBudgetSpansConvolutionsAndTensorizedLinearLayers() {
+        // two Tucker convolutions and two tensorized (block-TT) linear layers share one FLOPs
+        // budget
+        SequentialBlock net = new SequentialBlock();
+        net.add(
+                Conv2d.builder()
+                        .setKernelShape(new Shape(3, 3))
+                        .setFilters(32)
+                        .optPadding(new Shape(1, 1))
+                        .build());
+        net.add(Activation.reluBlock());
+        net.add(
+                Conv2d.builder()
+                        .setKernelShape(new Shape(3, 3))
+                        .setFilters(32)
+                        .optPadding(new Shape(1, 1))
+                        .build());
+        net.add(Blocks.batchFlattenBlock());
+        net.add(Linear.builder().setUnits(512).build());
+        net.add(Activation.reluBlock());
+        net.add(Linear.builder().setUnits(512).build());
+        Shape input = new Shape(2, 32, 4, 4);
+        net.initialize(manager, DataType.FLOAT32, input);
+        // structured weights, so that compressing either kind costs little error: convolutions of
+        // channel rank 6 and tensorized layers with decaying CP terms, all of similar scale
+        for (int i : new int[] {0, 2}) {
+            NDArray a = randn(50 + i, DataType.FLOAT32, 32, 6);
+            NDArray b = randn(60 + i, DataType.FLOAT32, 6, 32 * 9);
+            setWeight(net.getChildren().valueAt(i), a.matMul(b).div(20).reshape(32, 32, 3, 3));
+        }
+        double[] s = new double[48];
+        for (int k = 0; k < s.length; k++) {
+            s[k] = Math.pow(0.8, k);
+        }
+        Shape modes = new Shape(4, 8, 16);
+        setWeight(net.getChildren().valueAt(4), cpWeight(70, modes, modes, false, s));
+        setWeight(net.getChildren().valueAt(6), cpWeight(80, modes, modes, false, s));
+        long before = CostCounter.count(net, input).getFlops();
+        double fraction = 0.5;
+        FactorizeReport report =
+                Factorizer.builder()
+                        .setPolicy(
+                                FactorizePolicy.builder()
+                                        .setRank(RankSelector.budget(Budget.flops(fraction)))
+                                        .optLayerTypes(Conv2d.class, Linear.class)
+                                        .optConvFactorization(Factorization.TUCKER)
+                                        .optLinearFactorization(Factorization.TT)
+                                        .optImplementation(ConvImplementation.FACTORIZED)
+                                        .build())
+                        .optInputShapes(input)
+                        .build()
+                        .factorize(net);
+        long target = (long) (fraction * before);
+        long after = CostCounter.count(net, input).getFlops();
+        Assert.assertEquals(report.getTotalAfter().getFlops(), after);
+        Assert.assertTrue(
+                after <= target && after >= LANDING * target,
+                "FLOPs " + after + " for a target " + target + "\n" + report);
+        boolean conv = false;
+        boolean linear = false;
+        for (FactorizeReport.Layer l : report.getSwapped()) {
+            Block now = net.getChildren().get(l.getPath());
+            conv |= now instanceof org.lowrank4j.nn.FactorizedConv;
+            linear |= now instanceof FactorizedLinear;
+        }
+        Assert.assertTrue(conv && linear, "both kinds of layer share the budget\n" + report);
     }
 
     // ------------------------------------------------------------------------------------------
