@@ -1,6 +1,7 @@
 package org.lowrank4j.factorize;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
@@ -9,6 +10,8 @@ import ai.djl.nn.Blocks;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.loss.Loss;
 import ai.djl.util.Pair;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -339,6 +342,69 @@ public class TensorizedLinearRankSelectionTest extends EngineTestBase {
             linear |= now instanceof FactorizedLinear;
         }
         Assert.assertTrue(conv && linear, "both kinds of layer share the budget\n" + report);
+    }
+
+    @Test
+    public void sensitivitySweepOverTensorizedLayersLeavesTheModelAndFeedsTheBudget() {
+        for (Factorization f : new Factorization[] {Factorization.TUCKER, Factorization.TT}) {
+            Block net = mlp();
+            List<Block> children = new ArrayList<>(net.getChildren().values());
+            List<float[]> values = weights(net);
+            List<NDList> data = new ArrayList<>();
+            for (int b = 0; b < 2; b++) {
+                NDArray x = randn(90 + b, DataType.FLOAT32, MLP_INPUT.getShape());
+                NDArray y =
+                        net.forward(new ParameterStore(manager, false), new NDList(x), false)
+                                .singletonOrThrow();
+                data.add(new NDList(x, y));
+            }
+            FactorizePolicy policy = policy(f, RankSelector.fixed(Rank.fraction(0.5))).build();
+            SensitivityReport report =
+                    SensitivitySweep.builder()
+                            .setMetric(Loss.l2Loss())
+                            .setData(data)
+                            .optPolicy(policy)
+                            .optRankFractions(0.1, 0.25, 1.0)
+                            .build()
+                            .sweep(net);
+            assertUnchanged(net, children, values, f + " sweep");
+            Assert.assertEquals(report.getLayers().size(), 4, report.toString());
+            boolean sensitive = false;
+            for (SensitivityReport.Layer l : report.getLayers()) {
+                List<SensitivityReport.Point> p = l.getPoints();
+                // fractions that round to the same ranks give one point
+                Assert.assertTrue(p.size() >= 2, l.getPath());
+                // lower ranks lose at least as much of the outputs
+                for (int i = 1; i < p.size(); i++) {
+                    Assert.assertTrue(
+                            p.get(i - 1).getDrop() >= p.get(i).getDrop() - 1e-6,
+                            f + " " + l.getPath());
+                }
+                sensitive |=
+                        p.get(0).getDrop() > 100 * Math.max(p.get(p.size() - 1).getDrop(), 1e-30);
+            }
+            // some layer loses far more at its lowest rank than at full rank
+            Assert.assertTrue(sensitive, f + "\n" + report);
+            if (f != Factorization.TUCKER) {
+                // block-TT at the swept ranks runs more FLOPs than these dense layers, so no point
+                // of the sweep fits a FLOPs budget: only the sweep itself is checked
+                for (SensitivityReport.Layer l : report.getLayers()) {
+                    for (SensitivityReport.Point p : l.getPoints()) {
+                        Assert.assertTrue(
+                                p.getCost().getFlops() > MLP_INPUT.get(0) * 512L * 512L,
+                                l.getPath() + " " + java.util.Arrays.toString(p.getRanks()));
+                    }
+                }
+                continue;
+            }
+            // the budget accepts the sweep for these layers
+            FactorizeReport budgeted =
+                    factorize(
+                            net, policy(f, RankSelector.budget(Budget.flops(0.5), report)).build());
+            long target = (long) (0.5 * budgeted.getTotalBefore().getFlops());
+            Assert.assertTrue(budgeted.getTotalAfter().getFlops() <= target, f + "\n" + budgeted);
+            Assert.assertFalse(budgeted.getSwapped().isEmpty(), budgeted.toString());
+        }
     }
 
     // ------------------------------------------------------------------------------------------
