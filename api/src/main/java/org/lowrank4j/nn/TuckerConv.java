@@ -233,9 +233,10 @@ public final class TuckerConv extends FactorizedConv<TuckerTensor> {
         if (kernelHasFactor[1]) {
             h = ConvOps.pointwiseConv(h, kernels.get(next++), null);
         }
-        // the convolution with the block's stride, padding and dilation: dense, or depthwise
-        int groups = separable(geometry) ? kernelRanks[1] : 1;
+        // the convolution with the block's stride, padding and dilation: the folded core (as many
+        // input channels as h: one group), or the tiled filter bank (one input channel: depthwise)
         NDArray spatial = kernels.get(next++);
+        int groups = (int) (h.getShape().get(1) / spatial.getShape().get(1));
         h =
                 ConvOps.conv(
                         h,

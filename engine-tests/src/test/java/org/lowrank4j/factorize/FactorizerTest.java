@@ -3,22 +3,17 @@ package org.lowrank4j.factorize;
 import ai.djl.Model;
 import ai.djl.basicmodelzoo.basic.Mlp;
 import ai.djl.basicmodelzoo.cv.classification.MobileNetV2;
-import ai.djl.basicmodelzoo.cv.classification.ResNetV1;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
-import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
-import ai.djl.nn.Blocks;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.convolutional.Convolution;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.BatchNorm;
-import ai.djl.nn.pooling.Pool;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
@@ -32,7 +27,6 @@ import ai.djl.util.PairList;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import org.lowrank4j.cost.BlockCost;
@@ -50,60 +44,6 @@ public class FactorizerTest extends EngineTestBase {
 
     // ---------------------------------------------------------------------------------------
     // networks
-
-    /** A tiny ResNet from the model zoo's residual units (residual ParallelBlocks). */
-    private static SequentialBlock resnet() {
-        SequentialBlock net = new SequentialBlock();
-        net.add(
-                Conv2d.builder()
-                        .setKernelShape(new Shape(3, 3))
-                        .setFilters(8)
-                        .optPadding(new Shape(1, 1))
-                        .build());
-        net.add(BatchNorm.builder().build());
-        net.add(Activation.reluBlock());
-        net.add(ResNetV1.residualUnit(8, new Shape(1, 1), true, false, 0.9f));
-        net.add(ResNetV1.residualUnit(16, new Shape(2, 2), false, false, 0.9f));
-        net.add(Pool.globalAvgPool2dBlock());
-        net.add(Blocks.batchFlattenBlock());
-        net.add(Linear.builder().setUnits(10).build());
-        return net;
-    }
-
-    private Block initialised(Block block, Shape shape) {
-        block.initialize(manager, DataType.FLOAT32, shape);
-        // non-trivial batch-norm statistics and biases, so that every parameter matters
-        int i = 0;
-        for (Pair<String, Parameter> p : block.getParameters()) {
-            NDArray a = p.getValue().getArray();
-            String name = p.getKey();
-            if (name.endsWith("bias") || name.endsWith("beta") || name.endsWith("runningMean")) {
-                a.addi(randn(100 + i++, DataType.FLOAT32, a.getShape().getShape()).mul(0.1f));
-            }
-        }
-        return block;
-    }
-
-    private NDArray run(Block block, NDArray x) {
-        return block.forward(new ParameterStore(manager, false), new NDList(x), false)
-                .singletonOrThrow();
-    }
-
-    /** Every block of the tree by identity, with its path, found independently of the library. */
-    private static Map<Block, String> blocks(Block root) {
-        Map<Block, String> out = new IdentityHashMap<>();
-        collect(root, "", out);
-        return out;
-    }
-
-    private static void collect(Block block, String path, Map<Block, String> out) {
-        out.put(block, path);
-        PairList<String, Block> children = block.getChildren();
-        for (int i = 0; i < children.size(); i++) {
-            String name = children.keyAt(i);
-            collect(children.valueAt(i), path.isEmpty() ? name : path + "/" + name, out);
-        }
-    }
 
     /** Parameter arrays by identity. */
     private static List<NDArray> arrays(Block block) {
@@ -124,7 +64,7 @@ public class FactorizerTest extends EngineTestBase {
 
     private static int countLayers(Block block) {
         int n = 0;
-        for (Block b : blocks(block).keySet()) {
+        for (Block b : Nets.blocks(block).keySet()) {
             if (b instanceof Convolution || b instanceof Linear) {
                 n++;
             }
@@ -141,10 +81,10 @@ public class FactorizerTest extends EngineTestBase {
 
     @Test
     public void resnetAtFullRankSwapsEveryLayerAndKeepsEverythingElse() {
-        Block net = initialised(resnet(), IMAGE);
+        Block net = initialised(Nets.resnet(), IMAGE);
         NDArray x = randn(1, DataType.FLOAT32, IMAGE.getShape());
-        NDArray expected = run(net, x);
-        Map<Block, String> before = blocks(net);
+        NDArray expected = infer(net, x);
+        Map<Block, String> before = Nets.blocks(net);
         int layers = countLayers(net);
         List<NDArray> others = new ArrayList<>();
         for (Block b : before.keySet()) {
@@ -157,7 +97,7 @@ public class FactorizerTest extends EngineTestBase {
 
         Assert.assertEquals(report.getSwapped().size(), layers, report.toString());
         Assert.assertEquals(countLayers(net), 0, "a dense layer is left");
-        Map<Block, String> after = blocks(net);
+        Map<Block, String> after = Nets.blocks(net);
         for (Map.Entry<Block, String> e : before.entrySet()) {
             Block b = e.getKey();
             boolean layer = b instanceof Convolution || b instanceof Linear;
@@ -182,7 +122,7 @@ public class FactorizerTest extends EngineTestBase {
         for (int i = 0; i < kept.size(); i++) {
             Assert.assertSame(kept.get(i), others.get(i));
         }
-        assertClose(run(net, x), expected, 1e-4);
+        assertClose(infer(net, x), expected, 1e-4);
         for (FactorizeReport.Layer l : report.getLayers()) {
             Assert.assertTrue(l.getWeightError() < 1e-4, l.getPath() + " " + l.getWeightError());
             Assert.assertTrue(Double.isNaN(l.getOutputNmse()));
@@ -191,7 +131,7 @@ public class FactorizerTest extends EngineTestBase {
 
     @Test
     public void reportCountsMatchAnIndependentCount() {
-        Block net = initialised(resnet(), IMAGE);
+        Block net = initialised(Nets.resnet(), IMAGE);
         long paramsBefore = parameterCount(net);
         FactorizeReport report =
                 Factorizer.builder()
@@ -210,7 +150,7 @@ public class FactorizerTest extends EngineTestBase {
             }
             swapped++;
             Block b =
-                    blocks(net).entrySet().stream()
+                    Nets.blocks(net).entrySet().stream()
                             .filter(e -> e.getValue().equals(l.getPath()))
                             .findFirst()
                             .orElseThrow()
@@ -249,7 +189,7 @@ public class FactorizerTest extends EngineTestBase {
             batches.add(new NDList(randn(10 + i, DataType.FLOAT32, 32, 3).matMul(basis)));
         }
         NDArray x = randn(20, DataType.FLOAT32, 16, 3).matMul(basis);
-        NDArray expected = run(mlp, x);
+        NDArray expected = infer(mlp, x);
         String first = firstLinear(mlp, "");
         FactorizePolicy policy =
                 FactorizePolicy.builder()
@@ -268,7 +208,7 @@ public class FactorizerTest extends EngineTestBase {
         Assert.assertEquals(l.getRanks()[0], 3);
         Assert.assertTrue(l.getOutputNmse() >= 0 && l.getOutputNmse() < 1e-6, report.toString());
         Assert.assertTrue(l.getWeightError() > 0.1, report.toString());
-        assertClose(run(mlp, x), expected, 1e-4);
+        assertClose(infer(mlp, x), expected, 1e-4);
         // the batches are left as they were
         Assert.assertEquals(batches.get(0).head().getShape(), new Shape(32, 12));
     }
@@ -291,7 +231,7 @@ public class FactorizerTest extends EngineTestBase {
 
     @Test
     public void calibrationFromADatasetAtFullRankMatches() throws Exception {
-        Block net = initialised(resnet(), IMAGE);
+        Block net = initialised(Nets.resnet(), IMAGE);
         NDArray data = randn(7, DataType.FLOAT32, 6, 3, 8, 8);
         ArrayDataset dataset =
                 new ArrayDataset.Builder()
@@ -300,7 +240,7 @@ public class FactorizerTest extends EngineTestBase {
                         .setSampling(3, false)
                         .build();
         NDArray x = randn(1, DataType.FLOAT32, IMAGE.getShape());
-        NDArray expected = run(net, x);
+        NDArray expected = infer(net, x);
         FactorizeReport report =
                 Factorizer.builder()
                         .setPolicy(fullRank())
@@ -311,15 +251,15 @@ public class FactorizerTest extends EngineTestBase {
         for (FactorizeReport.Layer l : report.getSwapped()) {
             Assert.assertTrue(l.getOutputNmse() < 1e-6, l.getPath() + " " + l.getOutputNmse());
         }
-        assertClose(run(net, x), expected, 1e-4);
+        assertClose(infer(net, x), expected, 1e-4);
         Assert.assertFalse(
-                blocks(net).keySet().stream().anyMatch(b -> b instanceof RecordingBlock),
+                Nets.blocks(net).keySet().stream().anyMatch(b -> b instanceof RecordingBlock),
                 "a recording block was left in the model");
     }
 
     @Test
     public void compressedNetworkTrainsSavesRestoresAndExports() throws Exception {
-        Block net = initialised(resnet(), IMAGE);
+        Block net = initialised(Nets.resnet(), IMAGE);
         FactorizeReport report =
                 Factorizer.builder()
                         .setPolicy(FactorizePolicy.builder().setRank(Rank.fraction(0.5)).build())
@@ -354,27 +294,27 @@ public class FactorizerTest extends EngineTestBase {
             Assert.assertTrue(last < first * 0.9, "loss " + first + " -> " + last);
             model.save(dir, "net");
         }
-        NDArray expected = run(net, x);
+        NDArray expected = infer(net, x);
 
         Path planFile = dir.resolve("plan.json");
         report.getPlan().save(planFile);
         Assert.assertEquals(
                 Factorizer.plan(net).toJson(), report.getPlan().toJson(), "plan of the model");
-        Block fresh = resnet();
+        Block fresh = Nets.resnet();
         Factorizer.restore(fresh, FactorizePlan.load(planFile));
         try (Model model = Model.newInstance("net")) {
             model.setBlock(fresh);
             model.load(dir, "net");
-            NDArray reloaded = run(fresh, x);
+            NDArray reloaded = infer(fresh, x);
             Assert.assertEquals(reloaded.toFloatArray(), expected.toFloatArray());
         }
 
         Block standard = Factorizer.toStandardBlocks(net);
         Assert.assertSame(standard, net);
         Assert.assertFalse(
-                blocks(net).keySet().stream()
+                Nets.blocks(net).keySet().stream()
                         .anyMatch(b -> b instanceof LowRankConv || b instanceof LowRankLinear));
-        assertClose(run(net, x), expected, 1e-5);
+        assertClose(infer(net, x), expected, 1e-5);
     }
 
     @Test
@@ -387,7 +327,7 @@ public class FactorizerTest extends EngineTestBase {
                         .build();
         initialised(net, new Shape(2, 3, 16, 16));
         NDArray x = randn(1, DataType.FLOAT32, 2, 3, 16, 16);
-        NDArray expected = run(net, x);
+        NDArray expected = infer(net, x);
         FactorizeReport report = Factorizer.builder().setPolicy(fullRank()).build().factorize(net);
         int grouped = 0;
         for (FactorizeReport.Layer l : report.getLayers()) {
@@ -399,15 +339,15 @@ public class FactorizerTest extends EngineTestBase {
         Assert.assertTrue(grouped > 0 && report.getSwapped().size() > 0, report.toString());
         Assert.assertTrue(
                 report.getRefusedBlocks().isEmpty(), report.getRefusedBlocks().toString());
-        assertClose(run(net, x), expected, 1e-4);
+        assertClose(infer(net, x), expected, 1e-4);
     }
 
     @Test
     public void badInputIsAClearErrorAndLeavesTheModelUnchanged() {
-        Block net = initialised(resnet(), IMAGE);
+        Block net = initialised(Nets.resnet(), IMAGE);
         NDArray x = randn(1, DataType.FLOAT32, IMAGE.getShape());
-        NDArray expected = run(net, x);
-        Map<Block, String> before = blocks(net);
+        NDArray expected = infer(net, x);
+        Map<Block, String> before = Nets.blocks(net);
 
         FactorizePolicy none =
                 FactorizePolicy.builder()
@@ -439,17 +379,17 @@ public class FactorizerTest extends EngineTestBase {
         assertIllegalArgument(
                 () -> FactorizePolicy.builder().optLinearFactorization(Factorization.DENSE),
                 "DENSE is no factorization");
-        Assert.assertEquals(blocks(net), before, "the model was changed");
-        assertClose(run(net, x), expected, 0);
+        Assert.assertEquals(Nets.blocks(net), before, "the model was changed");
+        assertClose(infer(net, x), expected, 0);
 
         // a plan that does not fit the block
         FactorizeReport report = Factorizer.builder().setPolicy(fullRank()).build().factorize(net);
         Block other = new SequentialBlock().add(Linear.builder().setUnits(3).build());
-        Map<Block, String> otherBefore = blocks(other);
+        Map<Block, String> otherBefore = Nets.blocks(other);
         assertIllegalArgument(
                 () -> Factorizer.restore(other, report.getPlan()), "does not fit the block");
-        Assert.assertEquals(blocks(other), otherBefore);
-        SequentialBlock changed = resnet();
+        Assert.assertEquals(Nets.blocks(other), otherBefore);
+        SequentialBlock changed = Nets.resnet();
         SequentialBlock modified = new SequentialBlock();
         modified.add(
                 Conv2d.builder()
@@ -460,9 +400,9 @@ public class FactorizerTest extends EngineTestBase {
         for (int i = 1; i < changed.getChildren().size(); i++) {
             modified.add(changed.getChildren().valueAt(i));
         }
-        Map<Block, String> modifiedBefore = blocks(modified);
+        Map<Block, String> modifiedBefore = Nets.blocks(modified);
         assertIllegalArgument(() -> Factorizer.restore(modified, report.getPlan()), "4 filters");
-        Assert.assertEquals(blocks(modified), modifiedBefore);
+        Assert.assertEquals(Nets.blocks(modified), modifiedBefore);
         assertIllegalArgument(
                 () -> FactorizePlan.fromJson("{\"format\": \"something else\"}"),
                 "not a factorization plan");
@@ -475,7 +415,7 @@ public class FactorizerTest extends EngineTestBase {
         net.add(Linear.builder().setUnits(4).build());
         initialised(net, new Shape(2, 6));
         NDArray x = randn(1, DataType.FLOAT32, 2, 6);
-        NDArray expected = run(net, x);
+        NDArray expected = infer(net, x);
         FactorizeReport report = Factorizer.builder().setPolicy(fullRank()).build().factorize(net);
         Assert.assertEquals(report.getRefusedBlocks().size(), 1, report.toString());
         Assert.assertTrue(report.getRefusedBlocks().get(0).contains("FieldBlock"));
@@ -483,7 +423,7 @@ public class FactorizerTest extends EngineTestBase {
         Assert.assertEquals(report.getSwapped().get(0).getPath(), "02Linear");
         Assert.assertTrue(
                 report.getLayer("01FieldBlock/01inner").getReason().contains("forwards through"));
-        assertClose(run(net, x), expected, 1e-4);
+        assertClose(infer(net, x), expected, 1e-4);
         Assert.assertEquals(
                 report.getTotalAfter().getParameters(), parameterCount(net), report.toString());
         Assert.assertTrue(report.getTotalBefore() instanceof BlockCost);

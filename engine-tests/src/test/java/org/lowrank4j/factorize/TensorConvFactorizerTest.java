@@ -8,30 +8,23 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
-import ai.djl.nn.Blocks;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv1d;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.convolutional.Conv3d;
 import ai.djl.nn.convolutional.Convolution;
-import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.BatchNorm;
-import ai.djl.nn.pooling.Pool;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
-import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
-import ai.djl.util.PairList;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -59,60 +52,8 @@ public class TensorConvFactorizerTest extends EngineTestBase {
     // ---------------------------------------------------------------------------------------
     // networks and helpers
 
-    /** A tiny ResNet from the model zoo's residual units: 5 convolutions of groups 1, a Linear. */
-    private static SequentialBlock resnet() {
-        SequentialBlock net = new SequentialBlock();
-        net.add(
-                Conv2d.builder()
-                        .setKernelShape(new Shape(3, 3))
-                        .setFilters(8)
-                        .optPadding(new Shape(1, 1))
-                        .build());
-        net.add(BatchNorm.builder().build());
-        net.add(Activation.reluBlock());
-        net.add(ResNetV1.residualUnit(8, new Shape(1, 1), true, false, 0.9f));
-        net.add(ResNetV1.residualUnit(16, new Shape(2, 2), false, false, 0.9f));
-        net.add(Pool.globalAvgPool2dBlock());
-        net.add(Blocks.batchFlattenBlock());
-        net.add(Linear.builder().setUnits(10).build());
-        return net;
-    }
-
-    private Block initialised(Block block, Shape shape) {
-        block.initialize(manager, DataType.FLOAT32, shape);
-        int i = 0;
-        for (Pair<String, Parameter> p : block.getParameters()) {
-            NDArray a = p.getValue().getArray();
-            String name = p.getKey();
-            if (name.endsWith("bias") || name.endsWith("beta") || name.endsWith("runningMean")) {
-                a.addi(randn(100 + i++, DataType.FLOAT32, a.getShape().getShape()).mul(0.1f));
-            }
-        }
-        return block;
-    }
-
-    private NDArray run(Block block, NDArray x) {
-        return block.forward(new ParameterStore(manager, false), new NDList(x), false)
-                .singletonOrThrow();
-    }
-
-    private static Map<Block, String> blocks(Block root) {
-        Map<Block, String> out = new IdentityHashMap<>();
-        collect(root, "", out);
-        return out;
-    }
-
-    private static void collect(Block block, String path, Map<Block, String> out) {
-        out.put(block, path);
-        PairList<String, Block> children = block.getChildren();
-        for (int i = 0; i < children.size(); i++) {
-            String name = children.keyAt(i);
-            collect(children.valueAt(i), path.isEmpty() ? name : path + "/" + name, out);
-        }
-    }
-
     private static Block at(Block root, String path) {
-        for (Map.Entry<Block, String> e : blocks(root).entrySet()) {
+        for (Map.Entry<Block, String> e : Nets.blocks(root).entrySet()) {
             if (e.getValue().equals(path)) {
                 return e.getKey();
             }
@@ -122,7 +63,7 @@ public class TensorConvFactorizerTest extends EngineTestBase {
 
     private static int count(Block root, Class<?> type) {
         int n = 0;
-        for (Block b : blocks(root).keySet()) {
+        for (Block b : Nets.blocks(root).keySet()) {
             if (type.isInstance(b)) {
                 n++;
             }
@@ -159,8 +100,8 @@ public class TensorConvFactorizerTest extends EngineTestBase {
     @Test
     public void resnetSwapsEveryConvolutionAndNothingElse() {
         for (Factorization f : FORMATS) {
-            Block net = initialised(resnet(), IMAGE);
-            Map<Block, String> before = blocks(net);
+            Block net = initialised(Nets.resnet(), IMAGE);
+            Map<Block, String> before = Nets.blocks(net);
             int convs = count(net, Convolution.class);
             List<NDArray> others = new ArrayList<>();
             for (Block b : before.keySet()) {
@@ -178,7 +119,7 @@ public class TensorConvFactorizerTest extends EngineTestBase {
                             .factorize(net);
             Assert.assertEquals(report.getSwapped().size(), convs, f + "\n" + report);
             Assert.assertEquals(count(net, Convolution.class), 0, f + ": a dense conv is left");
-            Map<Block, String> after = blocks(net);
+            Map<Block, String> after = Nets.blocks(net);
             for (Map.Entry<Block, String> e : before.entrySet()) {
                 boolean conv = e.getKey() instanceof Convolution;
                 Assert.assertEquals(
@@ -233,7 +174,7 @@ public class TensorConvFactorizerTest extends EngineTestBase {
         int convs = count(net, Conv2d.class);
         Assert.assertTrue(convs >= 19, convs + " convolutions in a 20-layer ResNet");
         NDArray x = randn(7, DataType.FLOAT32, input.getShape());
-        NDArray expected = run(net, x);
+        NDArray expected = infer(net, x);
         FactorizeReport report =
                 Factorizer.builder()
                         .setPolicy(
@@ -247,14 +188,14 @@ public class TensorConvFactorizerTest extends EngineTestBase {
         Assert.assertEquals(report.getSwapped().size(), convs, report.toString());
         Assert.assertEquals(count(net, Conv2d.class), 0, "a dense convolution is left");
         Assert.assertTrue(report.getRefusedBlocks().isEmpty(), report.toString());
-        assertClose(run(net, x), expected, 1e-4);
+        assertClose(infer(net, x), expected, 1e-4);
     }
 
     @Test
     public void fullRankTuckerReproducesTheOutputs() {
-        Block net = initialised(resnet(), IMAGE);
+        Block net = initialised(Nets.resnet(), IMAGE);
         NDArray x = randn(1, DataType.FLOAT32, IMAGE.getShape());
-        NDArray expected = run(net, x);
+        NDArray expected = infer(net, x);
         FactorizeReport report =
                 Factorizer.builder()
                         .setPolicy(
@@ -270,7 +211,7 @@ public class TensorConvFactorizerTest extends EngineTestBase {
             Assert.assertEquals(l.getImplementation(), "factorized");
             Assert.assertTrue(l.getWeightError() < 1e-5, l.getPath() + " " + l.getWeightError());
         }
-        assertClose(run(net, x), expected, 1e-4);
+        assertClose(infer(net, x), expected, 1e-4);
     }
 
     @Test
@@ -281,7 +222,7 @@ public class TensorConvFactorizerTest extends EngineTestBase {
                     new ConvImplementation[] {
                         ConvImplementation.FACTORIZED, ConvImplementation.RECONSTRUCTED
                     }) {
-                Block net = initialised(resnet(), IMAGE);
+                Block net = initialised(Nets.resnet(), IMAGE);
                 long paramsBefore = parameterCount(net);
                 FactorizeReport report =
                         Factorizer.builder()
@@ -369,7 +310,7 @@ public class TensorConvFactorizerTest extends EngineTestBase {
     @Test
     public void compressedNetworkTrainsSavesRestoresAndExports() throws Exception {
         for (Factorization f : FORMATS) {
-            Block net = initialised(resnet(), IMAGE);
+            Block net = initialised(Nets.resnet(), IMAGE);
             FactorizeReport report =
                     Factorizer.builder()
                             .setPolicy(
@@ -413,12 +354,12 @@ public class TensorConvFactorizerTest extends EngineTestBase {
             for (Pair<String, Parameter> p : net.getParameters()) {
                 p.getValue().getArray().setRequiresGradient(false);
             }
-            NDArray expected = run(net, x);
+            NDArray expected = infer(net, x);
 
             Path planFile = dir.resolve("plan.json");
             report.getPlan().save(planFile);
             Assert.assertEquals(Factorizer.plan(net).toJson(), report.getPlan().toJson());
-            Block fresh = resnet();
+            Block fresh = Nets.resnet();
             Factorizer.restore(fresh, FactorizePlan.load(planFile));
             Assert.assertEquals(count(fresh, FactorizedConv.class), 6);
             try (Model model = Model.newInstance("net")) {
@@ -430,14 +371,15 @@ public class TensorConvFactorizerTest extends EngineTestBase {
                             net.getParameters().valueAt(q).getArray().toFloatArray(),
                             f + " " + net.getParameters().keyAt(q));
                 }
-                Assert.assertEquals(run(fresh, x).toFloatArray(), expected.toFloatArray(), f + "");
+                Assert.assertEquals(
+                        infer(fresh, x).toFloatArray(), expected.toFloatArray(), f + "");
             }
             Assert.assertEquals(Factorizer.plan(fresh).toJson(), report.getPlan().toJson());
 
             Block standard = Factorizer.toStandardBlocks(net);
             Assert.assertSame(standard, net);
             Assert.assertEquals(count(net, FactorizedConv.class), 0);
-            double err = relError(run(net, x), expected);
+            double err = relError(infer(net, x), expected);
             Assert.assertTrue(err < 1e-5, f + " export: " + err + " on " + engine());
         }
     }
@@ -493,12 +435,12 @@ public class TensorConvFactorizerTest extends EngineTestBase {
                     Assert.assertEquals(
                             report.getSwapped().get(0).getImplementation(),
                             impl.name().toLowerCase(Locale.ROOT));
-                    NDArray expected = run(net, x);
+                    NDArray expected = infer(net, x);
                     Factorizer.toStandardBlocks(net);
                     Block exported = net.getChildren().valueAt(0);
                     Assert.assertTrue(exported instanceof SequentialBlock, what);
                     Assert.assertEquals(count(exported, FactorizedConv.class), 0, what);
-                    double err = relError(run(net, x), expected);
+                    double err = relError(infer(net, x), expected);
                     Assert.assertTrue(err < 1e-5, what + ": " + err + " on " + engine());
                 }
             }
@@ -558,7 +500,7 @@ public class TensorConvFactorizerTest extends EngineTestBase {
         Block depthwise = net.getChildren().valueAt(1);
         Block grouped = net.getChildren().valueAt(2);
         NDArray x = randn(2, DataType.FLOAT32, 2, 4, 8, 8);
-        NDArray expected = run(net, x);
+        NDArray expected = infer(net, x);
         FactorizeReport report =
                 Factorizer.builder()
                         .setPolicy(
@@ -577,12 +519,12 @@ public class TensorConvFactorizerTest extends EngineTestBase {
         }
         Assert.assertSame(net.getChildren().valueAt(1), depthwise);
         Assert.assertSame(net.getChildren().valueAt(2), grouped);
-        assertClose(run(net, x), expected, 1e-4);
+        assertClose(infer(net, x), expected, 1e-4);
     }
 
     @Test
     public void onlyIfCheaperAndLatencyKeysSeeTheImplementation() {
-        Block net = initialised(resnet(), IMAGE);
+        Block net = initialised(Nets.resnet(), IMAGE);
         FactorizeReport report =
                 Factorizer.builder()
                         .setPolicy(
@@ -617,9 +559,9 @@ public class TensorConvFactorizerTest extends EngineTestBase {
     @Test
     public void rankSelectorsSeeTheConvolutionModes() {
         for (Factorization f : FORMATS) {
-            Block net = initialised(resnet(), IMAGE);
+            Block net = initialised(Nets.resnet(), IMAGE);
             Convolution conv = null;
-            for (Block b : blocks(net).keySet()) {
+            for (Block b : Nets.blocks(net).keySet()) {
                 if (b instanceof Conv2d
                         && b.getParameters()
                                 .get("weight")
@@ -656,7 +598,7 @@ public class TensorConvFactorizerTest extends EngineTestBase {
             Assert.assertEquals(half.length, modes);
         }
         // a whole model with energy-chosen ranks
-        Block net = initialised(resnet(), IMAGE);
+        Block net = initialised(Nets.resnet(), IMAGE);
         FactorizeReport report =
                 Factorizer.builder()
                         .setPolicy(
@@ -676,10 +618,10 @@ public class TensorConvFactorizerTest extends EngineTestBase {
 
     @Test
     public void mobilenetWithTuckerIsRejectedAndLeavesTheModelUnchanged() {
-        Block net = initialised(resnet(), IMAGE);
+        Block net = initialised(Nets.resnet(), IMAGE);
         NDArray x = randn(4, DataType.FLOAT32, IMAGE.getShape());
-        NDArray expected = run(net, x);
-        Map<Block, String> before = blocks(net);
+        NDArray expected = infer(net, x);
+        Map<Block, String> before = Nets.blocks(net);
         for (Factorization f : new Factorization[] {Factorization.TUCKER, Factorization.TT}) {
             assertIllegalArgument(
                     () ->
@@ -693,9 +635,9 @@ public class TensorConvFactorizerTest extends EngineTestBase {
                                     .build()
                                     .factorize(net),
                     "implementation MOBILENET is not accepted by the " + methodName(f));
-            Assert.assertEquals(blocks(net), before, "the model was changed");
+            Assert.assertEquals(Nets.blocks(net), before, "the model was changed");
         }
-        assertClose(run(net, x), expected, 0);
+        assertClose(infer(net, x), expected, 0);
         assertIllegalArgument(
                 () -> LayerMethods.forConv(Factorization.DENSE), "DENSE is no factorization");
         LayerMethod cp = LayerMethods.forConv(Factorization.CP);
@@ -761,7 +703,7 @@ public class TensorConvFactorizerTest extends EngineTestBase {
                         }
                         return b instanceof Convolution ? 4000 : 0;
                     };
-            Block net = initialised(resnet(), IMAGE);
+            Block net = initialised(Nets.resnet(), IMAGE);
             Map<String, Integer> runs = new HashMap<>();
             LatencyMeter meter = Timers.meter(Timers.byLeaf(leaf, runs));
             FactorizeReport report =
@@ -821,7 +763,7 @@ public class TensorConvFactorizerTest extends EngineTestBase {
             }
         }
         Assert.assertTrue(meter.getCache().size() > 2, "cached " + meter.getCache().size());
-        NDArray y = run(net, randn(5, DataType.FLOAT32, 1, 8, 8, 8));
+        NDArray y = infer(net, randn(5, DataType.FLOAT32, 1, 8, 8, 8));
         Assert.assertEquals(y.getShape(), input);
     }
 }

@@ -3,7 +3,6 @@ package org.lowrank4j.factorize;
 import ai.djl.Model;
 import ai.djl.basicmodelzoo.basic.Mlp;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
@@ -12,7 +11,6 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
-import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import ai.djl.util.PairList;
 import java.nio.file.Files;
@@ -52,11 +50,6 @@ public class TensorizedLinearFactorizerTest extends EngineTestBase {
                             .toFloatArray());
         }
         return mlp;
-    }
-
-    private NDArray run(Block block, NDArray x) {
-        return block.forward(new ParameterStore(manager, false), new NDList(x), false)
-                .singletonOrThrow();
     }
 
     private static Map<String, Block> byPath(Block root) {
@@ -128,7 +121,7 @@ public class TensorizedLinearFactorizerTest extends EngineTestBase {
         NDArray x = randn(1, DataType.FLOAT32, INPUT.getShape());
         for (Factorization f : FORMATS) {
             Mlp net = mlp();
-            NDArray expected = run(net, x);
+            NDArray expected = infer(net, x);
             FactorizeReport report =
                     Factorizer.builder().setPolicy(fullRank(f)).build().factorize(net);
             Assert.assertEquals(report.getSwapped().size(), 2, report.toString());
@@ -149,7 +142,7 @@ public class TensorizedLinearFactorizerTest extends EngineTestBase {
                         f + " " + l.getPath() + " " + l.getWeightError());
                 Assert.assertTrue(Double.isNaN(l.getOutputNmse()));
             }
-            double err = relError(run(net, x), expected);
+            double err = relError(infer(net, x), expected);
             Assert.assertTrue(err < 1e-4, f + ": " + err + " on " + engine());
         }
     }
@@ -298,7 +291,7 @@ public class TensorizedLinearFactorizerTest extends EngineTestBase {
                             .build()
                             .factorize(net);
             Assert.assertEquals(report.getSwapped().size(), 2, report.toString());
-            NDArray expected = run(net, x);
+            NDArray expected = infer(net, x);
             Path dir = Files.createTempDirectory("tensorized");
             try (Model model = Model.newInstance("mlp")) {
                 model.setBlock(net);
@@ -313,7 +306,8 @@ public class TensorizedLinearFactorizerTest extends EngineTestBase {
             try (Model model = Model.newInstance("mlp")) {
                 model.setBlock(fresh);
                 model.load(dir, "mlp");
-                Assert.assertEquals(run(fresh, x).toFloatArray(), expected.toFloatArray(), f + "");
+                Assert.assertEquals(
+                        infer(fresh, x).toFloatArray(), expected.toFloatArray(), f + "");
             }
             Assert.assertEquals(Factorizer.plan(fresh).toJson(), report.getPlan().toJson());
 
@@ -321,7 +315,7 @@ public class TensorizedLinearFactorizerTest extends EngineTestBase {
             Assert.assertSame(standard, net);
             Assert.assertEquals(count(net, FactorizedLinear.class), 0);
             Assert.assertEquals(count(net, Linear.class), 2);
-            double err = relError(run(net, x), expected);
+            double err = relError(infer(net, x), expected);
             Assert.assertTrue(err < 1e-5, f + " export: " + err + " on " + engine());
         }
     }
@@ -357,14 +351,14 @@ public class TensorizedLinearFactorizerTest extends EngineTestBase {
         FactorizeReport.Layer kept = report.getLayers().get(1);
         Assert.assertFalse(kept.isSwapped());
         Assert.assertTrue(kept.getReason().startsWith("not cheaper"), kept.getReason());
-        Assert.assertEquals(run(net, x).getShape(), new Shape(2, 3));
+        Assert.assertEquals(infer(net, x).getShape(), new Shape(2, 3));
     }
 
     @Test
     public void badSettingsAreClearErrors() {
         Mlp net = mlp();
         NDArray x = randn(4, DataType.FLOAT32, INPUT.getShape());
-        NDArray expected = run(net, x);
+        NDArray expected = infer(net, x);
         Map<String, Block> before = byPath(net);
         assertIllegalArgument(
                 () ->
@@ -379,7 +373,7 @@ public class TensorizedLinearFactorizerTest extends EngineTestBase {
                                 .factorize(net),
                 "implementation MOBILENET is not accepted by the tensorized linear method");
         Assert.assertEquals(byPath(net), before, "the model was changed");
-        assertClose(run(net, x), expected, 0);
+        assertClose(infer(net, x), expected, 0);
 
         LayerMethod cp = LayerMethods.forLinear(Factorization.CP);
         Block conv = Conv2d.builder().setKernelShape(new Shape(1, 1)).setFilters(2).build();

@@ -2,9 +2,14 @@ package org.lowrank4j.testing;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
 import java.util.Random;
 import org.testng.Assert;
 import org.testng.annotations.AfterMethod;
@@ -49,6 +54,29 @@ public abstract class EngineTestBase {
         }
         NDArray a = manager.create(v, s);
         return type == DataType.FLOAT64 ? a : a.toType(type, false);
+    }
+
+    /** Runs a block in inference on one input and returns its one output. */
+    protected NDArray infer(Block block, NDArray x) {
+        return block.forward(new ParameterStore(manager, false), new NDList(x), false)
+                .singletonOrThrow();
+    }
+
+    /**
+     * Initialises a block and moves its biases, batch-norm shifts and running means away from their
+     * defaults (seeded), so that every parameter matters to the output.
+     */
+    protected Block initialised(Block block, Shape shape) {
+        block.initialize(manager, DataType.FLOAT32, shape);
+        int i = 0;
+        for (Pair<String, Parameter> p : block.getParameters()) {
+            NDArray a = p.getValue().getArray();
+            String name = p.getKey();
+            if (name.endsWith("bias") || name.endsWith("beta") || name.endsWith("runningMean")) {
+                a.addi(randn(100 + i++, DataType.FLOAT32, a.getShape().getShape()).mul(0.1f));
+            }
+        }
+        return block;
     }
 
     /** Frobenius norm of {@code a - b} divided by the norm of {@code b}, in double precision. */

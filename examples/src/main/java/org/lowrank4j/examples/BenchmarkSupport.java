@@ -59,10 +59,11 @@ final class BenchmarkSupport {
      * A nanosecond clock: {@code cpu} is the calling thread's CPU time (it leaves out the time the
      * thread waits for a core on a shared machine, but sees only work done on that thread, as
      * PyTorch with one thread does); {@code wall} is {@link System#nanoTime}; {@code auto} is
-     * {@code cpu} on PyTorch and {@code wall} otherwise (MXNet computes on its own threads).
+     * {@code cpu} on PyTorch with one thread and {@code wall} otherwise (MXNet computes on its own
+     * threads, and so does PyTorch with more than one).
      */
-    static LongSupplier clock(String name, String engine) {
-        String c = "auto".equals(name) ? ("PyTorch".equals(engine) ? "cpu" : "wall") : name;
+    static LongSupplier clock(String name, String engine, String threads) {
+        String c = clockName(name, engine, threads);
         if ("cpu".equals(c)) {
             ThreadMXBean bean = ManagementFactory.getThreadMXBean();
             return bean::getCurrentThreadCpuTime;
@@ -75,8 +76,11 @@ final class BenchmarkSupport {
     }
 
     /** The clock's name once {@code auto} is resolved. */
-    static String clockName(String name, String engine) {
-        return "auto".equals(name) ? ("PyTorch".equals(engine) ? "cpu" : "wall") : name;
+    static String clockName(String name, String engine, String threads) {
+        if (!"auto".equals(name)) {
+            return name;
+        }
+        return "PyTorch".equals(engine) && "1".equals(threads) ? "cpu" : "wall";
     }
 
     /** Waits for a result (MXNet runs asynchronously) by reading one value of it. */

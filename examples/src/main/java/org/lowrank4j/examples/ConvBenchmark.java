@@ -105,9 +105,8 @@ public final class ConvBenchmark {
         int repeats = Integer.parseInt(a.get("repeats"));
 
         Engine engine = Engine.getInstance();
-        String clockName =
-                "auto".equals(a.get("clock")) && !"1".equals(threads) ? "wall" : a.get("clock");
-        LongSupplier clock = BenchmarkSupport.clock(clockName, engine.getEngineName());
+        LongSupplier clock =
+                BenchmarkSupport.clock(a.get("clock"), engine.getEngineName(), threads);
         String config =
                 String.format(
                         Locale.ROOT,
@@ -121,7 +120,8 @@ public final class ConvBenchmark {
                         engine.getEngineName(),
                         engine.getVersion(),
                         threads,
-                        BenchmarkSupport.clockName(clockName, engine.getEngineName()));
+                        BenchmarkSupport.clockName(
+                                a.get("clock"), engine.getEngineName(), threads));
         System.out.println(config);
         try (NDManager manager = NDManager.newBaseManager()) {
             Shape padding = filled(order, k / 2);

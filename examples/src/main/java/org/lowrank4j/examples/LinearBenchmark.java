@@ -40,7 +40,7 @@ import org.lowrank4j.nn.Tensorize;
  *       takes its threads from the {@code OMP_NUM_THREADS} environment variable);
  *   <li>{@code clock=auto}: {@code cpu} (the thread's CPU time, robust on a shared machine, for
  *       engines that compute on the calling thread, as PyTorch with one thread does), {@code wall},
- *       or {@code auto} (cpu on PyTorch, wall otherwise);
+ *       or {@code auto} (cpu on PyTorch with one thread, wall otherwise);
  *   <li>{@code warmup=3 repeats=101,31}: untimed rounds, and timed rounds (one count for every
  *       size, or one per size: small layers need more to average out a noisy machine); the variants
  *       of one layer size run round-robin, so that drifts of the machine hit all of them alike, in
@@ -92,8 +92,8 @@ public final class LinearBenchmark {
         String[] repeatCounts = a.get("repeats").split(",");
         Engine engine = Engine.getInstance();
         String engineName = engine.getEngineName();
-        LongSupplier clock = BenchmarkSupport.clock(a.get("clock"), engineName);
-        String clockName = BenchmarkSupport.clockName(a.get("clock"), engineName);
+        LongSupplier clock = BenchmarkSupport.clock(a.get("clock"), engineName, threads);
+        String clockName = BenchmarkSupport.clockName(a.get("clock"), engineName, threads);
         System.out.printf(
                 Locale.ROOT,
                 "%s %s, %s thread(s), OMP_NUM_THREADS=%s, %s time, median of %s rounds%n",
