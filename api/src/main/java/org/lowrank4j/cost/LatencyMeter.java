@@ -3,6 +3,7 @@ package org.lowrank4j.cost;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
@@ -10,7 +11,12 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Convolution;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.util.Arrays;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 import org.lowrank4j.nn.ConvImplementation;
 import org.lowrank4j.nn.FactorizedConv;
@@ -38,6 +44,9 @@ import org.lowrank4j.nn.LowRankConv;
  * the block's first parameter, on its device.
  */
 public final class LatencyMeter {
+
+    /** The {@code waitToRead} method of each array class seen, if it has one. */
+    private static final Map<Class<?>, Optional<Method>> WAIT_METHODS = new ConcurrentHashMap<>();
 
     private final int warmup;
     private final int repeats;
@@ -301,8 +310,7 @@ public final class LatencyMeter {
         NDManager manager = inputs.head().getManager();
         long start = clock.getAsLong();
         NDList out = block.forward(new ParameterStore(manager, false), inputs, false);
-        // read one value so that asynchronous engines finish the pass
-        out.head().reshape(-1).get(0).toArray();
+        awaitResult(out.head());
         long end = clock.getAsLong();
         for (NDArray a : out) {
             if (inputs.stream().noneMatch(x -> x == a)) {
@@ -310,6 +318,52 @@ public final class LatencyMeter {
             }
         }
         return end - start;
+    }
+
+    /**
+     * Waits until the engine has computed an array, at a cost that does not depend on its size.
+     * Engines such as MXNet return from an operation before its result exists, so a timed pass must
+     * wait for it. An array that offers a public {@code waitToRead()} method (MXNet's) is waited
+     * for through it; any other array has one element copied to the host, read through a full index
+     * (PyTorch on a CPU computes synchronously, and on a GPU the copy waits for the device).
+     * Reductions such as {@code sum()} are no substitute: on MXNet they take milliseconds for a
+     * layer's output, and slicing an MXNet array held in a blocked oneDNN layout can crash the
+     * engine for some shapes.
+     *
+     * @param array the array to wait for; an empty array is returned at once
+     */
+    public static void awaitResult(NDArray array) {
+        if (array.size() == 0) {
+            return;
+        }
+        Optional<Method> wait =
+                WAIT_METHODS.computeIfAbsent(array.getClass(), LatencyMeter::waitMethod);
+        if (wait.isPresent()) {
+            try {
+                wait.get().invoke(array);
+                return;
+            } catch (IllegalAccessException e) {
+                // fall back to reading an element
+            } catch (InvocationTargetException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof RuntimeException) {
+                    throw (RuntimeException) cause;
+                }
+                throw new IllegalStateException("waiting for the array failed", cause);
+            }
+        }
+        try (NDArray element = array.get(new NDIndex(new long[array.getShape().dimension()]))) {
+            element.toByteBuffer();
+        }
+    }
+
+    /** The public no-argument {@code waitToRead} method of an array class, if it has one. */
+    private static Optional<Method> waitMethod(Class<?> type) {
+        try {
+            return Optional.of(type.getMethod("waitToRead"));
+        } catch (NoSuchMethodException e) {
+            return Optional.empty();
+        }
     }
 
     /** Builds a {@link LatencyMeter}. */

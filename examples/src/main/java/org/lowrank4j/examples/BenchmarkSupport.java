@@ -1,6 +1,5 @@
 package org.lowrank4j.examples;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -19,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.LongSupplier;
+import org.lowrank4j.cost.LatencyMeter;
 
 /** What the layer benchmarks share: arguments, engine set-up, timing, medians and CSV output. */
 final class BenchmarkSupport {
@@ -83,11 +83,9 @@ final class BenchmarkSupport {
         return "PyTorch".equals(engine) && "1".equals(threads) ? "cpu" : "wall";
     }
 
-    /** Waits for a result (MXNet runs asynchronously) by reading one value of it. */
+    /** Waits for a result (MXNet runs asynchronously) by reading one element of it. */
     static void sync(NDList y) {
-        try (NDArray s = y.head().sum()) {
-            s.getFloat();
-        }
+        LatencyMeter.awaitResult(y.head());
     }
 
     /**
