@@ -12,14 +12,22 @@ import java.util.Locale;
  * over the dense one when its estimate is below {@code margin} times the dense estimate, so that a
  * close call falls back to the dense kernel.
  *
- * <p>The defaults were chosen from measurements with PyTorch 2.7 on an x86 CPU, where a depthwise
- * multiply-accumulate cost 50 to 135 dense ones, and checked with MXNet 1.9 (see {@code
- * docs/benchmarks/convolutions.md}). For measured rather than modelled choices see {@code
- * FactorizedConv.tune}.
+ * <p>The weights differ by engine ({@link #forEngine}): they were fitted to measurements of every
+ * pipeline on ten convolution layers (32 to 512 channels, 7×7 to 56×56 inputs, batches of 1 to 32,
+ * ranks 0.1 to 0.5) with one and two threads on an x86 CPU, choosing the weights whose choices came
+ * closest to the measured fastest and never ran more than 5% slower than the dense convolution (see
+ * {@code docs/benchmarks/convolutions.md}). MXNet 1.9 runs depthwise and narrow convolutions and
+ * the memory traffic between operations relatively slower than PyTorch 2.7, and gains less from a
+ * second thread on them, so its model asks a factorized pipeline to win by a wider margin. For
+ * measured rather than modelled choices see {@code FactorizedConv.tune}.
  */
 public final class CostModel {
 
-    private static final CostModel DEFAULTS = new CostModel(64, 4, 1_000_000, 64, 0.85);
+    /** The model fitted to PyTorch 2.7 on CPUs; also the one for engines without their own. */
+    public static final CostModel PYTORCH = new CostModel(16, 32, 1_000_000, 64, 0.9);
+
+    /** The model fitted to MXNet 1.9 (oneDNN) on CPUs. */
+    public static final CostModel MXNET = new CostModel(32, 16, 2_000_000, 64, 0.75);
 
     private final double depthwiseWeight;
     private final double memoryWeight;
@@ -69,14 +77,23 @@ public final class CostModel {
     }
 
     /**
-     * Returns the default model, fitted to CPUs: depthwise weight 64, memory weight 4, operation
-     * weight 1,000,000 (about 25 µs of engine-call overhead), narrow below 64 channels, margin
-     * 0.85.
+     * Returns the default model: {@link #PYTORCH} (depthwise weight 16, memory weight 32, operation
+     * weight 1,000,000, narrow below 64 channels, margin 0.9).
      *
      * @return the default model
      */
     public static CostModel defaults() {
-        return DEFAULTS;
+        return PYTORCH;
+    }
+
+    /**
+     * Returns the model fitted to an engine.
+     *
+     * @param engineName the engine's name, as {@code Engine.getEngineName()} gives it
+     * @return {@link #MXNET} for MXNet, else {@link #PYTORCH}
+     */
+    public static CostModel forEngine(String engineName) {
+        return "MXNet".equals(engineName) ? MXNET : PYTORCH;
     }
 
     /**

@@ -1,6 +1,7 @@
 package org.lowrank4j.nn;
 
 import ai.djl.MalformedModelException;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -15,6 +16,7 @@ import ai.djl.nn.convolutional.Conv3d;
 import ai.djl.nn.convolutional.Convolution;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
+import ai.djl.util.Pair;
 import ai.djl.util.PairList;
 import ai.djl.util.RandomUtils;
 import java.io.DataInputStream;
@@ -391,12 +393,23 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     }
 
     /**
-     * Returns the cost model {@link ConvImplementation#AUTO} decides with.
+     * Returns the cost model {@link ConvImplementation#AUTO} decides with: the one set, or else the
+     * one fitted to the engine the block's parameters live on ({@link CostModel#forEngine}), or to
+     * the default engine before the block is initialised.
      *
      * @return the cost model
      */
     public CostModel getCostModel() {
-        return costModel;
+        if (costModel != null) {
+            return costModel;
+        }
+        for (Pair<String, Parameter> p : getParameters()) {
+            if (p.getValue().isInitialized()) {
+                return CostModel.forEngine(
+                        p.getValue().getArray().getManager().getEngine().getEngineName());
+            }
+        }
+        return CostModel.forEngine(Engine.getInstance().getEngineName());
     }
 
     /**
@@ -533,6 +546,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
         ConvCost dense = cost(ConvImplementation.RECONSTRUCTED, inputShape, training);
         ConvImplementation best = ConvImplementation.RECONSTRUCTED;
         ConvCost bestCost = dense;
+        CostModel model = getCostModel();
         List<ConvImplementation> candidates = new ArrayList<>();
         candidates.add(ConvImplementation.FACTORIZED);
         if (factorization == Factorization.CP) {
@@ -540,8 +554,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
         }
         for (ConvImplementation c : candidates) {
             ConvCost cost = pipelineCost(c, g);
-            if (costModel.beats(cost, dense)
-                    && costModel.estimate(cost) < costModel.estimate(bestCost)) {
+            if (model.beats(cost, dense) && model.estimate(cost) < model.estimate(bestCost)) {
                 best = c;
                 bestCost = cost;
             }
@@ -1489,8 +1502,10 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                         .optPadding(insert(this.padding, mode, padding))
                         .optDilation(insert(this.dilation, mode, dilation))
                         .optBias(includeBias)
-                        .optSeed(seed)
-                        .optCostModel(costModel);
+                        .optSeed(seed);
+        if (costModel != null) {
+            b.optCostModel(costModel);
+        }
         configureInserted(b, mode);
         @SuppressWarnings("unchecked")
         FactorizedConv<T> next = (FactorizedConv<T>) b.build();
@@ -1742,7 +1757,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
         private boolean spatialFixed;
         private Long seed;
         private int layers = 1;
-        private CostModel costModel = CostModel.defaults();
+        private CostModel costModel;
         Shape resolvedKernel;
 
         Builder() {}
@@ -1945,13 +1960,19 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
         }
 
         /**
-         * Sets the cost model {@link ConvImplementation#AUTO} decides with (default {@link
-         * CostModel#defaults()}).
+         * Sets the cost model {@link ConvImplementation#AUTO} decides with (by default the one
+         * fitted to the block's engine, {@link CostModel#forEngine}).
          *
          * @param costModel the cost model
          * @return this builder
+         * @throws IllegalArgumentException if it is null
          */
         public Builder optCostModel(CostModel costModel) {
+            if (costModel == null) {
+                throw new IllegalArgumentException(
+                        "costModel null is not accepted; a CostModel is (leave it unset for the"
+                                + " engine's model)");
+            }
             this.costModel = costModel;
             return this;
         }
@@ -1991,9 +2012,6 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                 throw new IllegalArgumentException("rank null is not accepted; call setRank(Rank)");
             }
             checkImplementation(implementation, factorization);
-            if (costModel == null) {
-                throw new IllegalArgumentException("costModel null is not accepted");
-            }
             if (layers < 1) {
                 throw new IllegalArgumentException(
                         "layers " + layers + " is not accepted; optLayers takes a value >= 1");
