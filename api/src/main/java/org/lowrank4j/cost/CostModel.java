@@ -12,22 +12,24 @@ import java.util.Locale;
  * over the dense one when its estimate is below {@code margin} times the dense estimate, so that a
  * close call falls back to the dense kernel.
  *
- * <p>The weights differ by engine ({@link #forEngine}): they were fitted to measurements of every
+ * <p>The weights differ by engine ({@link #forEngine}). They were fitted to measurements of every
  * pipeline on ten convolution layers (32 to 512 channels, 7×7 to 56×56 inputs, batches of 1 to 32,
- * ranks 0.1 to 0.5) with one and two threads on an x86 CPU, choosing the weights whose choices came
- * closest to the measured fastest and never ran more than 5% slower than the dense convolution (see
- * {@code docs/benchmarks/convolutions.md}). MXNet 1.9 runs depthwise and narrow convolutions and
- * the memory traffic between operations relatively slower than PyTorch 2.7, and gains less from a
- * second thread on them, so its model asks a factorized pipeline to win by a wider margin. For
- * measured rather than modelled choices see {@code FactorizedConv.tune}.
+ * ranks 0.1 to 0.5) with one and two threads on an x86 CPU: the operation weight is the measured
+ * cost of an engine call (about 14 µs on PyTorch 2.7, 110 µs on MXNet 1.9) in dense
+ * multiply-accumulates, and the other weights are those of a grid whose choices never ran more than
+ * 5% slower than the dense convolution and came closest to the measured fastest pipelines (see
+ * {@code docs/benchmarks/cost-model.md}, and the {@code CostModelCalibration} example that measures
+ * and fits). MXNet calls cost more and its narrow convolutions run slower, so its model asks a
+ * factorized pipeline to win by a wider margin. For measured rather than modelled choices see
+ * {@code FactorizedConv.tune}.
  */
 public final class CostModel {
 
     /** The model fitted to PyTorch 2.7 on CPUs; also the one for engines without their own. */
-    public static final CostModel PYTORCH = new CostModel(16, 32, 1_000_000, 64, 0.9);
+    public static final CostModel PYTORCH = new CostModel(16, 32, 1_000_000, 16, 0.8);
 
     /** The model fitted to MXNet 1.9 (oneDNN) on CPUs. */
-    public static final CostModel MXNET = new CostModel(32, 16, 2_000_000, 64, 0.75);
+    public static final CostModel MXNET = new CostModel(32, 8, 8_500_000, 64, 0.75);
 
     private final double depthwiseWeight;
     private final double memoryWeight;
@@ -78,7 +80,7 @@ public final class CostModel {
 
     /**
      * Returns the default model: {@link #PYTORCH} (depthwise weight 16, memory weight 32, operation
-     * weight 1,000,000, narrow below 64 channels, margin 0.9).
+     * weight 1,000,000, narrow below 16 channels, margin 0.8).
      *
      * @return the default model
      */
