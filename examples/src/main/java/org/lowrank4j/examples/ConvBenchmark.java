@@ -45,11 +45,14 @@ import org.lowrank4j.nn.Rank;
  *       spent waiting for a core on a shared machine; right for PyTorch with one thread, which
  *       computes on the calling thread) or {@code wall}; {@code auto} is {@code cpu} for PyTorch
  *       with one thread and {@code wall} otherwise;
+ *   <li>{@code shuffle=true}: {@code false} runs the variants in the same order every round (with
+ *       one format and implementation, the dense convolution and the block alternate);
  *   <li>{@code csv=docs/benchmarks/convolutions.csv}: appends one row per variant.
  * </ul>
  *
  * <p>It prints the median milliseconds per forward pass (inference) and the ratio to the dense
- * convolution measured in the same run.
+ * convolution measured in the same run; a second dense convolution with its own copy of the kernel
+ * shows how far two identical passes differ in that run.
  */
 public final class ConvBenchmark {
 
@@ -76,6 +79,7 @@ public final class ConvBenchmark {
         a.put("repeats", "20");
         a.put("csv", "");
         a.put("clock", "auto");
+        a.put("shuffle", "true");
         BenchmarkSupport.parse(a, args);
         String threads = a.get("threads");
         BenchmarkSupport.configureEngine(a.get("engine"), threads);
@@ -144,6 +148,17 @@ public final class ConvBenchmark {
                             BenchmarkSupport.sync(y);
                         }
                     });
+            // the same convolution with its own copy of the kernel: how far two identical
+            // passes differ in this run
+            NDArray copy = dense.duplicate();
+            names.add("dense (copy)");
+            chosen.add("");
+            passes.add(
+                    () -> {
+                        try (NDList y = conv(x, copy, bias, ones, padding)) {
+                            BenchmarkSupport.sync(y);
+                        }
+                    });
             ParameterStore ps = new ParameterStore(manager, false);
             for (Factorization f : factorizations) {
                 for (ConvImplementation impl : implementations) {
@@ -184,7 +199,12 @@ public final class ConvBenchmark {
                 }
             }
             double[][] times =
-                    BenchmarkSupport.roundRobin(passes, warmup, repeats, clock, new Random(7));
+                    BenchmarkSupport.roundRobin(
+                            passes,
+                            warmup,
+                            repeats,
+                            clock,
+                            Boolean.parseBoolean(a.get("shuffle")) ? new Random(7) : null);
             double denseMs = BenchmarkSupport.median(times[0]);
             System.out.println(
                     String.format(
