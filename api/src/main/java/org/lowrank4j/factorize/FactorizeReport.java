@@ -23,6 +23,7 @@ public final class FactorizeReport {
     private final BlockCost totalBefore;
     private final BlockCost totalAfter;
     private final List<String> refused;
+    private final List<String> notes;
     private final FactorizePlan plan;
 
     FactorizeReport(
@@ -30,11 +31,13 @@ public final class FactorizeReport {
             BlockCost totalBefore,
             BlockCost totalAfter,
             List<String> refused,
+            List<String> notes,
             FactorizePlan plan) {
         this.layers = Collections.unmodifiableList(new ArrayList<>(layers));
         this.totalBefore = totalBefore;
         this.totalAfter = totalAfter;
         this.refused = Collections.unmodifiableList(new ArrayList<>(refused));
+        this.notes = Collections.unmodifiableList(new ArrayList<>(notes));
         this.plan = plan;
     }
 
@@ -158,7 +161,18 @@ public final class FactorizeReport {
     }
 
     /**
-     * Returns the report as JSON: the layers, the totals, the refused blocks and the plan.
+     * Returns what the report says about the model as a whole, beside its layers: for instance that
+     * a {@link RankSelector#budget budget} could not be met.
+     *
+     * @return the notes, empty when there is nothing to say
+     */
+    public List<String> getNotes() {
+        return notes;
+    }
+
+    /**
+     * Returns the report as JSON: the layers, the totals, the refused blocks, the notes and the
+     * plan.
      *
      * @return the JSON text
      */
@@ -192,6 +206,10 @@ public final class FactorizeReport {
         b.append(", \"refused\": [");
         for (int i = 0; i < refused.size(); i++) {
             b.append(i == 0 ? "" : ", ").append(Json.quote(refused.get(i)));
+        }
+        b.append("], \"notes\": [");
+        for (int i = 0; i < notes.size(); i++) {
+            b.append(i == 0 ? "" : ", ").append(Json.quote(notes.get(i)));
         }
         b.append("], \"plan\": ").append(plan.toJson().trim()).append("}\n");
         return b.toString();
@@ -277,6 +295,9 @@ public final class FactorizeReport {
         }
         for (String r : refused) {
             b.append("refused (forwards through fields): ").append(r).append('\n');
+        }
+        for (String n : notes) {
+            b.append("note: ").append(n).append('\n');
         }
         return b.toString();
     }

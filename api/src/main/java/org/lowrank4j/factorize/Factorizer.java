@@ -173,6 +173,7 @@ public final class Factorizer {
         // fit every selected layer (calibration first), then swap them all at once
         NDManager calibration = NDManager.newBaseManager();
         Map<Candidate, LayerRecorder> recorders = new LinkedHashMap<>();
+        List<String> notes = new ArrayList<>();
         List<Block> made = new ArrayList<>();
         try {
             if (batches != null || dataset != null) {
@@ -221,7 +222,10 @@ public final class Factorizer {
                 if (budgetMeter != null) {
                     model = withLatency(model, block, shapes, selected, global, budgetMeter);
                 }
-                Map<String, Rank> chosen = selector.selectAll(model);
+                Map<String, Rank> chosen =
+                        selector instanceof Selectors.BudgetSelector
+                                ? ((Selectors.BudgetSelector) selector).selectAll(model, notes)
+                                : selector.selectAll(model);
                 for (Candidate c : global) {
                     Rank rank = chosen.get(c.node.path);
                     if (rank == null) {
@@ -299,7 +303,7 @@ public final class Factorizer {
             }
         }
         return new FactorizeReport(
-                layers, totalBefore, totalAfter, refused, FactorizePlan.of(entries));
+                layers, totalBefore, totalAfter, refused, notes, FactorizePlan.of(entries));
     }
 
     /**

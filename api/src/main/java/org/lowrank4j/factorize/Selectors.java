@@ -222,6 +222,15 @@ final class Selectors {
 
         @Override
         public Map<String, Rank> selectAll(ModelProfile model) {
+            return selectAll(model, new ArrayList<>());
+        }
+
+        /**
+         * Selects the ranks, and adds to {@code notes} a sentence when the budget cannot be met:
+         * when even the cheapest candidate of every layer it spends costs more than the target
+         * leaves them (each layer then gets its cheapest, the closest the model can come).
+         */
+        Map<String, Rank> selectAll(ModelProfile model, List<String> notes) {
             List<LayerProfile> layers = model.getLayers();
             long available;
             if (meter != null) {
@@ -245,6 +254,26 @@ final class Selectors {
                 curves.add(new Curve(l, budget, sensitivity, meter));
             }
             int[] choice = allocate(curves, available);
+            long cheapest = 0;
+            for (Curve c : curves) {
+                cheapest += c.cost[c.cheapest()];
+            }
+            if (cheapest > available) {
+                notes.add(
+                        "the budget ("
+                                + budget
+                                + ") cannot be met: "
+                                + (available <= 0
+                                        ? "the layers it does not spend take more than all of it"
+                                        : "it leaves "
+                                                + amount(available)
+                                                + " to the "
+                                                + curves.size()
+                                                + " layer(s) it spends, whose cheapest candidates"
+                                                + " take "
+                                                + amount(cheapest))
+                                + "; each of them got its cheapest");
+            }
             Map<String, Rank> out = new LinkedHashMap<>();
             for (int i = 0; i < curves.size(); i++) {
                 int[] ranks = curves.get(i).ranks.get(choice[i]);
@@ -253,6 +282,14 @@ final class Selectors {
                 }
             }
             return out;
+        }
+
+        /** A quantity of the budget's metric, with its unit. */
+        private String amount(long value) {
+            if (meter != null) {
+                return String.format(java.util.Locale.ROOT, "%.3f ms", value / 1e6);
+            }
+            return value + (budget.getMetric() == Budget.Metric.FLOPS ? " FLOPs" : " parameters");
         }
 
         /**

@@ -217,6 +217,38 @@ public class RankSelectorTest extends EngineTestBase {
         long target = report.getTotalBefore().getParameters() / 2;
         long after = report.getTotalAfter().getParameters();
         Assert.assertTrue(after <= target && after >= 0.98 * target, after + " vs " + target);
+        // a budget that is met needs no note
+        Assert.assertEquals(report.getNotes(), List.of(), report.toString());
+    }
+
+    @Test
+    public void aBudgetNoChoiceCanMeetIsSaidInTheReport() {
+        Block uniformNet = spectra();
+        FactorizeReport cheapestUniform = factorize(uniformNet, RankSelector.fixed(Rank.of(1)));
+        Block net = spectra();
+        long before = org.lowrank4j.cost.CostCounter.count(net, new Shape(4, 48)).getFlops();
+        // 10% below the cheapest model the candidates allow
+        long target = cheapestUniform.getTotalAfter().getFlops() * 9 / 10;
+        FactorizeReport report = factorize(net, RankSelector.budget(Budget.flopsTotal(target)));
+        Assert.assertEquals(report.getNotes().size(), 1, report.toString());
+        String note = report.getNotes().get(0);
+        Assert.assertTrue(
+                note.startsWith("the budget (" + target + " FLOPs) cannot be met: it leaves "),
+                note);
+        Assert.assertTrue(note.endsWith("each of them got its cheapest"), note);
+        Assert.assertTrue(report.toString().contains("note: " + note), report.toString());
+        Assert.assertTrue(report.toJson().contains("\"notes\": [\"the budget ("), report.toJson());
+        // every layer got its cheapest candidate: rank 1, as cheap as the uniform rank 1
+        Assert.assertEquals(
+                report.getTotalAfter().getFlops(), cheapestUniform.getTotalAfter().getFlops());
+        Assert.assertTrue(report.getTotalAfter().getFlops() < before);
+        // a budget below what the layers it does not spend already take
+        FactorizeReport tiny = factorize(spectra(), RankSelector.budget(Budget.flopsTotal(1)));
+        Assert.assertEquals(
+                tiny.getNotes(),
+                List.of(
+                        "the budget (1 FLOPs) cannot be met: the layers it does not spend take"
+                                + " more than all of it; each of them got its cheapest"));
     }
 
     @Test
@@ -368,6 +400,17 @@ public class RankSelectorTest extends EngineTestBase {
             Assert.assertEquals(l.getLatencyBefore(), 0.001, 1e-12);
         }
         Assert.assertEquals(net.getChildren().values(), before);
+        // half the dense latency is out of reach when nothing is faster than dense
+        Assert.assertEquals(report.getNotes().size(), 1, report.toString());
+        Assert.assertTrue(
+                report.getNotes()
+                        .get(0)
+                        .matches(
+                                "the budget \\(0.5 of the original latency\\)"
+                                        + " cannot be met: it leaves [0-9.]+ ms to the [0-9]+ layer\\(s\\) it"
+                                        + " spends, whose cheapest candidates take [0-9.]+ ms; each of them got"
+                                        + " its cheapest"),
+                report.getNotes().get(0));
     }
 
     @Test
