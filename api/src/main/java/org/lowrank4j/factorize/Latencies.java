@@ -3,7 +3,6 @@ package org.lowrank4j.factorize;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -43,14 +42,7 @@ final class Latencies {
         } else if (block instanceof FactorizedLinear
                 && ((FactorizedLinear) block).getImplementation() == ConvImplementation.AUTO) {
             FactorizedLinear linear = (FactorizedLinear) block;
-            measured = new EnumMap<>(ConvImplementation.class);
-            for (ConvImplementation c :
-                    new ConvImplementation[] {
-                        ConvImplementation.RECONSTRUCTED, ConvImplementation.FACTORIZED
-                    }) {
-                linear.setImplementation(c);
-                measured.put(c, meter.measure(linear, shapes));
-            }
+            measured = linear.tune(meter, shapes);
             set = linear::setImplementation;
         } else {
             return meter.measure(block, shapes);

@@ -20,6 +20,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -500,6 +501,49 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
                         meter);
         tunedChoices.put(inputShape.size() / weight.in, Tuning.fastest(candidates, medians));
         return medians;
+    }
+
+    /**
+     * Times both implementations with a {@link LatencyMeter} on the given input shapes (inference)
+     * and makes {@link ConvImplementation#AUTO} use the faster for inputs with as many rows from
+     * now on, as {@link #tune(NDManager, Shape, int, int)} does. Each implementation is measured as
+     * a block of this configuration with that implementation set, so the meter's cache holds one
+     * measurement per implementation, shared with every block of the same configuration; the
+     * block's own implementation setting is restored afterwards. On a tie RECONSTRUCTED is chosen.
+     *
+     * @param meter the meter, with its warm-up, repeats, cache and timer
+     * @param inputShapes the input {@code (…, in)}, and the layer index's shape when the block has
+     *     several layers
+     * @return the measured milliseconds per pass of each implementation
+     * @throws IllegalArgumentException if the meter is {@code null}, no shape is given or the
+     *     input's last dimension is not the input features
+     * @throws IllegalStateException if the block has no weights yet
+     */
+    public Map<ConvImplementation, Double> tune(LatencyMeter meter, Shape... inputShapes) {
+        if (meter == null) {
+            throw new IllegalArgumentException(
+                    "latency meter null is not accepted; LatencyMeter.builder().build() is");
+        }
+        if (inputShapes == null || inputShapes.length == 0) {
+            throw new IllegalArgumentException(
+                    "no input shape given; the input's shape (…, in) is accepted");
+        }
+        checkWidth(inputShapes[0]);
+        requireWeights();
+        List<ConvImplementation> candidates =
+                List.of(ConvImplementation.RECONSTRUCTED, ConvImplementation.FACTORIZED);
+        Map<ConvImplementation, Double> measured = new EnumMap<>(ConvImplementation.class);
+        ConvImplementation configured = implementation;
+        try {
+            for (ConvImplementation c : candidates) {
+                setImplementation(c);
+                measured.put(c, meter.measure(this, inputShapes));
+            }
+        } finally {
+            setImplementation(configured);
+        }
+        tunedChoices.put(inputShapes[0].size() / weight.in, Tuning.fastest(candidates, measured));
+        return measured;
     }
 
     /**

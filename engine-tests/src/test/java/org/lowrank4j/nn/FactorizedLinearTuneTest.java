@@ -4,6 +4,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.EnumSet;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.lowrank4j.cost.BlockTimer;
 import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.cost.LinearCost;
@@ -36,6 +37,39 @@ public class FactorizedLinearTuneTest extends EngineTestBase {
                                 ? factorized
                                 : reconstructed;
         return LatencyMeter.builder().optWarmup(1).optRepeats(3).optTimer(timer).build();
+    }
+
+    @Test
+    public void tuneWithAMeterUsesItsCacheAndRestoresTheSetting() {
+        AtomicInteger runs = new AtomicInteger();
+        BlockTimer timer =
+                (block, inputs) -> {
+                    runs.incrementAndGet();
+                    return ((FactorizedLinear) block).getImplementation()
+                                    == ConvImplementation.FACTORIZED
+                            ? 1_000_000
+                            : 3_000_000;
+                };
+        LatencyMeter meter =
+                LatencyMeter.builder().optWarmup(1).optRepeats(3).optTimer(timer).build();
+        FactorizedLinear block = layer(Factorization.TUCKER, 64, 64, 0.25);
+        Shape x = new Shape(8, 64);
+        Map<ConvImplementation, Double> ms = block.tune(meter, x);
+        Assert.assertEquals(ms.get(ConvImplementation.FACTORIZED), 1.0, 1e-12);
+        Assert.assertEquals(ms.get(ConvImplementation.RECONSTRUCTED), 3.0, 1e-12);
+        Assert.assertEquals(block.chooseImplementation(8, false), ConvImplementation.FACTORIZED);
+        Assert.assertEquals(block.getImplementation(), ConvImplementation.AUTO);
+        // two implementations, one warm-up and three timed passes each
+        Assert.assertEquals(runs.get(), 8);
+        // a block of the same configuration is measured from the meter's cache
+        FactorizedLinear twin = layer(Factorization.TUCKER, 64, 64, 0.25);
+        Assert.assertEquals(twin.tune(meter, x), ms);
+        Assert.assertEquals(runs.get(), 8);
+        Assert.assertEquals(twin.chooseImplementation(8, false), ConvImplementation.FACTORIZED);
+        assertIllegalArgument(() -> block.tune((LatencyMeter) null, x), "latency meter null");
+        assertIllegalArgument(() -> block.tune(meter), "no input shape");
+        assertIllegalArgument(() -> block.tune(meter, new Shape(8, 63)), "63");
+        Assert.assertEquals(block.getImplementation(), ConvImplementation.AUTO);
     }
 
     @Test
