@@ -33,11 +33,12 @@ import org.lowrank4j.nn.Rank;
  * {@link CostModel} to the measurements: the data behind {@link CostModel#forEngine}.
  *
  * <p>{@code mode=measure} (the default) times, on the engine and thread count given, the dense
- * convolution (the cached reconstructed kernel) and each pipeline of ten {@code Conv2d} layers: CP
- * factorized and MobileNet, Tucker with its separable and its folded pipeline, the tensor train;
- * round-robin in a new random order every round. It appends one CSV row per pipeline: the median
- * milliseconds, the ratio to the dense convolution, and the operations {@link ConvCost} counts for
- * it. It also times an engine call on a one-element array, for the per-call overhead.
+ * convolution (the cached reconstructed kernel) and each pipeline of thirteen {@code Conv2d} layers
+ * (the last three the size of the demo's): CP factorized and MobileNet, Tucker with its separable
+ * and its folded pipeline, the tensor train; round-robin in a new random order every round. It
+ * appends one CSV row per pipeline: the median milliseconds, the ratio to the dense convolution,
+ * and the operations {@link ConvCost} counts for it. It also times an engine call on a one-element
+ * array, for the per-call overhead.
  *
  * <p>{@code mode=fit} reads such a CSV and, for each engine, searches a grid of depthwise, memory
  * and narrow-channel weights and margins for the model whose AUTO choices, over every layer, format
@@ -49,7 +50,8 @@ import org.lowrank4j.nn.Rank;
  * <p>Arguments: {@code mode=measure|fit}, {@code engine=PyTorch}, {@code threads=1} (MXNet takes
  * its threads from {@code OMP_NUM_THREADS}), {@code warmup=5}, {@code repeats=25}, {@code
  * csv=docs/benchmarks/cost-model.csv}; with {@code mode=fit}, {@code
- * compare=depthwise,memory,operation,narrow,margin} also scores that model.
+ * compare=depthwise,memory,operation,narrow,margin} also scores that model; with {@code
+ * mode=measure}, {@code layers=all} or a comma-separated list of layer indices.
  */
 public final class CostModelCalibration {
 
@@ -68,6 +70,9 @@ public final class CostModelCalibration {
         {128, new long[] {1, 128, 28, 28}, 0.1},
         {64, new long[] {8, 64, 32, 32}, 0.1},
         {256, new long[] {8, 256, 14, 14}, 0.5},
+        {16, new long[] {128, 16, 28, 28}, 0.3},
+        {32, new long[] {128, 32, 14, 14}, 0.3},
+        {64, new long[] {128, 64, 7, 7}, 0.3},
     };
 
     private static final double[] DEPTHWISE = {16, 32, 64, 96, 128, 192, 256};
@@ -92,6 +97,7 @@ public final class CostModelCalibration {
         a.put("repeats", "25");
         a.put("csv", "docs/benchmarks/cost-model.csv");
         a.put("compare", "");
+        a.put("layers", "all");
         BenchmarkSupport.parse(a, args);
         if ("fit".equals(a.get("mode"))) {
             fit(a.get("csv"), a.get("compare"));
@@ -101,7 +107,8 @@ public final class CostModelCalibration {
                     a.get("threads"),
                     Integer.parseInt(a.get("warmup")),
                     Integer.parseInt(a.get("repeats")),
-                    a.get("csv"));
+                    a.get("csv"),
+                    BenchmarkSupport.list(a.get("layers"), allLayers()));
         } else {
             throw new IllegalArgumentException(
                     "mode '" + a.get("mode") + "' is not accepted; measure or fit is");
@@ -110,7 +117,17 @@ public final class CostModelCalibration {
 
     // ---------------------------------------------------------------- measuring
 
-    private static void measure(String threads, int warmup, int repeats, String csv)
+    /** {@code 0,1,…} for every layer. */
+    private static String allLayers() {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < LAYERS.length; i++) {
+            b.append(i == 0 ? "" : ",").append(i);
+        }
+        return b.toString();
+    }
+
+    private static void measure(
+            String threads, int warmup, int repeats, String csv, List<String> selected)
             throws IOException {
         String engine = Engine.getInstance().getEngineName();
         LongSupplier wall = System::nanoTime;
@@ -119,7 +136,16 @@ public final class CostModelCalibration {
         List<String> rows = new ArrayList<>();
         try (NDManager manager = NDManager.newBaseManager()) {
             double callUs = callMicros(manager);
-            for (int layer = 0; layer < LAYERS.length; layer++) {
+            for (String chosen : selected) {
+                int layer = Integer.parseInt(chosen.trim());
+                if (layer < 0 || layer >= LAYERS.length) {
+                    throw new IllegalArgumentException(
+                            "layer "
+                                    + layer
+                                    + " is not accepted; 0 to "
+                                    + (LAYERS.length - 1)
+                                    + " are");
+                }
                 int c = (Integer) LAYERS[layer][0];
                 Shape in = new Shape((long[]) LAYERS[layer][1]);
                 double fraction = (Double) LAYERS[layer][2];
