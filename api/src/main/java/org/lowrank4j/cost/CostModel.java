@@ -14,8 +14,8 @@ import java.util.Locale;
  *
  * <p>The weights differ by engine ({@link #forEngine}). They were fitted to measurements of every
  * pipeline on thirteen convolution layers (16 to 512 channels, 7×7 to 56×56 inputs, batches of 1 to
- * 128, ranks 0.1 to 0.5) with one and two threads on an x86 CPU: the operation weight is the measured
- * cost of an engine call (about 14 µs on PyTorch 2.7, 110 µs on MXNet 1.9) in dense
+ * 128, ranks 0.1 to 0.5) with one and two threads on an x86 CPU: the operation weight is the
+ * measured cost of an engine call (about 14 µs on PyTorch 2.7, 110 µs on MXNet 1.9) in dense
  * multiply-accumulates, and the other weights are those of a grid whose choices never ran more than
  * 5% slower than the dense convolution and came closest to the measured fastest pipelines (see
  * {@code docs/benchmarks/cost-model.md}, and the {@code CostModelCalibration} example that measures
