@@ -3,6 +3,7 @@ package org.lowrank4j.factorize;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.PriorityQueue;
 import org.lowrank4j.cost.BlockCost;
@@ -287,7 +288,7 @@ final class Selectors {
         /** A quantity of the budget's metric, with its unit. */
         private String amount(long value) {
             if (meter != null) {
-                return String.format(java.util.Locale.ROOT, "%.3f ms", value / 1e6);
+                return String.format(Locale.ROOT, "%.3f ms", value / 1e6);
             }
             return value + (budget.getMetric() == Budget.Metric.FLOPS ? " FLOPs" : " parameters");
         }

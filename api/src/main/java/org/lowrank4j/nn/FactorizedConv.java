@@ -1,7 +1,6 @@
 package org.lowrank4j.nn;
 
 import ai.djl.MalformedModelException;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -16,7 +15,6 @@ import ai.djl.nn.convolutional.Conv3d;
 import ai.djl.nn.convolutional.Convolution;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
-import ai.djl.util.Pair;
 import ai.djl.util.PairList;
 import ai.djl.util.RandomUtils;
 import java.io.DataInputStream;
@@ -25,7 +23,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +36,7 @@ import org.lowrank4j.cost.CostAware;
 import org.lowrank4j.cost.CostModel;
 import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.decompose.Decomposition;
+import org.lowrank4j.internal.Engines;
 import org.lowrank4j.internal.HostRandom;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.tensor.FactorizedTensor;
@@ -400,16 +398,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
      * @return the cost model
      */
     public CostModel getCostModel() {
-        if (costModel != null) {
-            return costModel;
-        }
-        for (Pair<String, Parameter> p : getParameters()) {
-            if (p.getValue().isInitialized()) {
-                return CostModel.forEngine(
-                        p.getValue().getArray().getManager().getEngine().getEngineName());
-            }
-        }
-        return CostModel.forEngine(Engine.getInstance().getEngineName());
+        return costModel != null ? costModel : CostModel.forEngine(Engines.nameOf(this));
     }
 
     /**
@@ -782,23 +771,18 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
      * @throws IllegalStateException if the block's parameters are not initialised
      */
     public Map<ConvImplementation, Double> tune(LatencyMeter meter, Shape inputShape) {
-        if (meter == null) {
-            throw new IllegalArgumentException(
-                    "latency meter null is not accepted; LatencyMeter.builder().build() is");
-        }
         geometry(inputShape);
         // the meter refuses a block whose parameters are not initialised
-        Map<ConvImplementation, Double> measured = new EnumMap<>(ConvImplementation.class);
-        ConvImplementation configured = implementation;
-        try {
-            for (ConvImplementation c : implementations()) {
-                setImplementation(c);
-                measured.put(c, meter.measure(this, inputShape));
-            }
-        } finally {
-            setImplementation(configured);
-        }
-        tunedChoices.put(inputShape, Tuning.fastest(implementations(), measured));
+        List<ConvImplementation> candidates = implementations();
+        Map<ConvImplementation, Double> measured =
+                Tuning.measureCached(
+                        this,
+                        candidates,
+                        this::getImplementation,
+                        this::setImplementation,
+                        meter,
+                        inputShape);
+        tunedChoices.put(inputShape, Tuning.fastest(candidates, measured));
         return measured;
     }
 

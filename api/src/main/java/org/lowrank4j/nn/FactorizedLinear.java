@@ -1,7 +1,6 @@
 package org.lowrank4j.nn;
 
 import ai.djl.MalformedModelException;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -20,7 +19,6 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +28,7 @@ import org.lowrank4j.cost.BlockCost;
 import org.lowrank4j.cost.CostAware;
 import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.cost.LinearCost;
+import org.lowrank4j.internal.Engines;
 import org.lowrank4j.internal.Workspace;
 
 /**
@@ -424,7 +423,7 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
         return modelChoices.computeIfAbsent(
                 List.of(batch, training),
                 k -> {
-                    LinearCost.Weights w = LinearCost.Weights.forEngine(engineName());
+                    LinearCost.Weights w = LinearCost.Weights.forEngine(Engines.nameOf(this));
                     long factorized = weight.factorizedCost(batch).total(w);
                     long reconstructed =
                             LinearCost.dense(batch, weight.in, weight.out).total(w)
@@ -433,16 +432,6 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
                             ? ConvImplementation.FACTORIZED
                             : ConvImplementation.RECONSTRUCTED;
                 });
-    }
-
-    /** The engine of the parameters, or the default engine before they have arrays. */
-    private String engineName() {
-        for (Parameter p : factors) {
-            if (p.isInitialized()) {
-                return p.getArray().getManager().getEngine().getEngineName();
-            }
-        }
-        return Engine.getDefaultEngineName();
     }
 
     /**
@@ -520,10 +509,6 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
      * @throws IllegalStateException if the block has no weights yet
      */
     public Map<ConvImplementation, Double> tune(LatencyMeter meter, Shape... inputShapes) {
-        if (meter == null) {
-            throw new IllegalArgumentException(
-                    "latency meter null is not accepted; LatencyMeter.builder().build() is");
-        }
         if (inputShapes == null || inputShapes.length == 0) {
             throw new IllegalArgumentException(
                     "no input shape given; the input's shape (…, in) is accepted");
@@ -532,16 +517,14 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
         requireWeights();
         List<ConvImplementation> candidates =
                 List.of(ConvImplementation.RECONSTRUCTED, ConvImplementation.FACTORIZED);
-        Map<ConvImplementation, Double> measured = new EnumMap<>(ConvImplementation.class);
-        ConvImplementation configured = implementation;
-        try {
-            for (ConvImplementation c : candidates) {
-                setImplementation(c);
-                measured.put(c, meter.measure(this, inputShapes));
-            }
-        } finally {
-            setImplementation(configured);
-        }
+        Map<ConvImplementation, Double> measured =
+                Tuning.measureCached(
+                        this,
+                        candidates,
+                        this::getImplementation,
+                        this::setImplementation,
+                        meter,
+                        inputShapes);
         tunedChoices.put(inputShapes[0].size() / weight.in, Tuning.fastest(candidates, measured));
         return measured;
     }

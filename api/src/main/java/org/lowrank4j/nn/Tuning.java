@@ -93,6 +93,44 @@ final class Tuning {
     }
 
     /**
+     * Measures every candidate through a meter ({@link LatencyMeter#measure}, so through its
+     * cache): the block's implementation is set to each candidate in turn and restored afterwards,
+     * also when a measurement fails.
+     *
+     * @param block the block, initialised
+     * @param candidates the implementations to measure
+     * @param current reads the block's implementation
+     * @param set changes the block's implementation
+     * @param meter the meter
+     * @param inputShapes the block's input shapes
+     * @return the milliseconds of each candidate
+     * @throws IllegalArgumentException if the meter is {@code null}
+     */
+    static Map<ConvImplementation, Double> measureCached(
+            Block block,
+            List<ConvImplementation> candidates,
+            Supplier<ConvImplementation> current,
+            Consumer<ConvImplementation> set,
+            LatencyMeter meter,
+            Shape... inputShapes) {
+        if (meter == null) {
+            throw new IllegalArgumentException(
+                    "latency meter null is not accepted; LatencyMeter.builder().build() is");
+        }
+        Map<ConvImplementation, Double> measured = new EnumMap<>(ConvImplementation.class);
+        ConvImplementation saved = current.get();
+        try {
+            for (ConvImplementation c : candidates) {
+                set.accept(c);
+                measured.put(c, meter.measure(block, inputShapes));
+            }
+        } finally {
+            set.accept(saved);
+        }
+        return measured;
+    }
+
+    /**
      * The candidate with the smallest median; on a tie the one listed first.
      *
      * @param candidates the implementations, in order of preference

@@ -1,6 +1,5 @@
 package org.lowrank4j.examples;
 
-import ai.djl.ndarray.NDList;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -18,7 +17,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.LongSupplier;
-import org.lowrank4j.cost.LatencyMeter;
 
 /** What the layer benchmarks share: arguments, engine set-up, timing, medians and CSV output. */
 final class BenchmarkSupport {
@@ -81,11 +79,6 @@ final class BenchmarkSupport {
             return name;
         }
         return "PyTorch".equals(engine) && "1".equals(threads) ? "cpu" : "wall";
-    }
-
-    /** Waits for a result (MXNet runs asynchronously) by reading one element of it. */
-    static void sync(NDList y) {
-        LatencyMeter.awaitResult(y.head());
     }
 
     /**

@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.LongSupplier;
+import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.nn.ConvImplementation;
 import org.lowrank4j.nn.Factorization;
 import org.lowrank4j.nn.FactorizedConv;
@@ -140,25 +141,18 @@ public final class ConvBenchmark {
             List<String> names = new ArrayList<>();
             List<Runnable> passes = new ArrayList<>();
             List<String> chosen = new ArrayList<>();
-            names.add("dense");
-            chosen.add("");
-            passes.add(
-                    () -> {
-                        try (NDList y = conv(x, dense, bias, ones, padding)) {
-                            BenchmarkSupport.sync(y);
-                        }
-                    });
-            // the same convolution with its own copy of the kernel: how far two identical
-            // passes differ in this run
-            NDArray copy = dense.duplicate();
-            names.add("dense (copy)");
-            chosen.add("");
-            passes.add(
-                    () -> {
-                        try (NDList y = conv(x, copy, bias, ones, padding)) {
-                            BenchmarkSupport.sync(y);
-                        }
-                    });
+            // the dense convolution, and the same with its own copy of the kernel: how far two
+            // identical passes differ in this run
+            for (NDArray kernel : List.of(dense, dense.duplicate())) {
+                names.add(kernel == dense ? "dense" : "dense (copy)");
+                chosen.add("");
+                passes.add(
+                        () -> {
+                            try (NDList y = conv(x, kernel, bias, ones, padding)) {
+                                LatencyMeter.awaitResult(y.head());
+                            }
+                        });
+            }
             ParameterStore ps = new ParameterStore(manager, false);
             for (Factorization f : factorizations) {
                 for (ConvImplementation impl : implementations) {
@@ -192,7 +186,7 @@ public final class ConvBenchmark {
                         passes.add(
                                 () -> {
                                     try (NDList y = block.forward(ps, new NDList(x), false)) {
-                                        BenchmarkSupport.sync(y);
+                                        LatencyMeter.awaitResult(y.head());
                                     }
                                 });
                     }

@@ -23,6 +23,7 @@ import java.util.TreeMap;
 import java.util.function.LongSupplier;
 import org.lowrank4j.cost.ConvCost;
 import org.lowrank4j.cost.CostModel;
+import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.nn.ConvImplementation;
 import org.lowrank4j.nn.Factorization;
 import org.lowrank4j.nn.FactorizedConv;
@@ -189,7 +190,7 @@ public final class CostModelCalibration {
                     passes.add(
                             () -> {
                                 try (NDList y = conv.forward(ps, new NDList(x), false)) {
-                                    BenchmarkSupport.sync(y);
+                                    LatencyMeter.awaitResult(y.head());
                                 }
                             });
                 }
@@ -238,7 +239,7 @@ public final class CostModelCalibration {
                     y = Conv2d.conv2d(one, w, null, ones, new Shape(0, 0), ones, 1);
                     y.attach(scope);
                 }
-                BenchmarkSupport.sync(y);
+                LatencyMeter.awaitResult(y.head());
             }
             if (r >= 0) {
                 t[r] = (System.nanoTime() - start) / 1e3 / calls;

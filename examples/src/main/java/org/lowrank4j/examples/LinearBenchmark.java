@@ -292,7 +292,7 @@ public final class LinearBenchmark {
 
     private static void run(ai.djl.nn.Block block, ParameterStore ps, NDArray x, boolean training) {
         try (NDList y = block.forward(ps, new NDList(x), training)) {
-            BenchmarkSupport.sync(y);
+            LatencyMeter.awaitResult(y.head());
         }
     }
 
