@@ -1,5 +1,6 @@
 package org.lowrank4j.cost;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -18,6 +19,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
+import org.lowrank4j.engine.EngineCheck;
+import org.lowrank4j.internal.Engines;
 import org.lowrank4j.nn.ConvImplementation;
 import org.lowrank4j.nn.FactorizedConv;
 import org.lowrank4j.nn.FactorizedLinear;
@@ -28,6 +31,9 @@ import org.lowrank4j.nn.LowRankConv;
  * with a given input shape: warm-up runs, then timed runs, and the median. Results are cached by
  * {@link LatencyKey} (the block's configuration with its input shapes, the engine, the device and
  * the threads), so each configuration is timed once.
+ *
+ * <p>Before it times anything on an engine, the meter runs {@link EngineCheck#verify} once, which
+ * logs a warning naming the fault and its remedy when the engine computes wrongly on this machine.
  *
  * <pre>{@code
  * LatencyMeter meter = LatencyMeter.builder().optRepeats(20).build();
@@ -126,6 +132,7 @@ public final class LatencyMeter {
      * @return the duration in nanoseconds
      */
     public long time(Block block, NDList inputs) {
+        EngineCheck.verify(Engine.getEngine(Engines.nameOf(block)));
         return timer.time(block, inputs);
     }
 
@@ -270,6 +277,7 @@ public final class LatencyMeter {
     }
 
     private double run(Block block, Shape[] inputShapes) {
+        EngineCheck.verify(Engine.getEngine(Engines.nameOf(block)));
         for (Pair<String, Parameter> p : block.getParameters()) {
             if (!p.getValue().isInitialized()) {
                 throw new IllegalStateException(

@@ -1,5 +1,6 @@
 package org.lowrank4j.factorize;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -28,6 +29,9 @@ import org.lowrank4j.cost.BlockCost;
 import org.lowrank4j.cost.CostCounter;
 import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.cost.LayerCost;
+import org.lowrank4j.engine.EngineCheck;
+import org.lowrank4j.engine.EngineHealth;
+import org.lowrank4j.internal.Engines;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.nn.ConvImplementation;
 import org.lowrank4j.nn.FactorizedConv;
@@ -61,6 +65,10 @@ import org.lowrank4j.nn.Rank;
  * <p>Nothing is half done: every new block is built before the first one is put in place, and on
  * any error the model is left as it was. After a swap, a {@link ai.djl.training.Trainer} made
  * before must be made anew. The replaced layers' arrays stay in their manager.
+ *
+ * <p>The errors, costs and latencies behind every choice come from the engine, so the factorizer
+ * first runs {@link org.lowrank4j.engine.EngineCheck#verify} on the model's engine: a faulty engine
+ * is named in a logged warning and in {@link FactorizeReport#getNotes()}, with its remedy.
  */
 public final class Factorizer {
 
@@ -107,6 +115,8 @@ public final class Factorizer {
                     "the block is not initialised; a trained (initialised) block is accepted");
         }
         Shape[] shapes = modelInputShapes(block);
+        // errors, costs and latencies below come from this engine: check it computes correctly
+        EngineHealth health = EngineCheck.verify(Engine.getEngine(Engines.nameOf(block)));
         List<BlockTree.Node> nodes = BlockTree.nodes(block, containers);
         Set<String> paths = new LinkedHashSet<>();
         for (BlockTree.Node n : nodes) {
@@ -174,6 +184,12 @@ public final class Factorizer {
         NDManager calibration = NDManager.newBaseManager();
         Map<Candidate, LayerRecorder> recorders = new LinkedHashMap<>();
         List<String> notes = new ArrayList<>();
+        if (!health.isSound()) {
+            notes.add(
+                    "the engine check found the engine faulty, so the errors and latencies behind"
+                            + " these choices may be wrong: "
+                            + health);
+        }
         List<Block> made = new ArrayList<>();
         try {
             if (batches != null || dataset != null) {

@@ -17,11 +17,33 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.LongSupplier;
+import org.lowrank4j.engine.EngineCheck;
 
 /** What the layer benchmarks share: arguments, engine set-up, timing, medians and CSV output. */
 final class BenchmarkSupport {
 
+    /** The argument that runs a faulty engine as it is instead of applying the remedy. */
+    static final String AS_IS = "engine-as-is";
+
     private BenchmarkSupport() {}
+
+    /**
+     * Checks the engine chosen by {@link #configureEngine} and, where it is faulty and has a
+     * remedy, runs the benchmark again in a child JVM with the remedy applied, unless {@code
+     * engine-as-is=true} is among the arguments.
+     *
+     * @return true if the benchmark ran in a child JVM (the caller returns)
+     */
+    static boolean ranWithRemedy(Class<?> main, Map<String, String> parsed, String[] args)
+            throws IOException {
+        return EngineRemedy.relaunchIfFaulty(main, args, Boolean.parseBoolean(parsed.get(AS_IS)));
+    }
+
+    /** The oneDNN instruction-set setting of this JVM, for the tables: a value or "default". */
+    static String isaSetting() {
+        String isa = System.getenv(EngineCheck.ISA_VARIABLE);
+        return EngineCheck.ISA_VARIABLE + "=" + (isa == null || isa.isEmpty() ? "default" : isa);
+    }
 
     /**
      * Reads {@code name=value} arguments into the defaults.
@@ -29,6 +51,7 @@ final class BenchmarkSupport {
      * @throws IllegalArgumentException for an unknown name
      */
     static Map<String, String> parse(Map<String, String> defaults, String[] args) {
+        defaults.putIfAbsent(AS_IS, "false");
         for (String arg : args) {
             int eq = arg.indexOf('=');
             if (eq < 1 || !defaults.containsKey(arg.substring(0, eq))) {

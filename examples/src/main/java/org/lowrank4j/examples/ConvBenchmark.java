@@ -84,6 +84,9 @@ public final class ConvBenchmark {
         BenchmarkSupport.parse(a, args);
         String threads = a.get("threads");
         BenchmarkSupport.configureEngine(a.get("engine"), threads);
+        if (BenchmarkSupport.ranWithRemedy(ConvBenchmark.class, a, args)) {
+            return;
+        }
         int in = Integer.parseInt(a.get("in"));
         int out = Integer.parseInt(a.get("out"));
         int k = Integer.parseInt(a.get("kernel"));
@@ -115,7 +118,7 @@ public final class ConvBenchmark {
         String config =
                 String.format(
                         Locale.ROOT,
-                        "Conv%dd(%d,%d,%d) on %s, rank %s, %s %s, %s thread(s), %s time",
+                        "Conv%dd(%d,%d,%d) on %s, rank %s, %s %s, %s thread(s), %s time, %s",
                         order,
                         in,
                         out,
@@ -125,8 +128,8 @@ public final class ConvBenchmark {
                         engine.getEngineName(),
                         engine.getVersion(),
                         threads,
-                        BenchmarkSupport.clockName(
-                                a.get("clock"), engine.getEngineName(), threads));
+                        BenchmarkSupport.clockName(a.get("clock"), engine.getEngineName(), threads),
+                        BenchmarkSupport.isaSetting());
         System.out.println(config);
         try (NDManager manager = NDManager.newBaseManager()) {
             Shape padding = filled(order, k / 2);

@@ -104,6 +104,9 @@ public final class CostModelCalibration {
             fit(a.get("csv"), a.get("compare"));
         } else if ("measure".equals(a.get("mode"))) {
             BenchmarkSupport.configureEngine(a.get("engine"), a.get("threads"));
+            if (BenchmarkSupport.ranWithRemedy(CostModelCalibration.class, a, args)) {
+                return;
+            }
             measure(
                     a.get("threads"),
                     Integer.parseInt(a.get("warmup")),

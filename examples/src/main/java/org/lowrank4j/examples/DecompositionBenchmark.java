@@ -64,6 +64,11 @@ public final class DecompositionBenchmark {
      * @throws IOException if the results cannot be written
      */
     public static void main(String[] args) throws IOException {
+        boolean asIs = Arrays.asList(args).contains("--engine-as-is");
+        if (EngineRemedy.relaunchIfFaulty(DecompositionBenchmark.class, args, asIs)) {
+            return;
+        }
+        args = Arrays.stream(args).filter(x -> !"--engine-as-is".equals(x)).toArray(String[]::new);
         int[] sizes = {256, 64};
         int repeats = 3;
         double decay = 20;
@@ -121,7 +126,9 @@ public final class DecompositionBenchmark {
                         + engine.getVersion()
                         + ", "
                         + Runtime.getRuntime().availableProcessors()
-                        + " cores, median of "
+                        + " cores, "
+                        + BenchmarkSupport.isaSetting()
+                        + ", median of "
                         + repeats;
         System.out.println(header);
         List<String> csv = new ArrayList<>();

@@ -72,6 +72,12 @@ public final class Demo {
     /** The ranks of the data-aware low-rank method, as fractions of each layer's parameters. */
     static final double[] RANK_FRACTIONS = {0.5, 0.3, 0.2};
 
+    /** The test accuracy a quick run's trained model must exceed: five times chance. */
+    static final double QUICK_MIN_ACCURACY = 0.5;
+
+    /** The one rank of every method in a quick run. */
+    static final double QUICK_RANK_FRACTION = 0.3;
+
     /** The FLOP budget of the budget run, as a fraction of the original model's. */
     static final double FLOP_BUDGET = 1.0 / 3;
 
@@ -86,6 +92,8 @@ public final class Demo {
     private static final int CALIBRATION_BATCHES = 8;
     private static final int LATENCY_WARMUP = 10;
     private static final int LATENCY_REPEATS = 50;
+    private static final int QUICK_LATENCY_WARMUP = 2;
+    private static final int QUICK_LATENCY_REPEATS = 5;
     private static final Shape IMAGE = new Shape(1, 1, 28, 28);
 
     /**
@@ -134,6 +142,9 @@ public final class Demo {
             System.out.println(DemoOptions.USAGE);
             return;
         }
+        if (EngineRemedy.relaunchIfFaulty(Demo.class, args, options.isEngineAsIs())) {
+            return; // the demo ran in a child JVM with the engine's remedy applied
+        }
         Engine engine = Engine.getInstance();
         engine.setRandomSeed(SEED); // same initialisation, shuffling and calibration each run
         long start = System.nanoTime();
@@ -145,8 +156,20 @@ public final class Demo {
                 Runtime.getRuntime().availableProcessors());
 
         String data = options.isFullMnist() ? "MNIST (60,000 + 10,000)" : "MNIST subset";
-        Mnist train = MnistData.load(Dataset.Usage.TRAIN, TRAIN_BATCH, true, options.isFullMnist());
-        Mnist test = MnistData.load(Dataset.Usage.TEST, TEST_BATCH, false, options.isFullMnist());
+        Mnist train =
+                MnistData.load(
+                        Dataset.Usage.TRAIN,
+                        TRAIN_BATCH,
+                        true,
+                        options.isFullMnist(),
+                        options.getTrainLimit());
+        Mnist test =
+                MnistData.load(
+                        Dataset.Usage.TEST,
+                        TEST_BATCH,
+                        false,
+                        options.isFullMnist(),
+                        options.getTestLimit());
         System.out.printf(
                 Locale.ROOT,
                 "%s: %,d training and %,d test digits%n%n",
@@ -154,12 +177,21 @@ public final class Demo {
                 train.size(),
                 test.size());
 
-        List<Method> methods = methods();
+        List<Method> methods = methods(options.isQuick());
         Path cache = cacheFolder(options, engine);
         try (Model original = originalModel(options, cache, train, test)) {
             // the same compression results whether the model was just trained or read from cache
             engine.setRandomSeed(SEED);
             double originalAccuracy = accuracy(original, test);
+            if (options.isQuick() && !(originalAccuracy > QUICK_MIN_ACCURACY)) {
+                // a smoke test: training that diverged (a faulty engine, a broken layer) fails it
+                throw new IllegalStateException(
+                        "the quick run's trained model has "
+                                + percent(originalAccuracy)
+                                + " test accuracy; more than "
+                                + percent(QUICK_MIN_ACCURACY)
+                                + " (five times chance) is expected");
+            }
             long originalConv = convParameters(original.getBlock());
             System.out.printf(
                     Locale.ROOT,
@@ -191,7 +223,8 @@ public final class Demo {
                                         model, m, choice, options, train, test, originalConv));
                     }
                 }
-                ResultTable table = timeAll(original, originalAccuracy, models, rows, test);
+                ResultTable table =
+                        timeAll(original, originalAccuracy, models, rows, test, options.isQuick());
                 double minutes = (System.nanoTime() - start) / 60e9;
                 report(table, options, engine, data, minutes);
             } finally {
@@ -248,15 +281,18 @@ public final class Demo {
             double originalAccuracy,
             List<Model> models,
             List<ResultRow> rows,
-            Dataset test)
+            Dataset test,
+            boolean quick)
             throws IOException, TranslateException {
+        int warmup = quick ? QUICK_LATENCY_WARMUP : LATENCY_WARMUP;
+        int repeats = quick ? QUICK_LATENCY_REPEATS : LATENCY_REPEATS;
         System.out.printf(
                 Locale.ROOT,
                 "%nTiming the original and the %d compressed models: %d warm-up and %d timed"
                         + " rounds of one batch of %d digits each%n",
                 models.size(),
-                LATENCY_WARMUP,
-                LATENCY_REPEATS,
+                warmup,
+                repeats,
                 TEST_BATCH);
         try (NDManager timing = NDManager.newBaseManager()) {
             NDList input = firstBatch(test, timing);
@@ -265,8 +301,7 @@ public final class Demo {
             for (Model m : models) {
                 candidates.add(forward(m.getBlock(), input, timing));
             }
-            double[] ms =
-                    new LatencyMeter(LATENCY_WARMUP, LATENCY_REPEATS).medianMillis(candidates);
+            double[] ms = new LatencyMeter(warmup, repeats).medianMillis(candidates);
             ResultTable table =
                     new ResultTable(
                             new ResultRow(
@@ -299,9 +334,27 @@ public final class Demo {
         }
     }
 
-    /** The methods to compare: the data-aware low-rank method and the tensor formats. */
-    private static List<Method> methods() {
+    /**
+     * The methods to compare: the data-aware low-rank method and the tensor formats; a quick run
+     * takes each at {@link #QUICK_RANK_FRACTION} only.
+     */
+    private static List<Method> methods(boolean quick) {
         List<Method> methods = new ArrayList<>();
+        if (quick) {
+            methods.add(
+                    new Method(
+                            "low-rank (data-aware)",
+                            LayerMethods.lowRank(),
+                            Choice.fractions(QUICK_RANK_FRACTION)));
+            for (Factorization f : TENSOR_FORMATS) {
+                methods.add(
+                        new Method(
+                                label(f),
+                                LayerMethods.forConv(f),
+                                Choice.fractions(QUICK_RANK_FRACTION)));
+            }
+            return methods;
+        }
         List<Choice> lowRank = new ArrayList<>(Choice.fractions(RANK_FRACTIONS));
         // one global budget instead of one fraction everywhere: ranks chosen per layer so that the
         // model keeps a third of its multiply-accumulates with the least total error
@@ -337,9 +390,10 @@ public final class Demo {
         String key =
                 String.format(
                         Locale.ROOT,
-                        "%s-%s-w%d-e%d",
+                        "%s-%s%s-w%d-e%d",
                         engine.getEngineName().toLowerCase(Locale.ROOT),
                         options.isFullMnist() ? "mnist" : "mnist10k",
+                        options.isQuick() ? "-quick" : "",
                         STEM_CHANNELS,
                         options.getEpochs());
         return options.getCache().resolve(key);

@@ -84,6 +84,9 @@ public final class LinearBenchmark {
         BenchmarkSupport.parse(a, args);
         String threads = a.get("threads");
         BenchmarkSupport.configureEngine(a.get("engine"), threads);
+        if (BenchmarkSupport.ranWithRemedy(LinearBenchmark.class, a, args)) {
+            return;
+        }
         List<Factorization> factorizations = new ArrayList<>();
         for (String f : BenchmarkSupport.list(a.get("factorization"), "CP,TUCKER,TT")) {
             factorizations.add(Factorization.valueOf(f));
@@ -96,11 +99,12 @@ public final class LinearBenchmark {
         String clockName = BenchmarkSupport.clockName(a.get("clock"), engineName, threads);
         System.out.printf(
                 Locale.ROOT,
-                "%s %s, %s thread(s), OMP_NUM_THREADS=%s, %s time, median of %s rounds%n",
+                "%s %s, %s thread(s), OMP_NUM_THREADS=%s, %s, %s time, median of %s rounds%n",
                 engineName,
                 engine.getVersion(),
                 threads,
                 System.getenv("OMP_NUM_THREADS"),
+                BenchmarkSupport.isaSetting(),
                 clockName,
                 a.get("repeats"));
         System.out.printf(

@@ -14,6 +14,14 @@ public final class DemoOptions {
             String.join(
                     "\n",
                     "options:",
+                    "  --quick                a short run for a smoke test: 1,024 training and 256 test"
+                            + " digits,",
+                    "                         3 epochs, 1 of fine-tuning, every method at one rank;"
+                            + " fails if",
+                    "                         the trained model is not well above chance (50%)",
+                    "  --engine-as-is         run the engine as it is even where the engine check finds"
+                            + " a fault",
+                    "                         (by default the demo runs again with the remedy applied)",
                     "  --full-mnist           use the full MNIST (60,000 + 10,000 digits, downloaded"
                             + " once by DJL;",
                     "                         needs the internet and no -Dai.djl.offline=true)",
@@ -31,10 +39,18 @@ public final class DemoOptions {
                     "  --note TEXT            a line added to the markdown (e.g. the machine)",
                     "  --help                 print this and exit");
 
+    /** The training digits of a quick run. */
+    public static final int QUICK_TRAIN = 1024;
+
+    /** The test digits of a quick run. */
+    public static final int QUICK_TEST = 256;
+
+    private boolean quick;
+    private boolean engineAsIs;
     private boolean fullMnist;
     private boolean retrain;
-    private int epochs = 3;
-    private int finetuneEpochs = 3;
+    private int epochs;
+    private int finetuneEpochs;
     private Path cache;
     private Path results;
     private Path publish;
@@ -58,6 +74,12 @@ public final class DemoOptions {
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
+                case "--quick":
+                    o.quick = true;
+                    break;
+                case "--engine-as-is":
+                    o.engineAsIs = true;
+                    break;
                 case "--full-mnist":
                     o.fullMnist = true;
                     break;
@@ -90,12 +112,27 @@ public final class DemoOptions {
                     throw new IllegalArgumentException(
                             "option '"
                                     + a
-                                    + "' is not known; accepted are --full-mnist, --retrain,"
+                                    + "' is not known; accepted are --quick, --engine-as-is,"
+                                    + " --full-mnist, --retrain,"
                                     + " --epochs, --finetune-epochs, --cache, --results, --publish,"
                                     + " --note and --help");
             }
         }
+        o.epochs = o.epochs == 0 ? 3 : o.epochs;
+        o.finetuneEpochs = o.finetuneEpochs == 0 ? (o.quick ? 1 : 3) : o.finetuneEpochs;
+        if (o.quick && !explicitResults(args)) {
+            o.results = root.resolve("results").resolve("demo-quick");
+        }
         return o;
+    }
+
+    private static boolean explicitResults(String[] args) {
+        for (String a : args) {
+            if ("--results".equals(a)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -132,6 +169,42 @@ public final class DemoOptions {
         }
         throw new IllegalArgumentException(
                 "value '" + value + "' of " + option + " is not accepted; a whole number >= 1 is");
+    }
+
+    /**
+     * Returns whether this is a quick run (a few hundred digits, one epoch, one rank per method).
+     *
+     * @return true for a quick run
+     */
+    public boolean isQuick() {
+        return quick;
+    }
+
+    /**
+     * Returns whether the engine runs as it is even where the engine check finds a fault.
+     *
+     * @return true to skip the remedy
+     */
+    public boolean isEngineAsIs() {
+        return engineAsIs;
+    }
+
+    /**
+     * Returns how many training digits are used.
+     *
+     * @return the number, {@code Long.MAX_VALUE} for all
+     */
+    public long getTrainLimit() {
+        return quick ? QUICK_TRAIN : Long.MAX_VALUE;
+    }
+
+    /**
+     * Returns how many test digits are used.
+     *
+     * @return the number, {@code Long.MAX_VALUE} for all
+     */
+    public long getTestLimit() {
+        return quick ? QUICK_TEST : Long.MAX_VALUE;
     }
 
     /**

@@ -1,0 +1,46 @@
+package org.lowrank4j.examples;
+
+import java.util.List;
+import org.lowrank4j.engine.EngineCheck;
+import org.lowrank4j.testing.ChildJvm;
+import org.testng.Assert;
+import org.testng.annotations.Test;
+
+/** The remedy the demo and the benchmarks apply: a child JVM with the engine setting. */
+public class EngineRemedyTest {
+
+    private static final List<String> FAULTY =
+            List.of("-D" + EngineCheck.SIMULATE_FAULT_PROPERTY + "=true");
+
+    @Test
+    public void aFaultyEngineRunsTheProgramAgainWithTheRemedy() throws Exception {
+        String out = ChildJvm.run(true, FAULTY, RemedyEcho.class);
+        Assert.assertTrue(out.contains("FAULTY"), out);
+        Assert.assertTrue(out.contains("Applying the remedy"), out);
+        Assert.assertTrue(out.contains("ran with ONEDNN_MAX_CPU_ISA=SSE41"), out);
+        Assert.assertTrue(out.contains("parent finished after the child"), out);
+        // the child runs once: with the remedy applied it does not relaunch again
+        Assert.assertEquals(out.split("Applying the remedy", -1).length, 2, out);
+    }
+
+    @Test
+    public void asIsRunsTheEngineUnchanged() throws Exception {
+        String out = ChildJvm.run(true, FAULTY, RemedyEcho.class, "as-is");
+        Assert.assertTrue(out.contains("Running the engine as it is"), out);
+        Assert.assertTrue(out.contains("ran with ONEDNN_MAX_CPU_ISA=null"), out);
+        Assert.assertFalse(out.contains("Applying the remedy"), out);
+    }
+
+    @Test
+    public void aSoundEngineRunsInPlace() throws Exception {
+        // with this suite's setting (the remedy where the machine needs it) the engine is sound
+        String out = ChildJvm.run(false, List.of(), RemedyEcho.class);
+        Assert.assertTrue(out.contains("Engine check: PyTorch"), out);
+        Assert.assertTrue(out.contains("sound"), out);
+        Assert.assertFalse(out.contains("Applying the remedy"), out);
+        Assert.assertTrue(
+                out.contains(
+                        "ran with ONEDNN_MAX_CPU_ISA=" + System.getenv(EngineCheck.ISA_VARIABLE)),
+                out);
+    }
+}
