@@ -16,8 +16,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Set;
-import org.lowrank4j.nn.LowRankConv;
-import org.lowrank4j.nn.LowRankLinear;
 
 /**
  * Counts the parameters and the floating-point operations of a block tree for a given input shape.
@@ -26,11 +24,11 @@ import org.lowrank4j.nn.LowRankLinear;
  * each child the shapes its predecessor produces, and counts every other block as one layer:
  *
  * <ul>
- *   <li>{@link CostAware} blocks report their own cost;
+ *   <li>{@link CostAware} blocks report their own cost (the factorized convolutions, linear layers
+ *       and two-factor layers of this library do);
  *   <li>convolutions of any order (grouped ones included) and {@link Linear}: one
  *       multiply–accumulate per weight and output position, plus one addition per output element
  *       for the bias;
- *   <li>{@link LowRankConv} and {@link LowRankLinear}: both factors plus the bias;
  *   <li>{@link BatchNorm} and {@link LayerNorm}: two operations per element;
  *   <li>activations made by {@link ai.djl.nn.Activation} (a {@link LambdaBlock} named after the
  *       function): one per element; pooling blocks made by {@link ai.djl.nn.pooling.Pool}: one per
@@ -164,24 +162,6 @@ public final class CostCounter {
             long params = units * features + (bias ? units : 0);
             long flops = rows * units * features + (bias ? rows * units : 0);
             return new Pair<>(BlockCost.of(params, flops), true);
-        }
-        if (block instanceof LowRankLinear) {
-            LowRankLinear lr = (LowRankLinear) block;
-            long features = x.get(x.dimension() - 1);
-            long units = lr.getUnits();
-            long rank = lr.getRank();
-            long rows = x.size() / features;
-            long perRow = rank * features + units * rank + units;
-            return new Pair<>(BlockCost.of(perRow, rows * perRow), true);
-        }
-        if (block instanceof LowRankConv) {
-            LowRankConv lr = (LowRankConv) block;
-            long fanIn = x.get(1) * lr.getKernelShape().size();
-            long filters = lr.getFilters();
-            long rank = lr.getRank();
-            long positions = y.size() / filters;
-            long params = rank * fanIn + filters * rank + filters;
-            return new Pair<>(BlockCost.of(params, positions * params), true);
         }
         long params = initialisedParameters(block);
         if (block instanceof BatchNorm || block instanceof LayerNorm) {

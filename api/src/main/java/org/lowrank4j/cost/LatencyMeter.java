@@ -21,10 +21,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 import org.lowrank4j.engine.EngineCheck;
 import org.lowrank4j.internal.Engines;
-import org.lowrank4j.nn.ConvImplementation;
-import org.lowrank4j.nn.FactorizedConv;
-import org.lowrank4j.nn.FactorizedLinear;
-import org.lowrank4j.nn.LowRankConv;
 
 /**
  * Measures the inference latency of any block on the engine, device and thread count it runs on,
@@ -206,50 +202,8 @@ public final class LatencyMeter {
             b.append(",filters=").append(c.getFilters());
             b.append(",groups=").append(c.getGroups());
             b.append(",bias=").append(c.isIncludeBias()).append(',');
-        } else if (block instanceof LowRankConv) {
-            LowRankConv c = (LowRankConv) block;
-            b.append("kernel=").append(c.getKernelShape());
-            b.append(",stride=").append(c.getStride());
-            b.append(",padding=").append(c.getPadding());
-            b.append(",dilation=").append(c.getDilation()).append(',');
-        } else if (block instanceof FactorizedConv) {
-            FactorizedConv<?> c = (FactorizedConv<?>) block;
-            b.append("factorization=").append(c.getFactorization());
-            b.append(",kernel=").append(c.getKernelShape());
-            b.append(",stride=").append(c.getStride());
-            b.append(",padding=").append(c.getPadding());
-            b.append(",dilation=").append(c.getDilation());
-            b.append(",rank=").append(Arrays.toString(c.getRank()));
-            b.append(",implementation=").append(c.getImplementation());
-            if (c.getImplementation() == ConvImplementation.AUTO
-                    && inputShapes != null
-                    && inputShapes.length > 0) {
-                // what AUTO runs on this input: a tuned or cost-model choice changes the latency
-                String runs;
-                try {
-                    runs = c.chooseImplementation(inputShapes[0], false).name();
-                } catch (IllegalArgumentException e) {
-                    runs = "none";
-                }
-                b.append(",runs=").append(runs);
-            }
-            b.append(',');
-        } else if (block instanceof FactorizedLinear) {
-            FactorizedLinear l = (FactorizedLinear) block;
-            b.append("factorization=").append(l.getFactorization());
-            b.append(",in=").append(l.getInTensorizedFeatures());
-            b.append(",out=").append(l.getOutTensorizedFeatures());
-            b.append(",rank=").append(Arrays.toString(l.getRank()));
-            b.append(",layers=").append(l.getLayers());
-            b.append(",implementation=").append(l.getImplementation());
-            if (l.getImplementation() == ConvImplementation.AUTO
-                    && inputShapes != null
-                    && inputShapes.length > 0) {
-                // what AUTO runs on inputs with this many rows
-                long rows = inputShapes[0].size() / Math.max(1, l.getInFeatures());
-                b.append(",runs=").append(l.chooseImplementation(rows, false).name());
-            }
-            b.append(',');
+        } else if (block instanceof DescribedBlock) {
+            ((DescribedBlock) block).describeConfiguration(b, inputShapes);
         } else if (!block.getClass().getName().startsWith("ai.djl.")
                 && !block.getClass().getName().startsWith("org.lowrank4j.")) {
             b.append("config=").append(block).append(',');

@@ -4,7 +4,7 @@ import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.stream.IntStream;
-import org.lowrank4j.nn.Factorization;
+import org.lowrank4j.tensor.Factorization;
 
 /**
  * Costs of the forward pass of a tensorized linear layer ({@code y = x Wᵀ}, {@code W} of shape

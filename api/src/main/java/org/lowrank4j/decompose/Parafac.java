@@ -17,8 +17,8 @@ import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.linalg.HostLinalg;
 import org.lowrank4j.linalg.Svd;
 import org.lowrank4j.linalg.TruncatedSvd;
-import org.lowrank4j.nn.Rank;
 import org.lowrank4j.tensor.CPTensor;
+import org.lowrank4j.tensor.Rank;
 import org.lowrank4j.tensor.Ranks;
 import org.lowrank4j.tensor.TensorOps;
 

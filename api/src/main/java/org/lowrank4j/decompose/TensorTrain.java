@@ -8,7 +8,7 @@ import java.util.List;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.linalg.Svd;
 import org.lowrank4j.linalg.TruncatedSvd;
-import org.lowrank4j.nn.Rank;
+import org.lowrank4j.tensor.Rank;
 import org.lowrank4j.tensor.Ranks;
 import org.lowrank4j.tensor.TTMatrix;
 import org.lowrank4j.tensor.TTTensor;

@@ -10,7 +10,7 @@ import org.lowrank4j.internal.Checks;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.linalg.Svd;
 import org.lowrank4j.linalg.TruncatedSvd;
-import org.lowrank4j.nn.Rank;
+import org.lowrank4j.tensor.Rank;
 import org.lowrank4j.tensor.Ranks;
 import org.lowrank4j.tensor.TensorOps;
 import org.lowrank4j.tensor.TuckerTensor;

@@ -35,7 +35,7 @@ import org.lowrank4j.internal.Engines;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.nn.ConvImplementation;
 import org.lowrank4j.nn.FactorizedConv;
-import org.lowrank4j.nn.Rank;
+import org.lowrank4j.tensor.Rank;
 
 /**
  * Compresses a whole DJL model in one call: walks its block tree and swaps convolution and linear

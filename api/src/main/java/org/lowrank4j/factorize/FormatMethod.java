@@ -8,8 +8,8 @@ import java.util.function.Function;
 import org.lowrank4j.cost.CostAware;
 import org.lowrank4j.cost.CostCounter;
 import org.lowrank4j.nn.ConvImplementation;
-import org.lowrank4j.nn.Factorization;
-import org.lowrank4j.nn.Rank;
+import org.lowrank4j.tensor.Factorization;
+import org.lowrank4j.tensor.Rank;
 
 /**
  * What the methods that factorize a layer's weight in a tensor format (CP, Tucker, TT) share: the

@@ -72,7 +72,7 @@ public interface LayerMethod {
      *     ignored
      * @return the profile
      * @throws UnsupportedOperationException if the method cannot choose ranks (then only a fixed
-     *     {@link org.lowrank4j.nn.Rank} is accepted for it)
+     *     {@link org.lowrank4j.tensor.Rank} is accepted for it)
      */
     default LayerProfile profile(LayerRequest request) {
         throw new UnsupportedOperationException(

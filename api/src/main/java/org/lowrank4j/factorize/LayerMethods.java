@@ -1,7 +1,7 @@
 package org.lowrank4j.factorize;
 
 import java.util.List;
-import org.lowrank4j.nn.Factorization;
+import org.lowrank4j.tensor.Factorization;
 
 /**
  * The {@link LayerMethod}s this library provides.
@@ -92,7 +92,7 @@ public final class LayerMethods {
      * Returns the method that replaces linear layers with tensorized ones: each {@link
      * ai.djl.nn.core.Linear} becomes a {@link org.lowrank4j.nn.FactorizedLinear} built from the
      * decomposition of its trained weight (CP-ALS, HOSVD or TT-SVD of the weight viewed as a tensor
-     * with automatic shapes of order 3, {@link org.lowrank4j.nn.Tensorize#shapes(long, long,
+     * with automatic shapes of order 3, {@link org.lowrank4j.tensor.Tensorize#shapes(long, long,
      * int)}), with the layer's bias. A fraction {@code f} asks for about {@code f} of the dense
      * parameters by TensorLy's rules on the weight tensor; explicit ranks are one CP rank, one or
      * one-per-mode Tucker ranks, one or per-bond TT ranks; Tucker and TT ranks are clipped to what

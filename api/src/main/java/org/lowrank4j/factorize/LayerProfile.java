@@ -18,7 +18,7 @@ import org.lowrank4j.fit.OutputSpectrum;
 import org.lowrank4j.internal.Checks;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.linalg.HostLinalg;
-import org.lowrank4j.nn.Rank;
+import org.lowrank4j.tensor.Rank;
 
 /**
  * What a {@link RankSelector} knows about one layer and one method: the singular values of the

@@ -3,7 +3,7 @@ package org.lowrank4j.factorize;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import org.lowrank4j.nn.ConvImplementation;
-import org.lowrank4j.nn.Rank;
+import org.lowrank4j.tensor.Rank;
 
 /** What a {@link LayerMethod} is asked to do with one layer. */
 public final class LayerRequest {

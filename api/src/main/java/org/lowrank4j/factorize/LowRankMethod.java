@@ -21,7 +21,7 @@ import org.lowrank4j.fit.OutputSpectrum;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.nn.LowRankConv;
 import org.lowrank4j.nn.LowRankLinear;
-import org.lowrank4j.nn.Rank;
+import org.lowrank4j.tensor.Rank;
 
 /** The two-factor method: {@link LowRankConv} for 2-D convolutions, {@link LowRankLinear}. */
 final class LowRankMethod implements LayerMethod {

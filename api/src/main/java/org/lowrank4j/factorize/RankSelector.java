@@ -3,7 +3,7 @@ package org.lowrank4j.factorize;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.lowrank4j.cost.LatencyMeter;
-import org.lowrank4j.nn.Rank;
+import org.lowrank4j.tensor.Rank;
 
 /**
  * Chooses ranks for the user: for one layer from its {@link LayerProfile} (the singular values of

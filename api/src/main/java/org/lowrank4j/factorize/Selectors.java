@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.PriorityQueue;
 import org.lowrank4j.cost.BlockCost;
 import org.lowrank4j.cost.LatencyMeter;
-import org.lowrank4j.nn.Rank;
+import org.lowrank4j.tensor.Rank;
 
 /** The {@link RankSelector}s of this library. */
 final class Selectors {

@@ -21,7 +21,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import org.lowrank4j.internal.Workspace;
-import org.lowrank4j.nn.Rank;
+import org.lowrank4j.tensor.Rank;
 
 /**
  * Measures how much a model's metric suffers when one layer alone is factorized: for every layer a

@@ -19,12 +19,12 @@ import java.util.Map;
 import java.util.function.Function;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.nn.ConvImplementation;
-import org.lowrank4j.nn.Factorization;
 import org.lowrank4j.nn.FactorizedConv;
-import org.lowrank4j.nn.Rank;
 import org.lowrank4j.nn.TuckerConv;
 import org.lowrank4j.tensor.CPTensor;
+import org.lowrank4j.tensor.Factorization;
 import org.lowrank4j.tensor.FactorizedTensor;
+import org.lowrank4j.tensor.Rank;
 import org.lowrank4j.tensor.TTTensor;
 import org.lowrank4j.tensor.TuckerTensor;
 

@@ -14,15 +14,15 @@ import java.util.Map;
 import java.util.function.Function;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.nn.ConvImplementation;
-import org.lowrank4j.nn.Factorization;
 import org.lowrank4j.nn.FactorizedLinear;
-import org.lowrank4j.nn.Rank;
-import org.lowrank4j.nn.Tensorize;
+import org.lowrank4j.tensor.Factorization;
+import org.lowrank4j.tensor.Rank;
+import org.lowrank4j.tensor.Tensorize;
 
 /**
  * The tensorized linear method: a {@link Linear} layer becomes a {@link FactorizedLinear} in one
  * tensor format (CP, Tucker or block-TT) built from the decomposition of its trained weight, with
- * automatic tensorized shapes of order 3 ({@link org.lowrank4j.nn.Tensorize#shapes(long, long,
+ * automatic tensorized shapes of order 3 ({@link org.lowrank4j.tensor.Tensorize#shapes(long, long,
  * int)}) and the layer's bias.
  */
 final class TensorizedLinearMethod extends FormatMethod {

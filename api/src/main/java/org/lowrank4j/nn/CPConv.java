@@ -12,6 +12,8 @@ import org.lowrank4j.cost.ConvGeometry;
 import org.lowrank4j.decompose.Decomposition;
 import org.lowrank4j.decompose.Parafac;
 import org.lowrank4j.tensor.CPTensor;
+import org.lowrank4j.tensor.Factorization;
+import org.lowrank4j.tensor.Rank;
 import org.lowrank4j.tensor.Ranks;
 
 /**

@@ -34,12 +34,15 @@ import org.lowrank4j.cost.ConvCost;
 import org.lowrank4j.cost.ConvGeometry;
 import org.lowrank4j.cost.CostAware;
 import org.lowrank4j.cost.CostModel;
+import org.lowrank4j.cost.DescribedBlock;
 import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.decompose.Decomposition;
 import org.lowrank4j.internal.Engines;
 import org.lowrank4j.internal.HostRandom;
 import org.lowrank4j.internal.Workspace;
+import org.lowrank4j.tensor.Factorization;
 import org.lowrank4j.tensor.FactorizedTensor;
+import org.lowrank4j.tensor.Rank;
 
 /**
  * A convolution of order 1, 2 or 3 whose kernel is stored as a factorized tensor: {@link CPConv},
@@ -85,7 +88,7 @@ import org.lowrank4j.tensor.FactorizedTensor;
  * @param <T> the format of the kernel
  */
 public abstract class FactorizedConv<T extends FactorizedTensor> extends AbstractBlock
-        implements CostAware {
+        implements CostAware, DescribedBlock {
 
     private static final byte VERSION = 1;
 
@@ -475,6 +478,31 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             return training ? dense.plus(reconstructionCost()) : dense;
         }
         return pipelineCost(impl, g);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void describeConfiguration(StringBuilder b, Shape[] inputShapes) {
+        b.append("factorization=").append(getFactorization());
+        b.append(",kernel=").append(getKernelShape());
+        b.append(",stride=").append(getStride());
+        b.append(",padding=").append(getPadding());
+        b.append(",dilation=").append(getDilation());
+        b.append(",rank=").append(Arrays.toString(getRank()));
+        b.append(",implementation=").append(getImplementation());
+        if (getImplementation() == ConvImplementation.AUTO
+                && inputShapes != null
+                && inputShapes.length > 0) {
+            // what AUTO runs on this input: a tuned or cost-model choice changes the latency
+            String runs;
+            try {
+                runs = chooseImplementation(inputShapes[0], false).name();
+            } catch (IllegalArgumentException e) {
+                runs = "none";
+            }
+            b.append(",runs=").append(runs);
+        }
+        b.append(',');
     }
 
     /**

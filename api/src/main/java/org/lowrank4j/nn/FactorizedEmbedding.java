@@ -20,6 +20,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.lowrank4j.internal.Workspace;
+import org.lowrank4j.tensor.Factorization;
+import org.lowrank4j.tensor.Rank;
+import org.lowrank4j.tensor.Tensorize;
 
 /**
  * An embedding table {@code (numEmbeddings, embeddingDim)} stored in a factorized format, whose

@@ -26,10 +26,14 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import org.lowrank4j.cost.BlockCost;
 import org.lowrank4j.cost.CostAware;
+import org.lowrank4j.cost.DescribedBlock;
 import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.cost.LinearCost;
 import org.lowrank4j.internal.Engines;
 import org.lowrank4j.internal.Workspace;
+import org.lowrank4j.tensor.Factorization;
+import org.lowrank4j.tensor.Rank;
+import org.lowrank4j.tensor.Tensorize;
 
 /**
  * A linear layer whose {@code (out, in)} weight is a tensorized matrix in a factorized format.
@@ -71,7 +75,7 @@ import org.lowrank4j.internal.Workspace;
  *         .build();
  * }</pre>
  */
-public class FactorizedLinear extends AbstractBlock implements CostAware {
+public class FactorizedLinear extends AbstractBlock implements CostAware, DescribedBlock {
 
     private static final byte VERSION = 1;
 
@@ -527,6 +531,25 @@ public class FactorizedLinear extends AbstractBlock implements CostAware {
                         inputShapes);
         tunedChoices.put(inputShapes[0].size() / weight.in, Tuning.fastest(candidates, measured));
         return measured;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void describeConfiguration(StringBuilder b, Shape[] inputShapes) {
+        b.append("factorization=").append(getFactorization());
+        b.append(",in=").append(getInTensorizedFeatures());
+        b.append(",out=").append(getOutTensorizedFeatures());
+        b.append(",rank=").append(Arrays.toString(getRank()));
+        b.append(",layers=").append(getLayers());
+        b.append(",implementation=").append(getImplementation());
+        if (getImplementation() == ConvImplementation.AUTO
+                && inputShapes != null
+                && inputShapes.length > 0) {
+            // what AUTO runs on inputs with this many rows
+            long rows = inputShapes[0].size() / Math.max(1, getInFeatures());
+            b.append(",runs=").append(chooseImplementation(rows, false).name());
+        }
+        b.append(',');
     }
 
     /**

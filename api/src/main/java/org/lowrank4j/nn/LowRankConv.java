@@ -13,6 +13,9 @@ import ai.djl.util.PairList;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import org.lowrank4j.cost.BlockCost;
+import org.lowrank4j.cost.CostAware;
+import org.lowrank4j.cost.DescribedBlock;
 import org.lowrank4j.fit.InputStatistics;
 import org.lowrank4j.fit.LowRankFit;
 import org.lowrank4j.fit.LowRankSolution;
@@ -34,7 +37,7 @@ import org.lowrank4j.linalg.TruncatedSvd;
  * <p>Parameters: {@code first_weight (rank, C, kh, kw)}, {@code second_weight (filters, rank, 1,
  * 1)}, {@code bias (filters)}. The input is {@code (N, C, H, W)}.
  */
-public class LowRankConv extends AbstractBlock {
+public class LowRankConv extends AbstractBlock implements CostAware, DescribedBlock {
 
     private static final byte VERSION = 1;
 
@@ -357,6 +360,30 @@ public class LowRankConv extends AbstractBlock {
             out[2 + i] = (in.get(2 + i) + 2 * padding.get(i) - span) / stride.get(i) + 1;
         }
         return new Shape[] {new Shape(out)};
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Both factors and the bias: {@code r·C·k + O·r + O} parameters, as many
+     * multiply-accumulates per output position.
+     */
+    @Override
+    public BlockCost cost(Shape... inputShapes) {
+        long fanIn = inputShapes[0].get(1) * getKernelShape().size();
+        long filters = getFilters();
+        long positions = getOutputShapes(inputShapes)[0].size() / filters;
+        long params = getRank() * fanIn + filters * getRank() + filters;
+        return BlockCost.of(params, positions * params);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void describeConfiguration(StringBuilder b, Shape[] inputShapes) {
+        b.append("kernel=").append(getKernelShape());
+        b.append(",stride=").append(getStride());
+        b.append(",padding=").append(getPadding());
+        b.append(",dilation=").append(getDilation()).append(',');
     }
 
     /** {@inheritDoc} */

@@ -13,6 +13,8 @@ import ai.djl.util.PairList;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import org.lowrank4j.cost.BlockCost;
+import org.lowrank4j.cost.CostAware;
 import org.lowrank4j.fit.InputStatistics;
 import org.lowrank4j.fit.LowRankFit;
 import org.lowrank4j.fit.LowRankSolution;
@@ -33,7 +35,7 @@ import org.lowrank4j.linalg.TruncatedSvd;
  * <p>Parameters: {@code first_weight (rank, in)}, {@code second_weight (units, rank)}, {@code bias
  * (units)}. The input is {@code (..., in)}, the output {@code (..., units)}.
  */
-public class LowRankLinear extends AbstractBlock {
+public class LowRankLinear extends AbstractBlock implements CostAware {
 
     private static final byte VERSION = 1;
 
@@ -266,6 +268,21 @@ public class LowRankLinear extends AbstractBlock {
     public Shape[] getOutputShapes(Shape[] inputShapes) {
         Shape in = inputShapes[0];
         return new Shape[] {in.slice(0, in.dimension() - 1).add(units)};
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Both factors and the bias: {@code r·D + M·r + M} parameters, as many multiply-accumulates
+     * per input row.
+     */
+    @Override
+    public BlockCost cost(Shape... inputShapes) {
+        Shape x = inputShapes[0];
+        long features = x.get(x.dimension() - 1);
+        long rows = x.size() / features;
+        long perRow = getRank() * features + getUnits() * getRank() + getUnits();
+        return BlockCost.of(perRow, rows * perRow);
     }
 
     /** {@inheritDoc} */

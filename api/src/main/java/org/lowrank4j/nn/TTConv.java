@@ -11,6 +11,8 @@ import org.lowrank4j.cost.ConvCost;
 import org.lowrank4j.cost.ConvGeometry;
 import org.lowrank4j.decompose.Decomposition;
 import org.lowrank4j.decompose.TensorTrain;
+import org.lowrank4j.tensor.Factorization;
+import org.lowrank4j.tensor.Rank;
 import org.lowrank4j.tensor.Ranks;
 import org.lowrank4j.tensor.TTTensor;
 

@@ -13,6 +13,8 @@ import org.lowrank4j.cost.ConvGeometry;
 import org.lowrank4j.cost.CostModel;
 import org.lowrank4j.decompose.Decomposition;
 import org.lowrank4j.decompose.Tucker;
+import org.lowrank4j.tensor.Factorization;
+import org.lowrank4j.tensor.Rank;
 import org.lowrank4j.tensor.Ranks;
 import org.lowrank4j.tensor.TensorOps;
 import org.lowrank4j.tensor.TuckerTensor;

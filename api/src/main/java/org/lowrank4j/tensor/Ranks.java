@@ -3,7 +3,6 @@ package org.lowrank4j.tensor;
 import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import org.lowrank4j.internal.Checks;
-import org.lowrank4j.nn.Rank;
 
 /**
  * Resolves a {@link Rank} request into concrete ranks for a tensor shape and a format.

@@ -2,9 +2,9 @@ package org.lowrank4j.cost;
 
 import ai.djl.ndarray.types.Shape;
 import org.lowrank4j.nn.ConvImplementation;
-import org.lowrank4j.nn.Factorization;
 import org.lowrank4j.nn.FactorizedConv;
-import org.lowrank4j.nn.Rank;
+import org.lowrank4j.tensor.Factorization;
+import org.lowrank4j.tensor.Rank;
 import org.lowrank4j.testing.EngineTestBase;
 import org.testng.Assert;
 import org.testng.annotations.Test;

@@ -21,7 +21,7 @@ import org.lowrank4j.fit.LowRankSolution;
 import org.lowrank4j.fit.OutputSpectrum;
 import org.lowrank4j.linalg.HostLinalg;
 import org.lowrank4j.nn.LowRankLinear;
-import org.lowrank4j.nn.Rank;
+import org.lowrank4j.tensor.Rank;
 import org.lowrank4j.testing.EngineTestBase;
 import org.lowrank4j.testing.Timers;
 import org.testng.Assert;

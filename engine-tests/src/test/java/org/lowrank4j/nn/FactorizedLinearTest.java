@@ -8,6 +8,8 @@ import ai.djl.nn.Block;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import java.util.List;
+import org.lowrank4j.tensor.Factorization;
+import org.lowrank4j.tensor.Rank;
 import org.lowrank4j.testing.EngineTestBase;
 import org.testng.Assert;
 import org.testng.annotations.Test;

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
+import org.lowrank4j.tensor.Factorization;
 import org.lowrank4j.testing.EngineTestBase;
 import org.testng.Assert;
 import org.testng.annotations.Test;

@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.lowrank4j.cost.ConvCost;
 import org.lowrank4j.cost.CostModel;
+import org.lowrank4j.tensor.Factorization;
+import org.lowrank4j.tensor.Rank;
 import org.lowrank4j.testing.EngineTestBase;
 import org.testng.Assert;
 import org.testng.annotations.Test;

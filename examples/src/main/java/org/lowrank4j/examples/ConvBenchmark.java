@@ -20,9 +20,9 @@ import java.util.Random;
 import java.util.function.LongSupplier;
 import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.nn.ConvImplementation;
-import org.lowrank4j.nn.Factorization;
 import org.lowrank4j.nn.FactorizedConv;
-import org.lowrank4j.nn.Rank;
+import org.lowrank4j.tensor.Factorization;
+import org.lowrank4j.tensor.Rank;
 
 /**
  * Times factorized convolutions against the dense convolution they replace, in the same run.

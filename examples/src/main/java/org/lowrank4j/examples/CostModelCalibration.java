@@ -25,9 +25,9 @@ import org.lowrank4j.cost.ConvCost;
 import org.lowrank4j.cost.CostModel;
 import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.nn.ConvImplementation;
-import org.lowrank4j.nn.Factorization;
 import org.lowrank4j.nn.FactorizedConv;
-import org.lowrank4j.nn.Rank;
+import org.lowrank4j.tensor.Factorization;
+import org.lowrank4j.tensor.Rank;
 
 /**
  * Measures every factorized convolution pipeline on a set of layers, and fits the weights of a

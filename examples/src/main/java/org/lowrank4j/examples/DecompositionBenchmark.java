@@ -16,8 +16,8 @@ import org.lowrank4j.decompose.Decomposition;
 import org.lowrank4j.decompose.Parafac;
 import org.lowrank4j.decompose.TensorTrain;
 import org.lowrank4j.decompose.Tucker;
-import org.lowrank4j.nn.Rank;
 import org.lowrank4j.tensor.FactorizedTensor;
+import org.lowrank4j.tensor.Rank;
 
 /**
  * Times the decompositions on convolution kernels with a decaying spectrum and prints, per

@@ -51,8 +51,8 @@ import org.lowrank4j.factorize.Factorizer;
 import org.lowrank4j.factorize.LayerMethod;
 import org.lowrank4j.factorize.LayerMethods;
 import org.lowrank4j.factorize.RankSelector;
-import org.lowrank4j.nn.Factorization;
-import org.lowrank4j.nn.Rank;
+import org.lowrank4j.tensor.Factorization;
+import org.lowrank4j.tensor.Rank;
 
 /**
  * The demo: trains a compact ResNet on MNIST digits (or reuses its cached parameters), compresses

@@ -18,11 +18,11 @@ import java.util.Locale;
 import java.util.Map;
 import org.lowrank4j.nn.CPConv;
 import org.lowrank4j.nn.ConvImplementation;
-import org.lowrank4j.nn.Factorization;
 import org.lowrank4j.nn.FactorizedConv;
-import org.lowrank4j.nn.Rank;
 import org.lowrank4j.nn.TuckerConv;
 import org.lowrank4j.tensor.CPTensor;
+import org.lowrank4j.tensor.Factorization;
+import org.lowrank4j.tensor.Rank;
 
 /**
  * The code of {@code docs/factorized-convolutions.md}: factorized convolutions from random factors,

@@ -20,10 +20,10 @@ import java.util.function.LongSupplier;
 import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.cost.TemporaryMemory;
 import org.lowrank4j.nn.ConvImplementation;
-import org.lowrank4j.nn.Factorization;
 import org.lowrank4j.nn.FactorizedLinear;
-import org.lowrank4j.nn.Rank;
-import org.lowrank4j.nn.Tensorize;
+import org.lowrank4j.tensor.Factorization;
+import org.lowrank4j.tensor.Rank;
+import org.lowrank4j.tensor.Tensorize;
 
 /**
  * Times tensorized linear layers against the dense layer in the same run, and measures the peak

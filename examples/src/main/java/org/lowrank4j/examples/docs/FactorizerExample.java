@@ -31,8 +31,8 @@ import org.lowrank4j.factorize.FactorizePolicy;
 import org.lowrank4j.factorize.FactorizeReport;
 import org.lowrank4j.factorize.Factorizer;
 import org.lowrank4j.nn.ConvImplementation;
-import org.lowrank4j.nn.Factorization;
-import org.lowrank4j.nn.Rank;
+import org.lowrank4j.tensor.Factorization;
+import org.lowrank4j.tensor.Rank;
 
 /**
  * The examples of the factorizer guide: compress, report, fine-tune, save and reload, export,

@@ -10,7 +10,7 @@ import org.lowrank4j.examples.demo.CompactResNet;
 import org.lowrank4j.factorize.FactorizePolicy;
 import org.lowrank4j.factorize.FactorizeReport;
 import org.lowrank4j.factorize.Factorizer;
-import org.lowrank4j.nn.Rank;
+import org.lowrank4j.tensor.Rank;
 
 /** The example of the README and of the getting-started page: compress a model in one call. */
 public final class GettingStarted {

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.lowrank4j.decompose.Decomposition;
 import org.lowrank4j.decompose.Tucker;
-import org.lowrank4j.nn.Rank;
+import org.lowrank4j.tensor.Rank;
 import org.lowrank4j.tensor.TensorOps;
 import org.lowrank4j.tensor.TuckerTensor;
 

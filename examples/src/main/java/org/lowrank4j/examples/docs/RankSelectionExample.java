@@ -19,8 +19,8 @@ import org.lowrank4j.factorize.LayerProfile;
 import org.lowrank4j.factorize.RankSelector;
 import org.lowrank4j.factorize.SensitivityReport;
 import org.lowrank4j.factorize.SensitivitySweep;
-import org.lowrank4j.nn.Factorization;
-import org.lowrank4j.nn.Rank;
+import org.lowrank4j.tensor.Factorization;
+import org.lowrank4j.tensor.Rank;
 
 /**
  * The examples of the rank-selection guide: energy, VBMF, multiples, a budget, measured

@@ -13,11 +13,11 @@ import ai.djl.util.Pair;
 import java.util.Arrays;
 import java.util.Map;
 import org.lowrank4j.nn.ConvImplementation;
-import org.lowrank4j.nn.Factorization;
 import org.lowrank4j.nn.FactorizedEmbedding;
 import org.lowrank4j.nn.FactorizedLinear;
-import org.lowrank4j.nn.Rank;
-import org.lowrank4j.nn.Tensorize;
+import org.lowrank4j.tensor.Factorization;
+import org.lowrank4j.tensor.Rank;
+import org.lowrank4j.tensor.Tensorize;
 
 /** The code of {@code docs/tensorized-layers.md}. */
 public final class TensorizedLayersExample {

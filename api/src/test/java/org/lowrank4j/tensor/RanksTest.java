@@ -1,7 +1,6 @@
 package org.lowrank4j.tensor;
 
 import ai.djl.ndarray.types.Shape;
-import org.lowrank4j.nn.Rank;
 import org.testng.Assert;
 import org.testng.annotations.Test;
 

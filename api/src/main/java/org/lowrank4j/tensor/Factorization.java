@@ -1,4 +1,4 @@
-package org.lowrank4j.nn;
+package org.lowrank4j.tensor;
 
 /** The tensor formats a layer's weight can be factorized into. */
 public enum Factorization {

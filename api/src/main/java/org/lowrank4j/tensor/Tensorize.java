@@ -1,4 +1,4 @@
-package org.lowrank4j.nn;
+package org.lowrank4j.tensor;
 
 import ai.djl.ndarray.types.Shape;
 import ai.djl.util.Pair;
