@@ -8,6 +8,7 @@ import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.Deque;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Set;
 import java.util.function.BiFunction;
 
@@ -15,9 +16,11 @@ import java.util.function.BiFunction;
  * A scope for the temporary arrays of one computation.
  *
  * <p>Inputs are {@link #adopt adopted} (temporarily attached to the scope, so that every array an
- * operation derives from them lands in the scope too); results are {@link #keep kept} (attached to
- * the manager the first input came from). Closing the workspace frees every other array made inside
- * it and hands the adopted inputs back to their own managers.
+ * operation derives from them lands in the scope too); arrays that other threads may use at the
+ * same time (parameters, cached operands) are {@link #borrow borrowed} instead, through an alias,
+ * and never attached; results are {@link #keep kept} (attached to the manager the first input came
+ * from). Closing the workspace frees every other array made inside it and hands the adopted inputs
+ * back to their own managers.
  *
  * <pre>{@code
  * try (Workspace ws = Workspace.of(x)) {
@@ -126,6 +129,37 @@ public final class Workspace implements AutoCloseable {
             array.tempAttach(scope);
         }
         return array;
+    }
+
+    /**
+     * Returns an alias, in this scope, of an array that other threads may use at the same time: a
+     * parameter value or a cached operand. The alias is a reshape to the array's own shape (a view
+     * where the engine makes one), so every array derived from it lands in this scope and is freed
+     * with it, while the shared array itself never changes manager: attaching one array to the
+     * scopes of several threads at once corrupts their managers.
+     *
+     * @param shared the array other threads may be using
+     * @return an alias owned by this scope, which computes (and differentiates) like the array
+     */
+    public NDArray borrow(NDArray shared) {
+        NDArray alias = shared.reshape(shared.getShape());
+        alias.attach(scope);
+        adopted.add(alias); // an input, not a temporary, for measurePeak and step
+        return alias;
+    }
+
+    /**
+     * Borrows every array of a list, see {@link #borrow(NDArray)}.
+     *
+     * @param shared the arrays other threads may be using
+     * @return their aliases, in the same order
+     */
+    public NDList borrow(List<NDArray> shared) {
+        NDList aliases = new NDList(shared.size());
+        for (NDArray a : shared) {
+            aliases.add(borrow(a));
+        }
+        return aliases;
     }
 
     /**

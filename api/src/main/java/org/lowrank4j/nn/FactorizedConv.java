@@ -23,7 +23,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -39,6 +38,7 @@ import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.decompose.Decomposition;
 import org.lowrank4j.internal.Engines;
 import org.lowrank4j.internal.HostRandom;
+import org.lowrank4j.internal.OperandCache;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.tensor.Factorization;
 import org.lowrank4j.tensor.FactorizedTensor;
@@ -86,6 +86,10 @@ import org.lowrank4j.tensor.Rank;
  * }</pre>
  *
  * @param <T> the format of the kernel
+ *     <p>Inference is safe from any number of threads sharing the block, each with its own manager
+ *     and parameter store (as DJL's predictors and serving workers run a model): parameters are
+ *     only read, and the operands derived from them are built once per parameter state and shared
+ *     (see {@code OperandCache}).
  */
 public abstract class FactorizedConv<T extends FactorizedTensor> extends AbstractBlock
         implements CostAware, DescribedBlock {
@@ -119,12 +123,9 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     private NDManager pendingManager;
     private NDList pending;
 
-    private NDManager cacheManager;
-    private final Map<String, NDList> cachedOperands = new HashMap<>();
-    private List<NDArray> cacheKey;
+    private final OperandCache operands = new OperandCache();
     private final Map<List<Object>, ConvImplementation> autoChoices = new ConcurrentHashMap<>();
     private final Map<Shape, ConvImplementation> tunedChoices = new ConcurrentHashMap<>();
-    private final Object cacheLock = new Object();
 
     FactorizedConv(Builder builder, Factorization factorization) {
         super(VERSION);
@@ -684,42 +685,65 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             values.add(parameterStore.getValue(p, x.getDevice(), training));
         }
         NDArray b = includeBias ? parameterStore.getValue(bias, x.getDevice(), training) : null;
-        NDArray cached =
-                impl == ConvImplementation.RECONSTRUCTED && !training
-                        ? cachedKernel(values, layer)
-                        : null;
         boolean pipeline =
                 impl == ConvImplementation.FACTORIZED || impl == ConvImplementation.MOBILENET;
-        NDList kernels =
-                pipeline && !training
-                        ? cached(values, layer, pipelineName(impl, g), v -> prepare(impl, v, g))
-                        : null;
-        if (cached != null && layers == 1) {
-            // the cached kernel's convolution is the whole pass: no temporaries to scope
-            return ConvOps.conv(x, cached, b, stride, padding, dilation, 1);
+        if (training) {
+            return compute(impl, x, values, b, null, layer, g);
+        }
+        // inference: the kernel, or the pipeline's prepared kernels, come from the cache
+        String name = (pipeline ? pipelineName(impl, g) : "kernel") + "@" + layer;
+        Function<List<NDArray>, NDList> build =
+                v -> {
+                    List<NDArray> own = layers > 1 ? layerValues(v, layer) : v;
+                    return pipeline ? prepare(impl, own, g) : new NDList(kernel(own));
+                };
+        return operands.use(
+                values, name, build, kernels -> compute(impl, x, values, b, kernels, layer, g));
+    }
+
+    /**
+     * One pass of an implementation: with the cached operands ({@code kernels}, in inference) or
+     * from the parameter values (training). Parameters and cached operands are borrowed, never
+     * attached: other threads may be running the same block.
+     */
+    private NDArray compute(
+            ConvImplementation impl,
+            NDArray x,
+            List<NDArray> values,
+            NDArray b,
+            NDList kernels,
+            int layer,
+            ConvGeometry g) {
+        boolean pipeline =
+                impl == ConvImplementation.FACTORIZED || impl == ConvImplementation.MOBILENET;
+        if (!pipeline && kernels != null && layers == 1) {
+            // the cached kernel's convolution is the whole pass: its result lands in x's manager
+            // and the shared kernel and bias are only read, so there are no temporaries to scope
+            return ConvOps.conv(x, kernels.head(), b, stride, padding, dilation, 1);
         }
         try (Workspace ws = Workspace.of(x)) {
             ws.adopt(x);
-            for (NDArray v : values) {
-                ws.adopt(v);
+            NDArray bias = b == null ? null : ws.borrow(b);
+            if (bias != null && layers > 1) {
+                bias = bias.get(layer);
             }
-            if (b != null) {
-                ws.adopt(b);
-            }
-            if (layers > 1) {
-                if (cached == null && kernels == null) {
-                    values = layerValues(values, layer);
-                }
-                if (b != null) {
-                    b = b.get(layer);
-                }
-            }
+            NDList own = kernels == null ? null : ws.borrow(kernels);
             NDArray y;
             if (pipeline) {
-                y = run(impl, x, kernels != null ? kernels : prepare(impl, values, g), b, g);
+                if (own == null) {
+                    List<NDArray> v = ws.borrow(values);
+                    own = prepare(impl, layers > 1 ? layerValues(v, layer) : v, g);
+                }
+                y = run(impl, x, own, bias, g);
             } else {
-                NDArray k = cached != null ? cached : kernel(values);
-                y = ConvOps.conv(x, k, b, stride, padding, dilation, 1);
+                NDArray k;
+                if (own != null) {
+                    k = own.head();
+                } else {
+                    List<NDArray> v = ws.borrow(values);
+                    k = kernel(layers > 1 ? layerValues(v, layer) : v);
+                }
+                y = ConvOps.conv(x, k, bias, stride, padding, dilation, 1);
             }
             return ws.keep(y);
         }
@@ -825,49 +849,6 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
         return candidates;
     }
 
-    private NDArray cachedKernel(List<NDArray> values, int layer) {
-        return cached(values, layer, "kernel", v -> new NDList(kernel(v))).head();
-    }
-
-    /**
-     * Operands derived from the parameter values of one layer, built once and kept until the
-     * parameters change (contiguous copies, so no convolution copies a transposed view again).
-     */
-    private NDList cached(
-            List<NDArray> values, int layer, String what, Function<List<NDArray>, NDList> build) {
-        synchronized (cacheLock) {
-            boolean same = cacheKey != null && cacheKey.size() == values.size();
-            for (int i = 0; same && i < values.size(); i++) {
-                same = cacheKey.get(i) == values.get(i);
-            }
-            if (!same) {
-                dropCache();
-                cacheManager = values.get(0).getManager().newSubManager();
-                cacheKey = new ArrayList<>(values);
-            }
-            String key = what + "@" + layer;
-            NDList known = cachedOperands.get(key);
-            if (known != null) {
-                return known;
-            }
-            try (Workspace ws = Workspace.of(cacheManager)) {
-                List<NDArray> adopted = new ArrayList<>();
-                for (NDArray v : values) {
-                    adopted.add(ws.adopt(v));
-                }
-                if (layers > 1) {
-                    adopted = layerValues(adopted, layer);
-                }
-                NDList kept = new NDList();
-                for (NDArray a : build.apply(adopted)) {
-                    kept.add(ws.keep(a.reshape(-1).reshape(a.getShape())));
-                }
-                cachedOperands.put(key, kept);
-                return kept;
-            }
-        }
-    }
-
     /**
      * Drops the cached reconstructed kernel.
      *
@@ -875,18 +856,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
      * changing parameter arrays in place by other means.
      */
     public void invalidate() {
-        synchronized (cacheLock) {
-            dropCache();
-        }
-    }
-
-    private void dropCache() {
-        if (cacheManager != null) {
-            cacheManager.close();
-        }
-        cacheManager = null;
-        cachedOperands.clear();
-        cacheKey = null;
+        operands.invalidate();
     }
 
     /** {@inheritDoc} */

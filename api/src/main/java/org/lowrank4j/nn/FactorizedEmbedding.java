@@ -46,6 +46,11 @@ import org.lowrank4j.tensor.Tensorize;
  *         .setRank(Rank.of(16))
  *         .build();
  * }</pre>
+ *
+ * <p>Inference is safe from any number of threads sharing the block, each with its own manager and
+ * parameter store (as DJL's predictors and serving workers run a model): parameters are only read,
+ * and the operands derived from them are built once per parameter state and shared (see {@code
+ * OperandCache}).
  */
 public class FactorizedEmbedding extends AbstractBlock {
 
@@ -257,11 +262,11 @@ public class FactorizedEmbedding extends AbstractBlock {
         }
         NDArray anchor = factors.get(0).getArray();
         try (Workspace ws = Workspace.of(anchor)) {
-            NDList adopted = new NDList();
+            NDList own = new NDList();
             for (Parameter p : factors) {
-                adopted.add(ws.adopt(p.getArray()));
+                own.add(ws.borrow(p.getArray()));
             }
-            return ws.keep(table.reconstruct(adopted).duplicate());
+            return ws.keep(table.reconstruct(own).duplicate());
         }
     }
 
@@ -279,11 +284,8 @@ public class FactorizedEmbedding extends AbstractBlock {
             arrays.add(parameterStore.getValue(p, ids.getDevice(), training));
         }
         try (Workspace ws = Workspace.of(ids)) {
-            NDList adopted = new NDList();
-            for (NDArray a : arrays) {
-                adopted.add(ws.adopt(a));
-            }
-            NDArray rows = table.rows(values, adopted);
+            // borrowed, never attached: other threads may be running the block
+            NDArray rows = table.rows(values, ws.borrow(arrays));
             return new NDList(ws.keep(rows.reshape(ids.getShape().add(table.in))));
         }
     }

@@ -19,7 +19,6 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -30,6 +29,7 @@ import org.lowrank4j.cost.DescribedBlock;
 import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.cost.LinearCost;
 import org.lowrank4j.internal.Engines;
+import org.lowrank4j.internal.OperandCache;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.tensor.Factorization;
 import org.lowrank4j.tensor.Rank;
@@ -74,6 +74,11 @@ import org.lowrank4j.tensor.Tensorize;
  *         .setRank(Rank.fraction(0.1))
  *         .build();
  * }</pre>
+ *
+ * <p>Inference is safe from any number of threads sharing the block, each with its own manager and
+ * parameter store (as DJL's predictors and serving workers run a model): parameters are only read,
+ * and the operands derived from them are built once per parameter state and shared (see {@code
+ * OperandCache}).
  */
 public class FactorizedLinear extends AbstractBlock implements CostAware, DescribedBlock {
 
@@ -87,10 +92,9 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
     private List<Parameter> factors = new ArrayList<>();
     private Parameter bias;
 
-    private final Map<Integer, NDArray> cache = new HashMap<>();
+    private final OperandCache operands = new OperandCache();
     private final Map<Long, ConvImplementation> tunedChoices = new ConcurrentHashMap<>();
     private final Map<List<Object>, ConvImplementation> modelChoices = new ConcurrentHashMap<>();
-    private List<NDArray> cacheSource;
 
     FactorizedLinear(Builder builder) {
         super(VERSION);
@@ -620,11 +624,8 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
             values.add(p.getArray());
         }
         try (Workspace ws = Workspace.of(values.get(0))) {
-            NDList adopted = new NDList();
-            for (NDArray v : values) {
-                adopted.add(ws.adopt(v));
-            }
-            return ws.keep(weight.reconstruct(weight.select(adopted, layer)).duplicate());
+            NDList own = ws.borrow(values);
+            return ws.keep(weight.reconstruct(weight.select(own, layer)).duplicate());
         }
     }
 
@@ -651,83 +652,65 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
             values.add(ps.getValue(p, x.getDevice(), training));
         }
         NDArray b = bias == null ? null : ps.getValue(bias, x.getDevice(), training);
-        NDArray cached = null;
         if (training) {
-            clearCache();
+            // the optimizer updates the parameters in place after this pass
+            operands.invalidate();
         } else if (impl == ConvImplementation.RECONSTRUCTED
                 && weight.format != Factorization.DENSE) {
-            cached = cachedWeight(values, layer);
+            return operands.use(
+                    values,
+                    "weight@" + layer,
+                    v -> new NDList(weight.reconstruct(weight.select(new NDList(v), layer))),
+                    w -> compute(x, values, b, w.head(), impl, layer));
         }
+        return compute(x, values, b, null, impl, layer);
+    }
+
+    /**
+     * One pass, from the parameter values or with the cached reconstructed weight. Parameters and
+     * the cached weight are borrowed, never attached: other threads may be running the block.
+     */
+    private NDArray compute(
+            NDArray x,
+            List<NDArray> values,
+            NDArray b,
+            NDArray cached,
+            ConvImplementation impl,
+            int layer) {
+        Shape xs = x.getShape();
+        long batch = xs.size() / Math.max(1, weight.in);
         try (Workspace ws = Workspace.of(x)) {
             // 2-D inputs skip the reshapes, and the dense products add the bias themselves:
             // every engine call counts in a small layer
             boolean flat = xs.dimension() == 2;
             NDArray x2 = flat ? ws.adopt(x) : ws.adopt(x).reshape(batch, weight.in);
-            NDList adopted = new NDList();
-            for (NDArray v : values) {
-                adopted.add(ws.adopt(v));
-            }
             NDArray bl = null;
             if (b != null) {
-                ws.adopt(b);
-                bl = weight.layered() ? b.get(layer) : b;
+                NDArray own = ws.borrow(b);
+                bl = weight.layered() ? own.get(layer) : own;
             }
             NDArray y;
-            if (weight.format == Factorization.DENSE) {
-                y = Linear.linear(x2, weight.select(adopted, layer).get(0), bl).singletonOrThrow();
-            } else if (impl == ConvImplementation.RECONSTRUCTED) {
-                NDArray w =
-                        cached != null
-                                ? ws.adopt(cached)
-                                : weight.reconstruct(weight.select(adopted, layer));
-                y = Linear.linear(x2, w, bl).singletonOrThrow();
+            if (cached != null) {
+                y = Linear.linear(x2, ws.borrow(cached), bl).singletonOrThrow();
             } else {
-                y = weight.factorized(x2, weight.select(adopted, layer));
-                if (bl != null) {
-                    y = y.add(bl);
+                NDList own = weight.select(ws.borrow(values), layer);
+                if (weight.format == Factorization.DENSE) {
+                    y = Linear.linear(x2, own.get(0), bl).singletonOrThrow();
+                } else if (impl == ConvImplementation.RECONSTRUCTED) {
+                    y = Linear.linear(x2, weight.reconstruct(own), bl).singletonOrThrow();
+                } else {
+                    y = weight.factorized(x2, own);
+                    if (bl != null) {
+                        y = y.add(bl);
+                    }
                 }
             }
             return ws.keep(flat ? y : y.reshape(xs.slice(0, xs.dimension() - 1).add(weight.out)));
         }
     }
 
-    private synchronized NDArray cachedWeight(List<NDArray> values, int layer) {
-        if (cacheSource != null && !sameArrays(cacheSource, values)) {
-            clearCache();
-        }
-        NDArray w = cache.get(layer);
-        if (w == null) {
-            try (Workspace ws = Workspace.of(values.get(0))) {
-                NDList adopted = new NDList();
-                for (NDArray v : values) {
-                    adopted.add(ws.adopt(v));
-                }
-                w = ws.keep(weight.reconstruct(weight.select(adopted, layer)));
-            }
-            cache.put(layer, w);
-            cacheSource = new ArrayList<>(values);
-        }
-        return w;
-    }
-
-    private static boolean sameArrays(List<NDArray> a, List<NDArray> b) {
-        if (a.size() != b.size()) {
-            return false;
-        }
-        for (int i = 0; i < a.size(); i++) {
-            if (a.get(i) != b.get(i)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private synchronized void clearCache() {
-        for (NDArray w : cache.values()) {
-            w.close();
-        }
-        cache.clear();
-        cacheSource = null;
+    private void clearCache() {
+        operands.invalidate();
     }
 
     private int layerIndex(NDList inputs) {
