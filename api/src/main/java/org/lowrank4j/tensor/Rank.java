@@ -20,6 +20,9 @@ public final class Rank {
 
     private static final Rank SAME = new Rank(1.0, null, true);
 
+    /** The largest fraction accepted: ten times the dense parameters. */
+    public static final double MAX_FRACTION = 10;
+
     private final double fraction;
     private final int[] values;
     private final boolean same;
@@ -42,15 +45,21 @@ public final class Rank {
     /**
      * Returns the rank that keeps about {@code fraction} of the dense tensor's parameters.
      *
-     * @param fraction the fraction of parameters, finite and greater than 0 (values above 1 ask for
-     *     an over-parametrised factorization)
+     * @param fraction the fraction of parameters, in {@code (0, MAX_FRACTION]} (values above 1 ask
+     *     for an over-parametrised factorization)
      * @return the rank
-     * @throws IllegalArgumentException if the fraction is not finite or not positive
+     * @throws IllegalArgumentException if the fraction is not finite, not positive or above {@link
+     *     #MAX_FRACTION} (a percentage, {@code 30} for 30%, is refused rather than read as 30
+     *     times)
      */
     public static Rank fraction(double fraction) {
-        if (!Double.isFinite(fraction) || fraction <= 0) {
+        if (!Double.isFinite(fraction) || fraction <= 0 || fraction > MAX_FRACTION) {
             throw new IllegalArgumentException(
-                    "rank fraction " + fraction + " is not accepted; it must be finite and > 0");
+                    "rank fraction "
+                            + fraction
+                            + " is not accepted; a share of the dense parameters in (0, "
+                            + MAX_FRACTION
+                            + "] is (for 30% write 0.3)");
         }
         return new Rank(fraction, null, false);
     }

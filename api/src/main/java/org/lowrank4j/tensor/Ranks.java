@@ -18,7 +18,9 @@ public final class Ranks {
     private Ranks() {}
 
     /**
-     * The CP rank: {@code round(f · ∏ I_k / Σ I_k)}, at least 1, or the explicit value.
+     * The CP rank: {@code round(f · ∏ I_k / Σ I_k)}, at least 1, or the explicit value; either
+     * clipped to {@link #cpLimit(Shape)}, the rank no tensor of the shape exceeds, so that no
+     * request allocates more than a factorization can use.
      *
      * @param shape the tensor's shape
      * @param rank the request: a fraction or a single explicit value
@@ -26,6 +28,26 @@ public final class Ranks {
      * @throws IllegalArgumentException if the request has several values
      */
     public static int cp(Shape shape, Rank rank) {
+        return (int) Math.min(cpRequest(shape, rank), cpLimit(shape));
+    }
+
+    /**
+     * The largest CP rank a tensor of a shape can need: {@code ∏ I_k / max I_k} (every tensor is a
+     * sum of that many rank-one terms, one per fibre along its longest mode).
+     *
+     * @param shape the tensor's shape
+     * @return the limit, at least 1
+     */
+    public static long cpLimit(Shape shape) {
+        Factors.checkShape(shape, 1);
+        long max = 1;
+        for (long d : shape.getShape()) {
+            max = Math.max(max, d);
+        }
+        return Math.max(1, shape.size() / max);
+    }
+
+    private static long cpRequest(Shape shape, Rank rank) {
         Factors.checkShape(shape, 1);
         if (!rank.isFraction()) {
             int[] v = rank.getValues();
@@ -43,7 +65,7 @@ public final class Ranks {
             sum += d;
         }
         double r = rank.getFraction() * shape.size() / sum;
-        return (int) Math.max(1, Math.rint(r));
+        return (long) Math.max(1, Math.rint(r));
     }
 
     /**

@@ -110,4 +110,28 @@ public class RanksTest {
                         () -> Ranks.tucker(SMALL, Rank.same(), new int[] {4}));
         Assert.assertTrue(e.getMessage().contains("mode 4"), e.getMessage());
     }
+
+    @Test
+    public void cpRanksAreClippedToWhatATensorOfTheShapeCanNeed() {
+        Shape kernel = new Shape(16, 16, 3, 3);
+        Assert.assertEquals(Ranks.cpLimit(kernel), 144); // 2304 / 16
+        Assert.assertEquals(Ranks.cp(kernel, Rank.of(100_000)), 144);
+        Assert.assertEquals(Ranks.cp(kernel, Rank.of(Integer.MAX_VALUE)), 144);
+        Assert.assertEquals(Ranks.cp(kernel, Rank.of(100)), 100);
+        // the largest fraction still resolves within the limit
+        Assert.assertEquals(Ranks.cp(kernel, Rank.fraction(Rank.MAX_FRACTION)), 144);
+        Assert.assertEquals(Ranks.cp(kernel, Rank.fraction(2.0)), 121);
+        Assert.assertEquals(Ranks.cpLimit(new Shape(7)), 1);
+    }
+
+    @Test
+    public void fractionsOutsideTheAcceptedRangeAreRefused() {
+        for (double f : new double[] {30, 1e6, 10.5, 0, -0.5, Double.NaN}) {
+            IllegalArgumentException e =
+                    Assert.expectThrows(IllegalArgumentException.class, () -> Rank.fraction(f));
+            Assert.assertTrue(e.getMessage().contains(String.valueOf(f)), e.getMessage());
+            Assert.assertTrue(e.getMessage().contains("(0, 10.0]"), e.getMessage());
+        }
+        Assert.assertEquals(Rank.fraction(10).getFraction(), 10.0);
+    }
 }
