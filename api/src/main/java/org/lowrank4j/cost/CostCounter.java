@@ -15,6 +15,7 @@ import ai.djl.util.Pair;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -74,6 +75,7 @@ public final class CostCounter {
      * @throws IllegalArgumentException if no input shape is given
      */
     public static BlockCost count(Block block, Shape... inputShapes) {
+        Objects.requireNonNull(block, "block must not be null");
         BlockCost total = BlockCost.ZERO;
         for (LayerCost layer : layers(block, inputShapes)) {
             total = total.plus(layer.getCost());
@@ -90,6 +92,7 @@ public final class CostCounter {
      * @throws IllegalArgumentException if no input shape is given
      */
     public static List<LayerCost> layers(Block block, Shape... inputShapes) {
+        Objects.requireNonNull(block, "block must not be null");
         if (inputShapes == null || inputShapes.length == 0) {
             throw new IllegalArgumentException(
                     "no input shape was given; the shapes of the block's inputs (batch included)"

@@ -9,6 +9,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.lowrank4j.internal.Json;
 
 /**
@@ -42,6 +43,7 @@ public final class FactorizePlan {
      * @return the plan
      */
     public static FactorizePlan of(List<Entry> entries) {
+        Objects.requireNonNull(entries, "entries must not be null");
         return new FactorizePlan(entries);
     }
 
@@ -87,6 +89,7 @@ public final class FactorizePlan {
      * @throws IllegalArgumentException if the text is not a plan
      */
     public static FactorizePlan fromJson(String json) {
+        Objects.requireNonNull(json, "json must not be null");
         Object root = Json.parse(json);
         if (!(root instanceof Map) || !FORMAT.equals(((Map<?, ?>) root).get("format"))) {
             throw new IllegalArgumentException(

@@ -24,6 +24,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import org.lowrank4j.cost.BlockCost;
 import org.lowrank4j.cost.CostCounter;
@@ -110,6 +111,7 @@ public final class Factorizer {
      *     known
      */
     public FactorizeReport factorize(Block block) {
+        Objects.requireNonNull(block, "block must not be null");
         if (!block.isInitialized()) {
             throw new IllegalStateException(
                     "the block is not initialised; a trained (initialised) block is accepted");
@@ -375,6 +377,8 @@ public final class Factorizer {
      *     layer type or configuration there, an unknown method); the block is then unchanged
      */
     public static void restore(Block block, FactorizePlan plan) {
+        Objects.requireNonNull(block, "block must not be null");
+        Objects.requireNonNull(plan, "plan must not be null");
         List<BlockTree.Node> nodes = BlockTree.nodes(block, Set.of());
         List<BlockTree.Node> targets = new ArrayList<>();
         List<Block> replacements = new ArrayList<>();
@@ -424,6 +428,7 @@ public final class Factorizer {
      * @return the plan
      */
     public static FactorizePlan plan(Block block) {
+        Objects.requireNonNull(block, "block must not be null");
         List<FactorizePlan.Entry> entries = new ArrayList<>();
         for (BlockTree.Node n : BlockTree.nodes(block, Set.of())) {
             LayerMethod m = producer(n.block);
@@ -445,6 +450,7 @@ public final class Factorizer {
      * @return the block, or the standard replacement if the block itself is a factorized block
      */
     public static Block toStandardBlocks(Block block) {
+        Objects.requireNonNull(block, "block must not be null");
         LayerMethod rootMethod = producer(block);
         if (rootMethod != null) {
             return rootMethod.toStandard(block);

@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.Random;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.tensor.Factorization;
@@ -98,6 +99,9 @@ public class FactorizedEmbedding extends AbstractBlock {
             Shape dimShape,
             Rank rank,
             Factorization factorization) {
+        Objects.requireNonNull(embedding, "embedding must not be null");
+        Objects.requireNonNull(rank, "rank must not be null");
+        Objects.requireNonNull(factorization, "factorization must not be null");
         Parameter p = embedding.getParameters().get("embedding");
         if (p == null || !p.isInitialized() || p.getArray().getShape().dimension() != 2) {
             throw new IllegalArgumentException(

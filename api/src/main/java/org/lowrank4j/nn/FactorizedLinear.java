@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import org.lowrank4j.cost.BlockCost;
@@ -152,6 +153,9 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
      */
     public static FactorizedLinear fromLinear(
             Linear linear, Shape inShape, Shape outShape, Rank rank, Factorization factorization) {
+        Objects.requireNonNull(linear, "linear must not be null");
+        Objects.requireNonNull(rank, "rank must not be null");
+        Objects.requireNonNull(factorization, "factorization must not be null");
         return fromLinearList(List.of(linear), inShape, outShape, rank, factorization);
     }
 

@@ -13,6 +13,7 @@ import ai.djl.util.PairList;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.util.Objects;
 import org.lowrank4j.cost.BlockCost;
 import org.lowrank4j.cost.CostAware;
 import org.lowrank4j.cost.DescribedBlock;
@@ -103,6 +104,7 @@ public class LowRankConv extends AbstractBlock implements CostAware, DescribedBl
      *     the inputs do not match
      */
     public static LowRankConv fromConv(Conv2d conv, NDArray input, int rank) {
+        Objects.requireNonNull(conv, "conv must not be null");
         if (conv.getGroups() != 1) {
             throw new IllegalArgumentException(
                     "a convolution with groups "

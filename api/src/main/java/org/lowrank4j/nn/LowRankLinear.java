@@ -13,6 +13,7 @@ import ai.djl.util.PairList;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.util.Objects;
 import org.lowrank4j.cost.BlockCost;
 import org.lowrank4j.cost.CostAware;
 import org.lowrank4j.fit.InputStatistics;
@@ -92,6 +93,7 @@ public class LowRankLinear extends AbstractBlock implements CostAware {
      * @throws IllegalArgumentException if the rank is out of range or the inputs do not match
      */
     public static LowRankLinear fromLinear(Linear linear, NDArray input, int rank) {
+        Objects.requireNonNull(linear, "linear must not be null");
         Parameter w = linear.getParameters().get("weight");
         if (w == null || !w.isInitialized()) {
             throw new IllegalArgumentException(
