@@ -364,6 +364,24 @@ public class LowRankConv extends AbstractBlock implements CostAware, DescribedBl
         return new Shape[] {new Shape(out)};
     }
 
+    /** {@inheritDoc} */
+    @Override
+    public String toString() {
+        return "LowRankConv(filters="
+                + getFilters()
+                + ", kernel="
+                + getKernelShape()
+                + ", stride="
+                + getStride()
+                + ", padding="
+                + getPadding()
+                + ", dilation="
+                + getDilation()
+                + ", rank="
+                + getRank()
+                + ")";
+    }
+
     /**
      * {@inheritDoc}
      *

@@ -272,6 +272,12 @@ public class LowRankLinear extends AbstractBlock implements CostAware {
         return new Shape[] {in.slice(0, in.dimension() - 1).add(units)};
     }
 
+    /** {@inheritDoc} */
+    @Override
+    public String toString() {
+        return "LowRankLinear(units=" + getUnits() + ", rank=" + getRank() + ")";
+    }
+
     /**
      * {@inheritDoc}
      *

@@ -299,4 +299,18 @@ public class LowRankBlocksTest extends EngineTestBase {
                 manager.getManagedArrays().size() == params,
                 "arrays " + params + " -> " + manager.getManagedArrays().size());
     }
+
+    @Test
+    public void blocksDescribeThemselvesWithTheirRank() {
+        LowRankConv c =
+                LowRankConv.fromConv(
+                        conv(3, 5, new Shape(2, 1), new Shape(1, 0), new Shape(1, 2)), null, 2);
+        Assert.assertEquals(
+                c.toString(),
+                "LowRankConv(filters=5, kernel=(3, 3), stride=(2, 1), padding=(1, 0),"
+                        + " dilation=(1, 2), rank=2)");
+        Assert.assertEquals(
+                LowRankLinear.fromLinear(linear(6, 4), null, 3).toString(),
+                "LowRankLinear(units=4, rank=3)");
+    }
 }
