@@ -1,15 +1,26 @@
 package org.lowrank4j.factorize;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
 import java.io.IOException;
+import java.io.StringReader;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import org.lowrank4j.internal.Json;
 
 /**
@@ -29,6 +40,12 @@ public final class FactorizePlan {
 
     private static final String FORMAT = "lowrank4j-plan";
     private static final int VERSION = 1;
+
+    /** The longest plan text read: far more than a model of thousands of layers needs. */
+    public static final int MAX_CHARS = 16 * 1024 * 1024;
+
+    /** The deepest JSON nesting read: a plan has three levels. */
+    public static final int MAX_NESTING = 8;
 
     private final List<Entry> entries;
 
@@ -90,50 +107,109 @@ public final class FactorizePlan {
      */
     public static FactorizePlan fromJson(String json) {
         Objects.requireNonNull(json, "json must not be null");
-        Object root = Json.parse(json);
-        if (!(root instanceof Map) || !FORMAT.equals(((Map<?, ?>) root).get("format"))) {
+        if (json.length() > MAX_CHARS) {
+            throw new IllegalArgumentException(
+                    "a plan of "
+                            + json.length()
+                            + " characters is not accepted; at most "
+                            + MAX_CHARS
+                            + " are");
+        }
+        JsonElement root = parse(json);
+        if (!root.isJsonObject()
+                || !new JsonPrimitive(FORMAT).equals(root.getAsJsonObject().get("format"))) {
             throw new IllegalArgumentException(
                     "the text is not a factorization plan; a JSON object with \"format\": \""
                             + FORMAT
                             + "\" is accepted");
         }
-        Map<?, ?> map = (Map<?, ?>) root;
-        Object version = map.get("version");
-        if (!(version instanceof Double) || ((Double) version).intValue() != VERSION) {
+        JsonObject map = root.getAsJsonObject();
+        JsonElement version = map.get("version");
+        if (!new JsonPrimitive(VERSION).equals(version)
+                && !(version != null
+                        && version.isJsonPrimitive()
+                        && version.getAsJsonPrimitive().isNumber()
+                        && version.getAsBigDecimal().compareTo(BigDecimal.valueOf(VERSION)) == 0)) {
             throw new IllegalArgumentException(
                     "plan version " + version + " is not accepted; version " + VERSION + " is");
         }
-        Object layers = map.get("layers");
-        if (!(layers instanceof List)) {
+        JsonElement layers = map.get("layers");
+        if (layers == null || !layers.isJsonArray()) {
             throw new IllegalArgumentException(
                     "the plan has no \"layers\" list; a list of layers is accepted");
         }
         List<Entry> entries = new ArrayList<>();
-        for (Object o : (List<?>) layers) {
-            if (!(o instanceof Map)) {
-                throw new IllegalArgumentException(
-                        "plan layer " + o + " is not accepted; an object is");
-            }
-            Map<?, ?> m = (Map<?, ?>) o;
-            Object path = m.get("path");
-            Object method = m.get("method");
-            Object settings = m.get("settings");
-            if (!(path instanceof String)
-                    || !(method instanceof String)
-                    || !(settings instanceof Map)) {
+        Set<String> paths = new HashSet<>();
+        for (JsonElement o : layers.getAsJsonArray()) {
+            JsonObject m = o.isJsonObject() ? o.getAsJsonObject() : null;
+            JsonElement path = m == null ? null : m.get("path");
+            JsonElement method = m == null ? null : m.get("method");
+            JsonElement settings = m == null ? null : m.get("settings");
+            if (!isString(path)
+                    || !isString(method)
+                    || settings == null
+                    || !settings.isJsonObject()) {
                 throw new IllegalArgumentException(
                         "plan layer "
-                                + o
+                                + shortened(o)
                                 + " is not accepted; an object with a string \"path\", a string"
                                 + " \"method\" and a \"settings\" object is");
             }
-            Map<String, String> s = new LinkedHashMap<>();
-            for (Map.Entry<?, ?> kv : ((Map<?, ?>) settings).entrySet()) {
-                s.put(String.valueOf(kv.getKey()), String.valueOf(kv.getValue()));
+            if (!paths.add(path.getAsString())) {
+                throw new IllegalArgumentException(
+                        "plan layer path '"
+                                + path.getAsString()
+                                + "' appears twice; each layer is accepted once");
             }
-            entries.add(new Entry((String) path, (String) method, s));
+            Map<String, String> s = new LinkedHashMap<>();
+            for (Map.Entry<String, JsonElement> kv : settings.getAsJsonObject().entrySet()) {
+                JsonElement v = kv.getValue();
+                if (!v.isJsonPrimitive()) {
+                    throw new IllegalArgumentException(
+                            "setting '"
+                                    + kv.getKey()
+                                    + "' of plan layer '"
+                                    + path.getAsString()
+                                    + "' is "
+                                    + shortened(v)
+                                    + "; a string or a number is accepted");
+                }
+                s.put(kv.getKey(), v.getAsString());
+            }
+            entries.add(new Entry(path.getAsString(), method.getAsString(), s));
         }
         return new FactorizePlan(entries);
+    }
+
+    /** Parses JSON with Gson, refusing nesting deeper than a plan has and trailing text. */
+    private static JsonElement parse(String json) {
+        try {
+            JsonReader reader = new JsonReader(new StringReader(json));
+            reader.setNestingLimit(MAX_NESTING);
+            JsonElement root = JsonParser.parseReader(reader);
+            if (reader.peek() != JsonToken.END_DOCUMENT) {
+                throw new IllegalArgumentException(
+                        "the plan has text after its JSON value; one JSON object is accepted");
+            }
+            return root;
+        } catch (JsonParseException | IOException e) {
+            throw new IllegalArgumentException(
+                    "the text is not valid JSON ("
+                            + e.getMessage()
+                            + "); a factorization plan, at most "
+                            + MAX_NESTING
+                            + " levels deep, is accepted",
+                    e);
+        }
+    }
+
+    private static boolean isString(JsonElement e) {
+        return e != null && e.isJsonPrimitive() && e.getAsJsonPrimitive().isString();
+    }
+
+    private static String shortened(JsonElement e) {
+        String text = String.valueOf(e);
+        return text.length() <= 80 ? text : text.substring(0, 77) + "...";
     }
 
     /**
@@ -155,6 +231,18 @@ public final class FactorizePlan {
      * @throws IllegalArgumentException if it is not a plan
      */
     public static FactorizePlan load(Path file) throws IOException {
+        Objects.requireNonNull(file, "file must not be null");
+        long size = Files.size(file);
+        if (size > MAX_CHARS * 4L) { // UTF-8: at most 4 bytes a character
+            throw new IllegalArgumentException(
+                    "plan file "
+                            + file
+                            + " of "
+                            + size
+                            + " bytes is not accepted; a plan of at most "
+                            + MAX_CHARS
+                            + " characters is");
+        }
         return fromJson(Files.readString(file, StandardCharsets.UTF_8));
     }
 
