@@ -1,0 +1,97 @@
+package org.lowrank4j.factorize;
+
+import ai.djl.MalformedModelException;
+import ai.djl.Model;
+import ai.djl.nn.Block;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Saves and loads a factorized model as one model directory: DJL's parameter file and, beside it,
+ * the plan that rebuilds the factorized structure ({@value #PLAN_FILE}).
+ *
+ * <pre>{@code
+ * FactorizedModels.save(model, dir);                 // after factorize and fine-tuning
+ *
+ * Model reloaded = Model.newInstance("resnet");
+ * reloaded.setBlock(buildTheOriginalArchitecture()); // as it was before factorize
+ * FactorizedModels.load(reloaded, dir);              // restores the plan, then loads
+ * }</pre>
+ *
+ * <p>To load the directory through DJL's {@code Criteria} (and DJL Serving), use {@link
+ * FactorizedBlockFactory}.
+ */
+public final class FactorizedModels {
+
+    /** The name of the plan file in a model directory. */
+    public static final String PLAN_FILE = "lowrank4j-plan.json";
+
+    private FactorizedModels() {}
+
+    /**
+     * Saves the model's parameters with {@code Model.save(dir, model.getName())} and its plan
+     * beside them.
+     *
+     * @param model the model, its block factorized (or not: an empty plan is written)
+     * @param dir the model directory, created if needed
+     * @throws IOException if a file cannot be written
+     */
+    public static void save(Model model, Path dir) throws IOException {
+        Objects.requireNonNull(model, "model must not be null");
+        Objects.requireNonNull(dir, "dir must not be null");
+        Files.createDirectories(dir);
+        FactorizePlan plan = Factorizer.plan(model.getBlock());
+        model.save(dir, model.getName());
+        plan.save(dir.resolve(PLAN_FILE));
+    }
+
+    /**
+     * Restores the plan of a model directory onto the model's block (built as the architecture was
+     * before factorization), then loads the parameters.
+     *
+     * @param model the model, with a freshly built block
+     * @param dir the model directory written by {@link #save}
+     * @throws IOException if a file cannot be read
+     * @throws MalformedModelException if the parameters do not fit the restored block
+     * @throws IllegalArgumentException if the directory has no plan, or the plan does not fit the
+     *     block
+     */
+    public static void load(Model model, Path dir) throws IOException, MalformedModelException {
+        Objects.requireNonNull(model, "model must not be null");
+        Objects.requireNonNull(dir, "dir must not be null");
+        restore(model.getBlock(), dir);
+        model.load(dir, model.getName());
+    }
+
+    /**
+     * Restores the plan of a model directory onto a block.
+     *
+     * @param block the block, built as the architecture was before factorization
+     * @param dir the model directory, or a file in it
+     * @return the same block, restored
+     * @throws IOException if the plan cannot be read
+     * @throws IllegalArgumentException if there is no plan, or it does not fit the block
+     */
+    public static Block restore(Block block, Path dir) throws IOException {
+        Objects.requireNonNull(block, "block must not be null");
+        Objects.requireNonNull(dir, "dir must not be null");
+        Path folder = Files.isDirectory(dir) ? dir : dir.toAbsolutePath().getParent();
+        Path plan = folder.resolve(PLAN_FILE);
+        if (!Files.isRegularFile(plan)) {
+            throw new IllegalArgumentException(
+                    "model directory "
+                            + folder
+                            + " has no "
+                            + PLAN_FILE
+                            + "; a directory written by FactorizedModels.save is accepted (for a"
+                            + " model saved with Model.save only, save its plan with"
+                            + " Factorizer.plan(block).save(dir.resolve(\""
+                            + PLAN_FILE
+                            + "\")))");
+        }
+        Factorizer.restore(block, FactorizePlan.load(plan));
+        return block;
+    }
+}

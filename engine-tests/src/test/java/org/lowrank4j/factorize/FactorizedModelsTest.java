@@ -1,0 +1,134 @@
+package org.lowrank4j.factorize;
+
+import ai.djl.MalformedModelException;
+import ai.djl.Model;
+import ai.djl.inference.Predictor;
+import ai.djl.modality.Classifications;
+import ai.djl.modality.cv.Image;
+import ai.djl.modality.cv.ImageFactory;
+import ai.djl.modality.cv.transform.ToTensor;
+import ai.djl.modality.cv.translator.ImageClassificationTranslator;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ZooModel;
+import ai.djl.translate.Translator;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.lowrank4j.nn.ConvImplementation;
+import org.lowrank4j.tensor.Factorization;
+import org.lowrank4j.tensor.Rank;
+import org.lowrank4j.testing.EngineTestBase;
+import org.testng.Assert;
+import org.testng.annotations.Test;
+
+/** One model directory: saved in one call, loaded in one call or through DJL's Criteria. */
+public class FactorizedModelsTest extends EngineTestBase {
+
+    private static final Shape IMAGE = new Shape(1, 3, 8, 8);
+
+    private Path saveFactorized(Model model) throws Exception {
+        Block net = initialised(Nets.resnet(), IMAGE);
+        Factorizer.builder()
+                .setPolicy(
+                        FactorizePolicy.builder()
+                                .setRank(Rank.fraction(0.5))
+                                .optConvFactorization(Factorization.TUCKER)
+                                // bit-exact after a reload (AUTO may differ in the last bit)
+                                .optImplementation(ConvImplementation.FACTORIZED)
+                                .optOnlyIfCheaper(false)
+                                .build())
+                .build()
+                .factorize(net);
+        model.setBlock(net);
+        Path dir = Files.createTempDirectory("factorized-model");
+        FactorizedModels.save(model, dir);
+        Assert.assertTrue(Files.isRegularFile(dir.resolve(FactorizedModels.PLAN_FILE)));
+        return dir;
+    }
+
+    @Test
+    public void oneCallSavesAndOneCallLoads() throws Exception {
+        try (Model model = Model.newInstance("net")) {
+            Path dir = saveFactorized(model);
+            NDArray x = randn(4, DataType.FLOAT32, IMAGE.getShape());
+            float[] expected = infer(model.getBlock(), x).toFloatArray();
+            try (Model reloaded = Model.newInstance("net")) {
+                reloaded.setBlock(Nets.resnet());
+                FactorizedModels.load(reloaded, dir);
+                Assert.assertEquals(infer(reloaded.getBlock(), x).toFloatArray(), expected);
+            }
+        }
+    }
+
+    @Test
+    public void aDirectoryWithoutAPlanIsRefusedWithTheFix() throws Exception {
+        Path dir = Files.createTempDirectory("plain-model");
+        try (Model model = Model.newInstance("net")) {
+            model.setBlock(initialised(Nets.resnet(), IMAGE));
+            model.save(dir, "net");
+            try (Model reloaded = Model.newInstance("net")) {
+                reloaded.setBlock(Nets.resnet());
+                assertIllegalArgument(
+                        () -> {
+                            try {
+                                FactorizedModels.load(reloaded, dir);
+                            } catch (IOException | MalformedModelException e) {
+                                throw new IllegalStateException(e);
+                            }
+                        },
+                        "Factorizer.plan(block).save");
+            }
+        }
+    }
+
+    @Test
+    public void criteriaLoadsTheDirectoryIntoAPredictor() throws Exception {
+        List<String> classes = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            classes.add("class" + i);
+        }
+        Translator<Image, Classifications> translator =
+                ImageClassificationTranslator.builder()
+                        .addTransform(new ToTensor())
+                        .optSynset(classes)
+                        .optApplySoftmax(true)
+                        .build();
+        int[] pixels = new int[64];
+        for (int i = 0; i < pixels.length; i++) {
+            pixels[i] = 0xff000000 | (i * 4 << 16) | ((255 - i * 3) << 8) | (i * 7 % 256);
+        }
+        Image image = ImageFactory.getInstance().fromPixels(pixels, 8, 8);
+        try (Model model = Model.newInstance("net")) {
+            Path dir = saveFactorized(model);
+            Classifications expected;
+            try (Predictor<Image, Classifications> p = model.newPredictor(translator)) {
+                expected = p.predict(image);
+            }
+            Criteria<Image, Classifications> criteria =
+                    Criteria.builder()
+                            .setTypes(Image.class, Classifications.class)
+                            .optModelPath(dir)
+                            .optModelName("net")
+                            .optEngine(engine())
+                            .optTranslator(translator)
+                            .optArgument("blockFactory", FactorizedBlockFactory.class.getName())
+                            .optArgument(
+                                    FactorizedBlockFactory.BASE_ARGUMENT,
+                                    TinyResNetFactory.class.getName())
+                            .build();
+            try (ZooModel<Image, Classifications> zoo = criteria.loadModel();
+                    Predictor<Image, Classifications> p = zoo.newPredictor()) {
+                Classifications got = p.predict(image);
+                Assert.assertEquals(got.getClassNames(), expected.getClassNames());
+                Assert.assertEquals(got.getProbabilities(), expected.getProbabilities());
+                Assert.assertFalse(Factorizer.plan(zoo.getBlock()).getEntries().isEmpty());
+            }
+        }
+    }
+}
