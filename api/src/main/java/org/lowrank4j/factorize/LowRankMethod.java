@@ -247,7 +247,6 @@ final class LowRankMethod implements LayerMethod {
     @Override
     public Block rebuild(Block original, Map<String, String> settings) {
         String type = settings.get("layer");
-        int rank = (int) PlanSettings.number(settings, "rank");
         if ("Linear".equals(type) && original instanceof Linear) {
             long units = PlanSettings.number(settings, "units");
             long actual = units(original);
@@ -259,7 +258,7 @@ final class LowRankMethod implements LayerMethod {
                                 + actual
                                 + "; a block built like the factorized one is accepted");
             }
-            return structure(original, rank);
+            return structure(original, checkedRank(settings, units));
         }
         if ("Conv2d".equals(type) && original instanceof Conv2d) {
             Conv2d conv = (Conv2d) original;
@@ -294,7 +293,7 @@ final class LowRankMethod implements LayerMethod {
                                 + conv.getGroups()
                                 + "); a block built like the factorized one is accepted");
             }
-            return structure(original, rank);
+            return structure(original, checkedRank(settings, filters));
         }
         throw new IllegalArgumentException(
                 "the plan replaces a "
@@ -302,6 +301,26 @@ final class LowRankMethod implements LayerMethod {
                         + " but the block has a "
                         + original.getClass().getSimpleName()
                         + " there; a block built like the factorized one is accepted");
+    }
+
+    /**
+     * The plan's rank, refused unless in {@code 1..outputs} (a two-factor layer's rank is at most
+     * its output width; the input width, not known before loading, bounds it further when the block
+     * is initialised).
+     */
+    private static int checkedRank(Map<String, String> settings, long outputs) {
+        long rank = PlanSettings.number(settings, "rank");
+        if (rank < 1 || rank > outputs) {
+            throw new IllegalArgumentException(
+                    "plan setting rank = "
+                            + rank
+                            + " is not accepted for a layer of "
+                            + outputs
+                            + " outputs; 1.."
+                            + outputs
+                            + " is");
+        }
+        return (int) rank;
     }
 
     /** An uninitialised two-factor block of a rank with the configuration of a layer. */

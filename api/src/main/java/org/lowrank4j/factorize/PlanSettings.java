@@ -31,15 +31,28 @@ final class PlanSettings {
         return r;
     }
 
-    /** A whole-number setting, or an IllegalArgumentException naming it. */
+    /**
+     * A whole-number setting in {@code [0, Integer.MAX_VALUE]}, or an IllegalArgumentException
+     * naming it: no layer size or rank of a DJL block is larger, so a file cannot ask for more.
+     */
     static long number(Map<String, String> settings, String key) {
         String v = settings.get(key);
         try {
-            return Long.parseLong(v);
+            long n = Long.parseLong(v);
+            if (n >= 0 && n <= Integer.MAX_VALUE) {
+                return n;
+            }
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(
-                    "plan setting " + key + " = " + v + " is not accepted; a whole number is", e);
+            // refused below
         }
+        throw new IllegalArgumentException(
+                "plan setting "
+                        + key
+                        + " = "
+                        + v
+                        + " is not accepted; a whole number from 0 to "
+                        + Integer.MAX_VALUE
+                        + " is");
     }
 
     /** Positive whole numbers separated by commas, or an IllegalArgumentException naming them. */
@@ -50,7 +63,7 @@ final class PlanSettings {
             long[] r = new long[parts.length];
             for (int i = 0; i < parts.length; i++) {
                 r[i] = Long.parseLong(parts[i].trim());
-                if (r[i] < 1) {
+                if (r[i] < 1 || r[i] > Integer.MAX_VALUE) {
                     throw new NumberFormatException(parts[i]);
                 }
             }
@@ -61,7 +74,9 @@ final class PlanSettings {
                             + key
                             + " = "
                             + v
-                            + " is not accepted; positive whole numbers separated by commas are",
+                            + " is not accepted; whole numbers from 1 to "
+                            + Integer.MAX_VALUE
+                            + " separated by commas are",
                     e);
         }
     }

@@ -1,5 +1,12 @@
 package org.lowrank4j.factorize;
 
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import java.util.List;
+import org.lowrank4j.tensor.Factorization;
+import org.lowrank4j.tensor.Rank;
 import org.testng.Assert;
 import org.testng.annotations.Test;
 
@@ -58,5 +65,48 @@ public class HostilePlanTest {
         refused("{\"format\": \"lowrank4j-plan\"", "not valid JSON");
         refused("{\"format\": \"other\"}", "not a factorization plan");
         refused("x".repeat(FactorizePlan.MAX_CHARS + 1), "characters is not accepted");
+    }
+
+    @Test
+    public void ranksNoLayerCanRealiseAreRefusedAtRestore() {
+        for (LayerMethod method :
+                List.of(
+                        LayerMethods.lowRank(),
+                        LayerMethods.forConv(Factorization.CP),
+                        LayerMethods.forConv(Factorization.TUCKER))) {
+            try (NDManager manager = NDManager.newBaseManager()) {
+                Block net = Nets.resnet();
+                net.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 8, 8));
+                FactorizeReport report =
+                        Factorizer.builder()
+                                .setPolicy(
+                                        FactorizePolicy.builder()
+                                                .setRank(Rank.fraction(0.5))
+                                                .optConvMethod(method)
+                                                .optOnlyIfCheaper(false)
+                                                .build())
+                                .build()
+                                .factorize(net);
+                String json = report.getPlan().toJson();
+                for (String huge : List.of("2000000000", "99999999999")) {
+                    String hostile =
+                            json.replaceFirst(
+                                    "\"rank\": \"[0-9,]+\"", "\"rank\": \"" + huge + "\"");
+                    Assert.assertNotEquals(hostile, json, method.getName());
+                    Block fresh = Nets.resnet();
+                    String before = Factorizer.plan(fresh).toJson();
+                    IllegalArgumentException e =
+                            Assert.expectThrows(
+                                    IllegalArgumentException.class,
+                                    () ->
+                                            Factorizer.restore(
+                                                    fresh, FactorizePlan.fromJson(hostile)));
+                    Assert.assertTrue(
+                            e.getMessage().contains(huge),
+                            method.getName() + ": " + e.getMessage());
+                    Assert.assertEquals(Factorizer.plan(fresh).toJson(), before, "block changed");
+                }
+            }
+        }
     }
 }
