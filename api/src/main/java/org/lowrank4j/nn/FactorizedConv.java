@@ -676,6 +676,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             int layer,
             boolean training) {
         ConvGeometry g = geometry(x.getShape());
+        ForwardChecks.check(getClass().getSimpleName(), factorParameters, x);
         if (training) {
             // the optimizer updates the parameters in place after this pass
             invalidate();

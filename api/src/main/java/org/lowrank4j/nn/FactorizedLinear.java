@@ -648,6 +648,7 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
 
     NDArray forwardLayer(ParameterStore ps, NDArray x, int layer, boolean training) {
         checkWidth(x.getShape());
+        ForwardChecks.check("FactorizedLinear", factors, x);
         Shape xs = x.getShape();
         long batch = xs.size() / Math.max(1, weight.in);
         ConvImplementation impl = chooseImplementation(batch, training);

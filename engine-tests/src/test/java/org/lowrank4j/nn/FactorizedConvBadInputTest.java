@@ -138,4 +138,42 @@ public class FactorizedConvBadInputTest extends EngineTestBase {
             Assert.assertEquals(y.getShape(), new Shape(2, 5, 8, 8));
         }
     }
+
+    @Test
+    public void aWrongDataTypeOrAnUninitialisedBlockIsNamedBeforeTheEngineSeesIt() {
+        for (Factorization f : new Factorization[] {Factorization.CP, Factorization.TUCKER}) {
+            FactorizedConv<?> fresh = valid(f).build();
+            IllegalStateException e =
+                    Assert.expectThrows(
+                            IllegalStateException.class,
+                            () -> infer(fresh, randn(1, DataType.FLOAT32, 2, 4, 6, 6)));
+            Assert.assertTrue(e.getMessage().contains("call initialize("), e.getMessage());
+            FactorizedConv<?> block = valid(f).build();
+            block.initialize(manager, DataType.FLOAT32, new Shape(2, 4, 6, 6));
+            NDArray before = infer(block, randn(1, DataType.FLOAT32, 2, 4, 6, 6));
+            assertIllegalArgument(
+                    () -> infer(block, randn(1, DataType.FLOAT64, 2, 4, 6, 6)),
+                    "input of data type float64 is not accepted");
+            // the block still works
+            Assert.assertEquals(
+                    infer(block, randn(1, DataType.FLOAT32, 2, 4, 6, 6)).toFloatArray(),
+                    before.toFloatArray());
+        }
+        FactorizedLinear linear =
+                FactorizedLinear.builder()
+                        .setInTensorizedFeatures(new Shape(4, 4))
+                        .setOutTensorizedFeatures(new Shape(2, 4))
+                        .setFactorization(Factorization.TT)
+                        .setRank(Rank.fraction(0.5))
+                        .build();
+        IllegalStateException e =
+                Assert.expectThrows(
+                        IllegalStateException.class,
+                        () -> infer(linear, randn(1, DataType.FLOAT32, 3, 16)));
+        Assert.assertTrue(e.getMessage().contains("call initialize("), e.getMessage());
+        linear.initialize(manager, DataType.FLOAT32, new Shape(3, 16));
+        assertIllegalArgument(
+                () -> infer(linear, randn(1, DataType.FLOAT64, 3, 16)),
+                "input of data type float64 is not accepted by FactorizedLinear");
+    }
 }
