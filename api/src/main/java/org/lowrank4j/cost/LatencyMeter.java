@@ -28,8 +28,10 @@ import org.lowrank4j.internal.Engines;
  * {@link LatencyKey} (the block's configuration with its input shapes, the engine, the device and
  * the threads), so each configuration is timed once.
  *
- * <p>Before it times anything on an engine, the meter runs {@link EngineCheck#verify} once, which
- * logs a warning naming the fault and its remedy when the engine computes wrongly on this machine.
+ * <p>A meter checks the default engine with {@link EngineCheck#verify} when it is built, and the
+ * engine of every block it measures before measuring it (each engine once per JVM), which logs a
+ * warning naming the fault and its remedy when the engine computes wrongly on this machine; {@link
+ * #time}, the single pass that tuning loops call many times, adds no check of its own.
  *
  * <pre>{@code
  * LatencyMeter meter = LatencyMeter.builder().optRepeats(20).build();
@@ -128,7 +130,6 @@ public final class LatencyMeter {
      * @return the duration in nanoseconds
      */
     public long time(Block block, NDList inputs) {
-        EngineCheck.verify(Engine.getEngine(Engines.nameOf(block)));
         return timer.time(block, inputs);
     }
 
@@ -439,6 +440,7 @@ public final class LatencyMeter {
             if (cache == null) {
                 cache = new LatencyCache();
             }
+            EngineCheck.verify(Engine.getInstance());
             return new LatencyMeter(this);
         }
 

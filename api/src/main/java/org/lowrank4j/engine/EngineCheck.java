@@ -7,7 +7,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.convolutional.Conv1d;
 import ai.djl.nn.convolutional.Conv2d;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -65,36 +64,18 @@ public final class EngineCheck {
     /** The convolutions compared: input shape, weight shape, stride, padding, dilation, groups. */
     private static final List<ConvCase> CONVOLUTIONS =
             List.of(
-                    new ConvCase(shape(2, 30, 12), shape(11, 30, 3), ints(1), ints(0), ints(1), 1),
-                    new ConvCase(shape(2, 17, 15), shape(9, 17, 3), ints(2), ints(1), ints(2), 1),
-                    new ConvCase(
-                            shape(2, 3, 10, 10),
-                            shape(8, 3, 3, 3),
-                            ints(1, 1),
-                            ints(1, 1),
-                            ints(1, 1),
-                            1),
-                    new ConvCase(
+                    conv(shape(2, 30, 12), shape(11, 30, 3), shape(1), shape(0), shape(1), 1),
+                    conv(shape(2, 17, 15), shape(9, 17, 3), shape(2), shape(1), shape(2), 1),
+                    conv(shape(2, 3, 10, 10), shape(8, 3, 3, 3), ones(), ones(), ones(), 1),
+                    conv(
                             shape(2, 20, 9, 11),
                             shape(12, 20, 3, 3),
-                            ints(2, 1),
-                            ints(1, 0),
-                            ints(1, 2),
+                            shape(2, 1),
+                            shape(1, 0),
+                            shape(1, 2),
                             1),
-                    new ConvCase(
-                            shape(2, 24, 8, 8),
-                            shape(24, 1, 3, 3),
-                            ints(1, 1),
-                            ints(1, 1),
-                            ints(1, 1),
-                            24),
-                    new ConvCase(
-                            shape(1, 32, 7, 7),
-                            shape(16, 32, 3, 3),
-                            ints(1, 1),
-                            ints(0, 0),
-                            ints(1, 1),
-                            1));
+                    conv(shape(2, 24, 8, 8), shape(24, 1, 3, 3), ones(), ones(), ones(), 24),
+                    conv(shape(1, 32, 7, 7), shape(16, 32, 3, 3), ones(), shape(0, 0), ones(), 1));
 
     private static final int[] MATMUL = {33, 47, 29};
 
@@ -178,30 +159,25 @@ public final class EngineCheck {
                 float[] w = uniform(random, c.weight.size());
                 NDArray input = manager.create(x, c.input);
                 NDArray weight = manager.create(w, c.weight);
-                NDArray out;
-                if (c.weight.dimension() == 3) {
-                    out =
-                            Conv1d.conv1d(
-                                            input,
-                                            weight,
-                                            null,
-                                            shape(c.stride),
-                                            shape(c.padding),
-                                            shape(c.dilation),
-                                            c.groups)
-                                    .singletonOrThrow();
-                } else {
-                    out =
-                            Conv2d.conv2d(
-                                            input,
-                                            weight,
-                                            null,
-                                            shape(c.stride),
-                                            shape(c.padding),
-                                            shape(c.dilation),
-                                            c.groups)
-                                    .singletonOrThrow();
-                }
+                NDArray out =
+                        (c.weight.dimension() == 3
+                                        ? Conv1d.conv1d(
+                                                input,
+                                                weight,
+                                                null,
+                                                c.stride,
+                                                c.padding,
+                                                c.dilation,
+                                                c.groups)
+                                        : Conv2d.conv2d(
+                                                input,
+                                                weight,
+                                                null,
+                                                c.stride,
+                                                c.padding,
+                                                c.dilation,
+                                                c.groups))
+                                .singletonOrThrow();
                 String name = c.toString();
                 compare(name, resultFilter.apply(name, out.toFloatArray()), c.reference(x, w))
                         .ifPresent(faults::add);
@@ -307,21 +283,19 @@ public final class EngineCheck {
         return new Shape(dims);
     }
 
-    private static Shape shape(int[] dims) {
-        long[] l = new long[dims.length];
-        for (int i = 0; i < dims.length; i++) {
-            l[i] = dims[i];
-        }
-        return new Shape(l);
+    /** Stride, padding or dilation 1 along both axes of a 2-D convolution. */
+    private static Shape ones() {
+        return new Shape(1, 1);
     }
 
-    private static int[] ints(int... v) {
-        return v;
+    private static ConvCase conv(
+            Shape input, Shape weight, Shape stride, Shape padding, Shape dilation, int groups) {
+        return new ConvCase(input, weight, stride, padding, dilation, groups);
     }
 
     /** One convolution of the check, with its host reference in double precision. */
     private record ConvCase(
-            Shape input, Shape weight, int[] stride, int[] padding, int[] dilation, int groups) {
+            Shape input, Shape weight, Shape stride, Shape padding, Shape dilation, int groups) {
 
         /** The reference, treating a 1-D convolution as a 2-D one of height 1. */
         double[] reference(float[] x, float[] w) {
@@ -334,9 +308,9 @@ public final class EngineCheck {
             int perGroup = (int) weight.get(1);
             int kh = oneD ? 1 : (int) weight.get(2);
             int kw = (int) weight.get(oneD ? 2 : 3);
-            int[] s = oneD ? new int[] {1, stride[0]} : stride;
-            int[] p = oneD ? new int[] {0, padding[0]} : padding;
-            int[] d = oneD ? new int[] {1, dilation[0]} : dilation;
+            int[] s = axes(stride, 1);
+            int[] p = axes(padding, 0);
+            int[] d = axes(dilation, 1);
             int oh = (h + 2 * p[0] - d[0] * (kh - 1) - 1) / s[0] + 1;
             int ow = (wd + 2 * p[1] - d[1] * (kw - 1) - 1) / s[1] + 1;
             int outPerGroup = out / groups;
@@ -373,6 +347,13 @@ public final class EngineCheck {
             return y;
         }
 
+        /** A setting as two axes: a 1-D convolution's gets {@code height} along the first. */
+        private static int[] axes(Shape setting, int height) {
+            return setting.dimension() == 1
+                    ? new int[] {height, (int) setting.get(0)}
+                    : new int[] {(int) setting.get(0), (int) setting.get(1)};
+        }
+
         /** {@inheritDoc} */
         @Override
         public String toString() {
@@ -382,9 +363,9 @@ public final class EngineCheck {
                     weight.dimension() - 2,
                     input,
                     weight,
-                    Arrays.toString(stride),
-                    Arrays.toString(padding),
-                    Arrays.toString(dilation),
+                    stride,
+                    padding,
+                    dilation,
                     groups);
         }
     }

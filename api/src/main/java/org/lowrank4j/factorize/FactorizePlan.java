@@ -9,7 +9,6 @@ import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import java.io.IOException;
 import java.io.StringReader;
-import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -125,11 +124,8 @@ public final class FactorizePlan {
         }
         JsonObject map = root.getAsJsonObject();
         JsonElement version = map.get("version");
-        if (!new JsonPrimitive(VERSION).equals(version)
-                && !(version != null
-                        && version.isJsonPrimitive()
-                        && version.getAsJsonPrimitive().isNumber()
-                        && version.getAsBigDecimal().compareTo(BigDecimal.valueOf(VERSION)) == 0)) {
+        // numbers compare by value (1 and 1.0 match, 1.9 and the string "1" do not)
+        if (!new JsonPrimitive(VERSION).equals(version)) {
             throw new IllegalArgumentException(
                     "plan version " + version + " is not accepted; version " + VERSION + " is");
         }

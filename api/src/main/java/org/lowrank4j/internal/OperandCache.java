@@ -35,7 +35,7 @@ public final class OperandCache {
      *
      * @param values the parameter values the operands derive from (their identity is the state)
      * @param name what the operands are, e.g. {@code kernel@0}
-     * @param build makes the operands from borrowed aliases of {@code values}; what it returns is
+     * @param make makes the operands from borrowed aliases of {@code values}; what it returns is
      *     kept in the cache (contiguous copies, so that no later use copies a strided view again)
      * @param computation uses the operands; it must not keep them beyond its return
      * @param <R> the computation's result
@@ -44,7 +44,7 @@ public final class OperandCache {
     public <R> R use(
             List<NDArray> values,
             String name,
-            Function<List<NDArray>, NDList> build,
+            Function<List<NDArray>, NDList> make,
             Function<NDList, R> computation) {
         lock.readLock().lock();
         try {
@@ -59,7 +59,7 @@ public final class OperandCache {
         try {
             NDList made = isFor(values) ? operands.get(name) : null;
             if (made == null) {
-                made = build(values, name, build);
+                made = build(values, name, make);
             }
             // downgrade: hold the read lock through the computation, let other readers in
             lock.readLock().lock();
@@ -87,7 +87,7 @@ public final class OperandCache {
     }
 
     /** Builds the operands under the write lock, dropping those of another parameter state. */
-    private NDList build(List<NDArray> values, String name, Function<List<NDArray>, NDList> build) {
+    private NDList build(List<NDArray> values, String name, Function<List<NDArray>, NDList> make) {
         if (!isFor(values)) {
             drop();
             manager = values.get(0).getManager().newSubManager();
@@ -95,7 +95,7 @@ public final class OperandCache {
         }
         NDList kept = new NDList();
         try (Workspace ws = Workspace.of(manager)) {
-            for (NDArray a : build.apply(ws.borrow(values))) {
+            for (NDArray a : make.apply(ws.borrow(values))) {
                 kept.add(ws.keep(a.reshape(-1).reshape(a.getShape())));
             }
         }

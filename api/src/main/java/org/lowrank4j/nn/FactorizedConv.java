@@ -689,7 +689,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
         boolean pipeline =
                 impl == ConvImplementation.FACTORIZED || impl == ConvImplementation.MOBILENET;
         if (training) {
-            return compute(impl, x, values, b, null, layer, g);
+            return compute(impl, pipeline, x, values, b, null, layer, g);
         }
         // inference: the kernel, or the pipeline's prepared kernels, come from the cache
         String name = (pipeline ? pipelineName(impl, g) : "kernel") + "@" + layer;
@@ -699,7 +699,10 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                     return pipeline ? prepare(impl, own, g) : new NDList(kernel(own));
                 };
         return operands.use(
-                values, name, build, kernels -> compute(impl, x, values, b, kernels, layer, g));
+                values,
+                name,
+                build,
+                kernels -> compute(impl, pipeline, x, values, b, kernels, layer, g));
     }
 
     /**
@@ -709,14 +712,13 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
      */
     private NDArray compute(
             ConvImplementation impl,
+            boolean pipeline,
             NDArray x,
             List<NDArray> values,
             NDArray b,
             NDList kernels,
             int layer,
             ConvGeometry g) {
-        boolean pipeline =
-                impl == ConvImplementation.FACTORIZED || impl == ConvImplementation.MOBILENET;
         if (!pipeline && kernels != null && layers == 1) {
             // the cached kernel's convolution is the whole pass: its result lands in x's manager
             // and the shared kernel and bias are only read, so there are no temporaries to scope

@@ -309,7 +309,7 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
                                         .setType(Parameter.Type.BIAS)
                                         .build())
                         : null;
-        clearCache();
+        operands.invalidate();
     }
 
     // ------------------------------------------------------------------------------ accessors
@@ -714,10 +714,6 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
         }
     }
 
-    private void clearCache() {
-        operands.invalidate();
-    }
-
     private int layerIndex(NDList inputs) {
         if (inputs.isEmpty()) {
             throw new IllegalArgumentException(
@@ -812,7 +808,7 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
                                 : new Shape(weight.out);
                 bias.setArray(manager.zeros(s, dataType));
             }
-            clearCache();
+            operands.invalidate();
         }
         super.initialize(manager, dataType, inputShapes);
     }

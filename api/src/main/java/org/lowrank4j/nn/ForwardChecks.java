@@ -1,6 +1,7 @@
 package org.lowrank4j.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import java.util.List;
 
@@ -30,20 +31,20 @@ final class ForwardChecks {
                                 + " build the block from a trained layer)");
             }
         }
-        for (Parameter p : parameters) {
-            if (p != null && p.getArray().getDataType() != x.getDataType()) {
-                throw new IllegalArgumentException(
-                        "input of data type "
-                                + x.getDataType()
-                                + " is not accepted by "
-                                + block
-                                + ", whose parameters are "
-                                + p.getArray().getDataType()
-                                + "; convert it with toType("
-                                + p.getArray().getDataType()
-                                + ", false)");
-            }
-            return; // every parameter has the data type of the first
+        // the parameters of a block share one data type: the first one's stands for all
+        Parameter first = parameters.isEmpty() ? null : parameters.get(0);
+        if (first != null && first.getArray().getDataType() != x.getDataType()) {
+            DataType type = first.getArray().getDataType();
+            throw new IllegalArgumentException(
+                    "input of data type "
+                            + x.getDataType()
+                            + " is not accepted by "
+                            + block
+                            + ", whose parameters are "
+                            + type
+                            + "; convert it with toType("
+                            + type
+                            + ", false)");
         }
     }
 }

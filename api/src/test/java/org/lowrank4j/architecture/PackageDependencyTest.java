@@ -58,13 +58,11 @@ public class PackageDependencyTest {
     private static Path sources() {
         Path dir = Paths.get("").toAbsolutePath();
         for (Path d = dir; d != null; d = d.getParent()) {
-            Path candidate = d.resolve("src/main/java/org/lowrank4j");
-            if (Files.isDirectory(candidate)) {
-                return candidate;
-            }
-            candidate = d.resolve("api/src/main/java/org/lowrank4j");
-            if (Files.isDirectory(candidate)) {
-                return candidate;
+            for (String module : new String[] {".", "api"}) {
+                Path candidate = d.resolve(module).resolve("src/main/java/org/lowrank4j");
+                if (Files.isDirectory(candidate)) {
+                    return candidate.normalize();
+                }
             }
         }
         throw new AssertionError("the sources of the api module are not found from " + dir);

@@ -9,12 +9,9 @@ import org.testng.annotations.Test;
 /** The remedy the demo and the benchmarks apply: a child JVM with the engine setting. */
 public class EngineRemedyTest {
 
-    private static final List<String> FAULTY =
-            List.of("-D" + EngineCheck.SIMULATE_FAULT_PROPERTY + "=true");
-
     @Test
     public void aFaultyEngineRunsTheProgramAgainWithTheRemedy() throws Exception {
-        String out = ChildJvm.run(true, FAULTY, RemedyEcho.class);
+        String out = ChildJvm.run(true, ChildJvm.SIMULATED_FAULT, RemedyEcho.class);
         Assert.assertTrue(out.contains("FAULTY"), out);
         Assert.assertTrue(out.contains("Applying the remedy"), out);
         Assert.assertTrue(out.contains("ran with ONEDNN_MAX_CPU_ISA=SSE41"), out);
@@ -25,7 +22,7 @@ public class EngineRemedyTest {
 
     @Test
     public void asIsRunsTheEngineUnchanged() throws Exception {
-        String out = ChildJvm.run(true, FAULTY, RemedyEcho.class, "as-is");
+        String out = ChildJvm.run(true, ChildJvm.SIMULATED_FAULT, RemedyEcho.class, "as-is");
         Assert.assertTrue(out.contains("Running the engine as it is"), out);
         Assert.assertTrue(out.contains("ran with ONEDNN_MAX_CPU_ISA=null"), out);
         Assert.assertFalse(out.contains("Applying the remedy"), out);

@@ -1,7 +1,6 @@
 package org.lowrank4j.factorize;
 
 import java.util.List;
-import org.lowrank4j.engine.EngineCheck;
 import org.lowrank4j.testing.ChildJvm;
 import org.testng.Assert;
 import org.testng.annotations.Test;
@@ -11,11 +10,7 @@ public class FaultyEngineFactorizerTest {
 
     @Test
     public void theReportAndTheLogNameAFaultyEngine() throws Exception {
-        String out =
-                ChildJvm.run(
-                        true,
-                        List.of("-D" + EngineCheck.SIMULATE_FAULT_PROPERTY + "=true"),
-                        FactorizeOnFaultyEngine.class);
+        String out = ChildJvm.run(true, ChildJvm.SIMULATED_FAULT, FactorizeOnFaultyEngine.class);
         Assert.assertTrue(
                 out.contains("WARN org.lowrank4j.engine.EngineCheck - Engine check: PyTorch"), out);
         Assert.assertTrue(out.contains("note: the engine check found the engine faulty"), out);

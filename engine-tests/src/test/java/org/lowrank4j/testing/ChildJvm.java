@@ -12,6 +12,10 @@ import org.testng.Assert;
 /** Runs a main class of the test class path in a new JVM, as a fresh process would see it. */
 public final class ChildJvm {
 
+    /** The option that makes the child's engine check report a simulated fault. */
+    public static final List<String> SIMULATED_FAULT =
+            List.of("-D" + EngineCheck.SIMULATE_FAULT_PROPERTY + "=true");
+
     private ChildJvm() {}
 
     /**

@@ -16,11 +16,7 @@ public class EngineProbeTest {
 
     @Test
     public void aFaultyPyTorchGetsTheRemedyAndMXNetKeepsItsSetting() throws Exception {
-        Properties p =
-                probe(
-                        true,
-                        List.of("-D" + EngineCheck.SIMULATE_FAULT_PROPERTY + "=true"),
-                        "faulty");
+        Properties p = probe(true, ChildJvm.SIMULATED_FAULT, "faulty");
         Assert.assertEquals(p.getProperty("lowrank4j.pytorch.isa"), EngineCheck.SAFE_ISA);
         // no setting of MXNet is known to help, so its tests keep oneDNN's default
         Assert.assertEquals(p.getProperty("lowrank4j.mxnet.isa"), "ALL");

@@ -71,6 +71,7 @@ public final class DemoOptions {
         DemoOptions o = new DemoOptions();
         o.cache = root.resolve("target").resolve("demo-cache");
         o.results = root.resolve("results").resolve("demo");
+        boolean resultsGiven = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -101,6 +102,7 @@ public final class DemoOptions {
                     break;
                 case "--results":
                     o.results = root.resolve(value(args, ++i, a));
+                    resultsGiven = true;
                     break;
                 case "--publish":
                     o.publish = root.resolve(value(args, ++i, a));
@@ -120,19 +122,10 @@ public final class DemoOptions {
         }
         o.epochs = o.epochs == 0 ? 3 : o.epochs;
         o.finetuneEpochs = o.finetuneEpochs == 0 ? (o.quick ? 1 : 3) : o.finetuneEpochs;
-        if (o.quick && !explicitResults(args)) {
+        if (o.quick && !resultsGiven) {
             o.results = root.resolve("results").resolve("demo-quick");
         }
         return o;
-    }
-
-    private static boolean explicitResults(String[] args) {
-        for (String a : args) {
-            if ("--results".equals(a)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**
