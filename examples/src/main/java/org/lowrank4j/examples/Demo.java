@@ -703,9 +703,9 @@ public final class Demo {
                                 + " rounds that run each model once in a rotating order, and the"
                                 + " speed-up is the original's median over the model's.\n\n",
                         options.getFinetuneEpochs(),
-                        LATENCY_REPEATS,
+                        options.isQuick() ? QUICK_LATENCY_REPEATS : LATENCY_REPEATS,
                         TEST_BATCH,
-                        LATENCY_WARMUP));
+                        options.isQuick() ? QUICK_LATENCY_WARMUP : LATENCY_WARMUP));
         sb.append(targetSummary(table).replace("\n", "\n\n"));
         sb.append("![accuracy vs parameters](")
                 .append(DemoCharts.ACCURACY_VS_PARAMETERS)
