@@ -111,7 +111,64 @@ public final class CostCounter {
      * @return its cost
      */
     public static BlockCost layer(Block block, Shape... inputShapes) {
-        return leaf(block, inputShapes, block.getOutputShapes(inputShapes)).getKey();
+        Objects.requireNonNull(block, "block must not be null");
+        return leaf(block, inputShapes, outputShapes(block, "", inputShapes)).getKey();
+    }
+
+    /**
+     * The output shapes of a layer, after checking that the input fits its weights: a wrong rank or
+     * channel count is refused here with the layer named, instead of failing deep inside DJL.
+     */
+    private static Shape[] outputShapes(Block block, String path, Shape[] in) {
+        String where = (path.isEmpty() ? "" : "layer '" + path + "' ") + "(" + name(block) + ")";
+        if (in == null || in.length == 0 || in[0] == null) {
+            throw new IllegalArgumentException(where + " got no input shape");
+        }
+        Shape x = in[0];
+        Parameter weight =
+                block instanceof Convolution || block instanceof Linear
+                        ? block.getParameters().get("weight")
+                        : null;
+        Shape w = weight == null ? null : weight.getShape();
+        if (block instanceof Convolution) {
+            Convolution conv = (Convolution) block;
+            int dims = conv.getKernelShape().dimension() + 2;
+            long channels = w == null ? -1 : w.get(1) * conv.getGroups();
+            if (x.dimension() != dims || (channels > 0 && x.get(1) != channels)) {
+                throw new IllegalArgumentException(
+                        "input of shape "
+                                + x
+                                + " does not fit "
+                                + where
+                                + ", which takes a "
+                                + dims
+                                + "-D input (N, "
+                                + (channels > 0 ? String.valueOf(channels) : "C")
+                                + ", ...)");
+            }
+        } else if (block instanceof Linear) {
+            long features = w == null ? -1 : w.get(1);
+            if (x.dimension() < 1 || (features > 0 && x.get(x.dimension() - 1) != features)) {
+                throw new IllegalArgumentException(
+                        "input of shape "
+                                + x
+                                + " does not fit "
+                                + where
+                                + ", which takes (..., "
+                                + (features > 0 ? String.valueOf(features) : "D")
+                                + ")");
+            }
+        }
+        try {
+            return block.getOutputShapes(in);
+        } catch (IndexOutOfBoundsException | IllegalStateException e) {
+            throw new IllegalArgumentException(
+                    "input of shape " + x + " does not fit " + where + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String name(Block block) {
+        return block.getClass().getSimpleName();
     }
 
     private static Shape[] walk(Block block, String path, Shape[] in, List<LayerCost> out) {
@@ -130,7 +187,7 @@ public final class CostCounter {
                 return block.getOutputShapes(in);
             }
         }
-        Shape[] result = block.getOutputShapes(in);
+        Shape[] result = outputShapes(block, path, in);
         Pair<BlockCost, Boolean> cost = leaf(block, in, result);
         out.add(new LayerCost(path, block, in, result, cost.getKey(), cost.getValue()));
         return result;

@@ -89,6 +89,23 @@ public final class TensorTrain {
                             + columnShape
                             + " must have the same order, at least 1");
         }
+        Shape given = matrix.getShape();
+        Shape asMatrix = new Shape(rowShape.size(), columnShape.size());
+        Shape asTensor = rowShape.addAll(columnShape);
+        if (given.size() == asMatrix.size() && !given.equals(asMatrix) && !given.equals(asTensor)) {
+            throw new IllegalArgumentException(
+                    "a matrix of shape "
+                            + given
+                            + " is not accepted for rows "
+                            + rowShape
+                            + " x columns "
+                            + columnShape
+                            + "; a "
+                            + asMatrix
+                            + " matrix or a "
+                            + asTensor
+                            + " tensor is");
+        }
         if (matrix.getShape().size() != rowShape.size() * columnShape.size()) {
             throw new IllegalArgumentException(
                     "a matrix of shape "

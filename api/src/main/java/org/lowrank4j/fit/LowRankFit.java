@@ -580,6 +580,7 @@ public final class LowRankFit {
             // inside the workspace, so that the checks' temporary copies are freed with it
             Checks.finiteFloat(x, "X");
             Checks.finiteFloat(y, "Y");
+            finiteWeights(wa, wb, bias, null);
             NDArray w0 = GramStats.f64(wa);
             if (wb != null) {
                 w0 = w0.matMul(GramStats.f64(wb));
@@ -712,6 +713,7 @@ public final class LowRankFit {
         try (Workspace ws = Workspace.of(wa)) {
             adoptAll(ws, x, wa, wb, biasA, biasB);
             Checks.finiteFloat(x, "X");
+            finiteWeights(wa, wb, biasA, biasB);
             NDArray w0 = GramStats.f64(wa).reshape(r0, d).transpose(); // (D, r0)
             NDArray b0 = biasA == null ? null : GramStats.f64(biasA);
             if (wb != null) {
@@ -947,6 +949,18 @@ public final class LowRankFit {
 
     private static NDArray keepBias(Workspace ws, NDArray bias, DataType type) {
         return bias == null ? null : ws.keep(bias.toType(type, true));
+    }
+
+    /** Refuses NaN or infinite values in the weights and biases being factorized. */
+    private static void finiteWeights(NDArray wa, NDArray wb, NDArray biasA, NDArray biasB) {
+        Checks.finiteFloat(wa, "Wa");
+        NDArray[] optional = {wb, biasA, biasB};
+        String[] names = {"Wb", "bias", "second bias"};
+        for (int i = 0; i < optional.length; i++) {
+            if (optional[i] != null) {
+                Checks.finiteFloat(optional[i], names[i]);
+            }
+        }
     }
 
     private static void adoptAll(Workspace ws, NDArray... arrays) {

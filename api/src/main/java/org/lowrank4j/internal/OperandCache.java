@@ -94,9 +94,22 @@ public final class OperandCache {
             source = new ArrayList<>(values);
         }
         NDList kept = new NDList();
-        try (Workspace ws = Workspace.of(manager)) {
-            for (NDArray a : make.apply(ws.borrow(values))) {
-                kept.add(ws.keep(a.reshape(-1).reshape(a.getShape())));
+        // detached: whether the parameters carry gradients (initialised for training, or loaded
+        // from a file) must not change the operands; libtorch's matmul takes another path,
+        // rounding differently, for inputs that require a gradient
+        List<NDArray> detached = new ArrayList<>();
+        try {
+            for (NDArray v : values) {
+                detached.add(v.stopGradient());
+            }
+            try (Workspace ws = Workspace.of(manager)) {
+                for (NDArray a : make.apply(ws.borrow(detached))) {
+                    kept.add(ws.keep(a.reshape(-1).reshape(a.getShape())));
+                }
+            }
+        } finally {
+            for (NDArray d : detached) {
+                d.close();
             }
         }
         operands.put(name, kept);

@@ -36,7 +36,9 @@ import org.lowrank4j.cost.CostModel;
 import org.lowrank4j.cost.DescribedBlock;
 import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.decompose.Decomposition;
+import org.lowrank4j.internal.Checks;
 import org.lowrank4j.internal.Engines;
+import org.lowrank4j.internal.HostArrays;
 import org.lowrank4j.internal.HostRandom;
 import org.lowrank4j.internal.OperandCache;
 import org.lowrank4j.internal.Workspace;
@@ -94,7 +96,7 @@ import org.lowrank4j.tensor.Rank;
 public abstract class FactorizedConv<T extends FactorizedTensor> extends AbstractBlock
         implements CostAware, DescribedBlock {
 
-    private static final byte VERSION = 1;
+    private static final byte VERSION = 2;
 
     final int inChannels;
     final int outChannels;
@@ -546,6 +548,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
      * @throws IllegalArgumentException if the input shape does not fit
      */
     public ConvImplementation chooseImplementation(Shape inputShape, boolean training) {
+        checkInput(inputShape);
         if (implementation != ConvImplementation.AUTO) {
             return implementation;
         }
@@ -643,12 +646,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                             + inputs.size()
                             + " array(s)");
         }
-        long layer;
-        // a copy: toType without copy returns the caller's own array when it is int64 already
-        try (NDArray index = inputs.get(1).toType(DataType.INT64, true)) {
-            layer = index.toLongArray()[0];
-        }
-        return checkLayer(layer);
+        return checkLayer(ForwardChecks.wholeNumbers(inputs.get(1), "layer index")[0]);
     }
 
     private int checkLayer(long layer) {
@@ -865,127 +863,59 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     /** {@inheritDoc} */
     @Override
     protected void saveMetadata(DataOutputStream os) throws IOException {
-        os.writeUTF(factorization.name());
-        os.writeInt(inChannels);
-        os.writeInt(outChannels);
-        writeShape(os, kernelShape);
-        writeShape(os, stride);
-        writeShape(os, padding);
-        writeShape(os, dilation);
-        os.writeBoolean(includeBias);
-        os.writeInt(layers);
-        int[] rank = getRank();
-        os.writeInt(rank.length);
-        for (int r : rank) {
-            os.writeInt(r);
-        }
-        List<Shape> shapes = parameterShapes();
-        os.writeInt(shapes.size());
-        for (Shape s : shapes) {
-            writeShape(os, s);
-        }
+        BlockMetadata.write(os, inputShapes, configuration());
         os.writeUTF(implementation.name());
-        // blocks set up by an init method never saw DJL's initialize, so may have no input shapes
-        os.writeBoolean(inputShapes != null);
-        if (inputShapes != null) {
-            saveInputShapes(os);
-        }
     }
 
     /** {@inheritDoc} */
     @Override
     public void loadMetadata(byte loadVersion, DataInputStream is)
             throws IOException, MalformedModelException {
-        if (loadVersion != VERSION) {
-            throw new MalformedModelException(
-                    "cannot load a "
-                            + getClass().getSimpleName()
-                            + " saved with version "
-                            + loadVersion
-                            + "; version "
-                            + VERSION
-                            + " is accepted");
-        }
-        String savedFactorization = is.readUTF();
-        int in = is.readInt();
-        int out = is.readInt();
-        Shape kernel = readShape(is);
-        Shape savedStride = readShape(is);
-        Shape savedPadding = readShape(is);
-        Shape savedDilation = readShape(is);
-        boolean savedBias = is.readBoolean();
-        int savedLayers = is.readInt();
-        int[] rank = new int[is.readInt()];
-        for (int i = 0; i < rank.length; i++) {
-            rank[i] = is.readInt();
-        }
-        List<Shape> shapes = new ArrayList<>();
-        int count = is.readInt();
-        for (int i = 0; i < count; i++) {
-            shapes.add(readShape(is));
-        }
+        String name = getClass().getSimpleName();
+        Shape[] shapes = BlockMetadata.read(name, loadVersion, VERSION, is, configuration());
         String savedImplementation = is.readUTF();
-        String saved =
-                describe(
-                        savedFactorization,
-                        in,
-                        out,
-                        kernel,
-                        savedStride,
-                        savedPadding,
-                        savedDilation,
-                        savedBias,
-                        savedLayers,
-                        rank,
-                        shapes);
-        String mine =
-                describe(
-                        factorization.name(),
-                        inChannels,
-                        outChannels,
-                        kernelShape,
-                        stride,
-                        padding,
-                        dilation,
-                        includeBias,
-                        layers,
-                        getRank(),
-                        parameterShapes());
-        if (!saved.equals(mine)) {
-            throw new MalformedModelException(
-                    "saved convolution " + saved + " does not match this block " + mine);
-        }
         try {
             implementation = ConvImplementation.valueOf(savedImplementation);
         } catch (IllegalArgumentException e) {
             throw new MalformedModelException(
-                    "saved implementation " + savedImplementation + " is unknown", e);
+                    "saved implementation "
+                            + savedImplementation
+                            + " of "
+                            + name
+                            + " is unknown; one of "
+                            + Arrays.toString(ConvImplementation.values())
+                            + " is accepted",
+                    e);
         }
-        if (is.readBoolean()) {
-            readInputShapes(is);
+        if (inputShapes == null) {
+            inputShapes = shapes;
         }
         invalidate();
     }
 
-    private static String describe(
-            String factorization,
-            int in,
-            int out,
-            Shape kernel,
-            Shape stride,
-            Shape padding,
-            Shape dilation,
-            boolean bias,
-            int layers,
-            int[] rank,
-            List<Shape> shapes) {
-        return factorization
+    /** {@inheritDoc} */
+    @Override
+    public void loadParameters(NDManager manager, DataInputStream is)
+            throws IOException, MalformedModelException {
+        List<Parameter> all = new ArrayList<>(factorParameters);
+        all.add(includeBias ? bias : null);
+        List<Shape> expected = BlockMetadata.shapes(all);
+        super.loadParameters(manager, is);
+        BlockMetadata.checkLoaded(configuration(), all, expected);
+        invalidate();
+    }
+
+    /**
+     * The line that the saved metadata must repeat: the block's structure, factor shapes included.
+     */
+    private String configuration() {
+        return factorization.name()
                 + "(in="
-                + in
+                + inChannels
                 + ", out="
-                + out
+                + outChannels
                 + ", kernel="
-                + kernel
+                + kernelShape
                 + ", stride="
                 + stride
                 + ", padding="
@@ -993,13 +923,13 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                 + ", dilation="
                 + dilation
                 + ", bias="
-                + bias
+                + includeBias
                 + ", layers="
                 + layers
                 + ", rank="
-                + Arrays.toString(rank)
+                + Arrays.toString(getRank())
                 + ", factors="
-                + shapes
+                + parameterShapes()
                 + ")";
     }
 
@@ -1009,25 +939,6 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             shapes.add(p.getShape());
         }
         return shapes;
-    }
-
-    private static void writeShape(DataOutputStream os, Shape shape) throws IOException {
-        os.writeInt(shape.dimension());
-        for (long d : shape.getShape()) {
-            os.writeLong(d);
-        }
-    }
-
-    private static Shape readShape(DataInputStream is) throws IOException {
-        int n = is.readInt();
-        if (n < 0 || n > 64) {
-            throw new IOException("corrupt shape of " + n + " dimensions");
-        }
-        long[] d = new long[n];
-        for (int i = 0; i < n; i++) {
-            d[i] = is.readLong();
-        }
-        return new Shape(d);
     }
 
     // ---------------------------------------------------------------- initialisation
@@ -1110,6 +1021,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                                     ? " kernel (layers, out, in, k…)"
                                     : " kernel (out, in, k…)"));
         }
+        Checks.finiteFloat(kernel, "kernel");
         checkBias(bias);
         Decomposition<T> d = decompose(kernel, seed);
         try (T tensor = d.getTensor()) {
@@ -1148,6 +1060,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                             + layeredShape
                             + " kernel");
         }
+        Checks.finiteFloat(kernel, "kernel");
         checkBias(bias);
         Decomposition<T> d = decomposer.apply(kernel);
         try (T tensor = d.getTensor()) {
@@ -1187,14 +1100,27 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                             + Arrays.toString(getRank())
                             + ")");
         }
+        for (int i = 0; i < arrays.size(); i++) {
+            Checks.finiteFloat(arrays.get(i), "factor " + i + " of " + tensor);
+        }
         checkBias(bias);
         setValues(arrays, bias);
+    }
+
+    /** Records a trained convolution's input shapes, so that the new block can be saved at once. */
+    private void takeInputShapes(Convolution source) {
+        SourceLayer.initialize(
+                this,
+                factorParameters.get(0).getArray(),
+                SourceLayer.inputShapes(
+                        source, SourceLayer.smallestConvInput(inChannels, kernelShape, dilation)));
     }
 
     private void checkBias(NDArray b) {
         if (b == null) {
             return;
         }
+        Checks.finiteFloat(b, "bias");
         if (!includeBias) {
             throw new IllegalArgumentException(
                     "bias of shape "
@@ -1241,10 +1167,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             // a fresh contiguous copy made from the values: a decomposition may hand out strided
             // views, and a parameter stored with other strides than the same values loaded from a
             // file would give outputs that differ in the last bit after Model.load
-            p.setInitializer(
-                    (m, s, t) ->
-                            org.lowrank4j.internal.HostArrays.create(
-                                    m, org.lowrank4j.internal.HostArrays.toDoubles(value), s, t));
+            p.setInitializer((m, s, t) -> HostArrays.create(m, HostArrays.toDoubles(value), s, t));
             try {
                 p.initialize(value.getManager(), value.getDataType());
             } finally {
@@ -1406,6 +1329,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             }
             NDArray b = conv.isIncludeBias() ? conv.getParameters().get("bias").getArray() : null;
             block.initFromTensor(weight.getArray(), b);
+            block.takeInputShapes(conv);
         }
         return block;
     }
@@ -1627,6 +1551,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                     NDArray bias = biases.isEmpty() ? null : NDArrays.stack(biases)) {
                 block.initFromTensor(stacked, bias);
             }
+            block.takeInputShapes(convs.get(0));
         }
         return block;
     }

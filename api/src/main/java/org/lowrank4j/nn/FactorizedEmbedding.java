@@ -20,6 +20,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Random;
+import org.lowrank4j.internal.Checks;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.tensor.Factorization;
 import org.lowrank4j.tensor.Rank;
@@ -55,7 +56,7 @@ import org.lowrank4j.tensor.Tensorize;
  */
 public class FactorizedEmbedding extends AbstractBlock {
 
-    private static final byte VERSION = 1;
+    private static final byte VERSION = 2;
 
     private TensorizedWeight table;
     private double initStd;
@@ -110,7 +111,11 @@ public class FactorizedEmbedding extends AbstractBlock {
                             + " has no initialised 2-D 'embedding' parameter; an initialised"
                             + " DJL embedding block is accepted");
         }
-        return fromTable(p.getArray(), vocabShape, dimShape, rank, factorization);
+        FactorizedEmbedding block =
+                fromTable(p.getArray(), vocabShape, dimShape, rank, factorization);
+        SourceLayer.initialize(
+                block, p.getArray(), SourceLayer.inputShapes(embedding, new Shape(1)));
+        return block;
     }
 
     /**
@@ -131,11 +136,13 @@ public class FactorizedEmbedding extends AbstractBlock {
             Shape dimShape,
             Rank rank,
             Factorization factorization) {
+        Objects.requireNonNull(tableArray, "tableArray must not be null");
         Shape s = tableArray.getShape();
         if (s.dimension() != 2) {
             throw new IllegalArgumentException(
                     "embedding table of shape " + s + " is not accepted; a 2-D table is");
         }
+        Checks.finiteFloat(tableArray, "embedding table");
         Builder builder =
                 builder()
                         .setNumEmbeddings(s.get(0))
@@ -165,6 +172,7 @@ public class FactorizedEmbedding extends AbstractBlock {
                         .setArray(ws.keep(a.reshape(-1).duplicate().reshape(a.getShape())));
             }
         }
+        SourceLayer.initialize(block, tableArray, new Shape(1));
         return block;
     }
 
@@ -295,15 +303,8 @@ public class FactorizedEmbedding extends AbstractBlock {
     }
 
     private long[] ids(NDArray ids) {
-        DataType type = ids.getDataType();
-        if (!type.isInteger() && !type.isFloating()) {
-            throw new IllegalArgumentException(
-                    "ids of data type " + type + " are not accepted; integer ids are");
-        }
-        long[] values;
-        try (NDArray asLong = ids.toType(DataType.INT64, true)) {
-            values = asLong.toLongArray();
-        }
+        ForwardChecks.initialized("FactorizedEmbedding", factors);
+        long[] values = ForwardChecks.wholeNumbers(ids, "ids");
         for (long v : values) {
             if (v < 0 || v >= table.out) {
                 throw new IllegalArgumentException(
@@ -345,53 +346,26 @@ public class FactorizedEmbedding extends AbstractBlock {
     /** {@inheritDoc} */
     @Override
     protected void saveMetadata(DataOutputStream os) throws IOException {
-        os.writeBoolean(inputShapes != null);
-        if (inputShapes != null) {
-            saveInputShapes(os);
-        }
-        os.writeUTF(table.format.name());
-        for (Shape s : new Shape[] {table.outShape, table.inShape}) {
-            os.writeInt(s.dimension());
-            for (long d : s.getShape()) {
-                os.writeLong(d);
-            }
-        }
-        os.writeInt(table.rank.length);
-        for (int r : table.rank) {
-            os.writeInt(r);
-        }
+        BlockMetadata.write(os, inputShapes, toString());
     }
 
     /** {@inheritDoc} */
     @Override
     public void loadMetadata(byte loadVersion, DataInputStream is)
             throws IOException, MalformedModelException {
-        if (loadVersion != VERSION) {
-            throw new MalformedModelException(
-                    "cannot load FactorizedEmbedding parameters of version "
-                            + loadVersion
-                            + "; version "
-                            + VERSION
-                            + " is accepted");
+        Shape[] shapes =
+                BlockMetadata.read("FactorizedEmbedding", loadVersion, VERSION, is, toString());
+        if (inputShapes == null) {
+            inputShapes = shapes;
         }
-        if (is.readBoolean()) {
-            readInputShapes(is);
-        }
-        Factorization format = Factorization.valueOf(is.readUTF());
-        Shape[] shapes = new Shape[2];
-        for (int j = 0; j < 2; j++) {
-            long[] dims = new long[is.readInt()];
-            for (int i = 0; i < dims.length; i++) {
-                dims[i] = is.readLong();
-            }
-            shapes[j] = new Shape(dims);
-        }
-        int[] rank = new int[is.readInt()];
-        for (int i = 0; i < rank.length; i++) {
-            rank[i] = is.readInt();
-        }
-        table = new TensorizedWeight(format, shapes[0], shapes[1], 1, rank);
-        createParameters();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void loadParameters(NDManager manager, DataInputStream is)
+            throws IOException, MalformedModelException {
+        super.loadParameters(manager, is);
+        BlockMetadata.checkLoadedCount(toString(), factors, table.parameterCount());
     }
 
     /** {@inheritDoc} */

@@ -29,6 +29,7 @@ import org.lowrank4j.cost.CostAware;
 import org.lowrank4j.cost.DescribedBlock;
 import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.cost.LinearCost;
+import org.lowrank4j.internal.Checks;
 import org.lowrank4j.internal.Engines;
 import org.lowrank4j.internal.OperandCache;
 import org.lowrank4j.internal.Workspace;
@@ -83,7 +84,7 @@ import org.lowrank4j.tensor.Tensorize;
  */
 public class FactorizedLinear extends AbstractBlock implements CostAware, DescribedBlock {
 
-    private static final byte VERSION = 1;
+    private static final byte VERSION = 2;
 
     private TensorizedWeight weight;
     private boolean useBias;
@@ -205,9 +206,14 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
                                 + wShape);
             }
             wShape = s;
+            Checks.finiteFloat(w.getArray(), "weight of linear layer " + i);
             weights.add(w.getArray());
             Parameter b = linears.get(i).getParameters().get("bias");
-            biases.add(b == null || !b.isInitialized() ? null : b.getArray());
+            NDArray bias = b == null || !b.isInitialized() ? null : b.getArray();
+            if (bias != null) {
+                Checks.finiteFloat(bias, "bias of linear layer " + i);
+            }
+            biases.add(bias);
         }
         long out = wShape.get(0);
         long in = wShape.get(1);
@@ -259,6 +265,8 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
                 block.bias.setArray(ws.keep(contiguous(b.toType(type, false))));
             }
         }
+        SourceLayer.initialize(
+                block, anchor, SourceLayer.inputShapes(linears.get(0), new Shape(1, in)));
         return block;
     }
 
@@ -417,11 +425,16 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
      * cheaper by {@link LinearCost} with the weights of the parameters' engine (a cached
      * reconstruction costs nothing to rebuild outside training).
      *
-     * @param batch the number of input rows (the product of the leading dimensions)
+     * @param batch the number of input rows (the product of the leading dimensions), at least 1
      * @param training whether the pass is a training pass
      * @return FACTORIZED or RECONSTRUCTED
+     * @throws IllegalArgumentException if {@code batch} is less than 1
      */
     public ConvImplementation chooseImplementation(long batch, boolean training) {
+        if (batch < 1) {
+            throw new IllegalArgumentException(
+                    "batch " + batch + " is not accepted; a batch of at least 1 row is");
+        }
         if (implementation != ConvImplementation.AUTO) {
             return implementation;
         }
@@ -650,7 +663,7 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
         checkWidth(x.getShape());
         ForwardChecks.check("FactorizedLinear", factors, x);
         Shape xs = x.getShape();
-        long batch = xs.size() / Math.max(1, weight.in);
+        long batch = Math.max(1, xs.size() / Math.max(1, weight.in));
         ConvImplementation impl = chooseImplementation(batch, training);
         List<NDArray> values = new ArrayList<>();
         for (Parameter p : factors) {
@@ -683,7 +696,7 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
             ConvImplementation impl,
             int layer) {
         Shape xs = x.getShape();
-        long batch = xs.size() / Math.max(1, weight.in);
+        long batch = Math.max(1, xs.size() / Math.max(1, weight.in));
         try (Workspace ws = Workspace.of(x)) {
             // 2-D inputs skip the reshapes, and the dense products add the bias themselves:
             // every engine call counts in a small layer
@@ -736,10 +749,7 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
                             + index.getShape()
                             + " is not accepted; a single integer is");
         }
-        long value;
-        try (NDArray asLong = index.toType(DataType.INT64, true)) {
-            value = asLong.toLongArray()[0];
-        }
+        long value = ForwardChecks.wholeNumbers(index, "layer index")[0];
         checkLayer(value);
         return (int) value;
     }
@@ -822,19 +832,7 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
     /** {@inheritDoc} */
     @Override
     protected void saveMetadata(DataOutputStream os) throws IOException {
-        os.writeBoolean(inputShapes != null);
-        if (inputShapes != null) {
-            saveInputShapes(os);
-        }
-        os.writeUTF(weight.format.name());
-        writeShape(os, weight.outShape);
-        writeShape(os, weight.inShape);
-        os.writeInt(weight.layers);
-        os.writeInt(weight.rank.length);
-        for (int r : weight.rank) {
-            os.writeInt(r);
-        }
-        os.writeBoolean(useBias);
+        BlockMetadata.write(os, inputShapes, configuration());
         os.writeUTF(implementation.name());
     }
 
@@ -842,44 +840,46 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
     @Override
     public void loadMetadata(byte loadVersion, DataInputStream is)
             throws IOException, MalformedModelException {
-        if (loadVersion != VERSION) {
+        Shape[] shapes =
+                BlockMetadata.read("FactorizedLinear", loadVersion, VERSION, is, configuration());
+        String saved = is.readUTF();
+        ConvImplementation impl;
+        try {
+            impl = ConvImplementation.valueOf(saved);
+            checkImplementation(impl);
+        } catch (IllegalArgumentException e) {
             throw new MalformedModelException(
-                    "cannot load FactorizedLinear parameters of version "
-                            + loadVersion
-                            + "; version "
-                            + VERSION
-                            + " is accepted");
+                    "saved implementation " + saved + " of " + this + " is not accepted", e);
         }
-        if (is.readBoolean()) {
-            readInputShapes(is);
-        }
-        Factorization format = Factorization.valueOf(is.readUTF());
-        Shape outShape = readShape(is);
-        Shape inShape = readShape(is);
-        int layers = is.readInt();
-        int[] rank = new int[is.readInt()];
-        for (int i = 0; i < rank.length; i++) {
-            rank[i] = is.readInt();
-        }
-        useBias = is.readBoolean();
-        implementation = ConvImplementation.valueOf(is.readUTF());
-        weight = new TensorizedWeight(format, outShape, inShape, layers, rank);
-        createParameters();
-    }
-
-    private static void writeShape(DataOutputStream os, Shape s) throws IOException {
-        os.writeInt(s.dimension());
-        for (long d : s.getShape()) {
-            os.writeLong(d);
+        implementation = impl;
+        if (inputShapes == null) {
+            inputShapes = shapes;
         }
     }
 
-    private static Shape readShape(DataInputStream is) throws IOException {
-        long[] dims = new long[is.readInt()];
-        for (int i = 0; i < dims.length; i++) {
-            dims[i] = is.readLong();
-        }
-        return new Shape(dims);
+    /** {@inheritDoc} */
+    @Override
+    public void loadParameters(NDManager manager, DataInputStream is)
+            throws IOException, MalformedModelException {
+        super.loadParameters(manager, is);
+        BlockMetadata.checkLoadedCount(toString(), factors, weight.parameterCount());
+        operands.invalidate();
+    }
+
+    /** The line that the saved metadata must repeat. */
+    private String configuration() {
+        return weight.format
+                + "(in="
+                + weight.inShape
+                + ", out="
+                + weight.outShape
+                + ", layers="
+                + weight.layers
+                + ", rank="
+                + Arrays.toString(weight.rank)
+                + ", bias="
+                + useBias
+                + ")";
     }
 
     /** {@inheritDoc} */
@@ -1046,8 +1046,13 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
          *
          * @param std finite and greater than 0
          * @return this builder
+         * @throws IllegalArgumentException if {@code std} is NaN, infinite or not positive
          */
         public Builder optInitStd(double std) {
+            if (!(std > 0) || Double.isInfinite(std)) {
+                throw new IllegalArgumentException(
+                        "init std " + std + " is not accepted; it must be finite and > 0");
+            }
             this.initStd = std;
             return this;
         }

@@ -13,6 +13,7 @@ import ai.djl.util.PairList;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.Objects;
 import org.lowrank4j.cost.BlockCost;
 import org.lowrank4j.cost.CostAware;
@@ -20,6 +21,7 @@ import org.lowrank4j.cost.DescribedBlock;
 import org.lowrank4j.fit.InputStatistics;
 import org.lowrank4j.fit.LowRankFit;
 import org.lowrank4j.fit.LowRankSolution;
+import org.lowrank4j.internal.Checks;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.linalg.Svd;
 import org.lowrank4j.linalg.TruncatedSvd;
@@ -40,7 +42,7 @@ import org.lowrank4j.linalg.TruncatedSvd;
  */
 public class LowRankConv extends AbstractBlock implements CostAware, DescribedBlock {
 
-    private static final byte VERSION = 1;
+    private static final byte VERSION = 2;
 
     private Shape kernelShape;
     private Shape stride;
@@ -123,6 +125,10 @@ public class LowRankConv extends AbstractBlock implements CostAware, DescribedBl
         checkRank(rank, channels * ws0.get(2) * ws0.get(3), filters);
         Parameter b = conv.getParameters().get("bias");
         NDArray oldBias = b == null || !b.isInitialized() ? null : b.getArray();
+        Checks.finiteFloat(weight, "weight of the convolution");
+        if (oldBias != null) {
+            Checks.finiteFloat(oldBias, "bias of the convolution");
+        }
         LowRankConv block =
                 builder()
                         .setKernelShape(new Shape(ws0.get(2), ws0.get(3)))
@@ -141,6 +147,13 @@ public class LowRankConv extends AbstractBlock implements CostAware, DescribedBl
             LowRankSolution s = block.solve(ws, input, ws.adopt(weight), null, biasArray, rank);
             block.install(ws, s);
         }
+        SourceLayer.initialize(
+                block,
+                weight,
+                SourceLayer.inputShapes(
+                        conv,
+                        SourceLayer.smallestConvInput(
+                                channels, block.kernelShape, block.dilation)));
         return block;
     }
 
@@ -325,13 +338,24 @@ public class LowRankConv extends AbstractBlock implements CostAware, DescribedBl
                         .optDilation(dilation)
                         .build();
         block.channels = a.get(1);
+        checkFinite(solution);
         try (Workspace ws = Workspace.of(solution.getWa())) {
             ws.adopt(solution.getWa());
             ws.adopt(solution.getWb());
             ws.adopt(solution.getBias());
             block.install(ws, solution);
         }
+        SourceLayer.initialize(
+                block,
+                solution.getWa(),
+                SourceLayer.smallestConvInput(block.channels, block.kernelShape, block.dilation));
         return block;
+    }
+
+    static void checkFinite(LowRankSolution solution) {
+        Checks.finiteFloat(solution.getWa(), "first factor of the solution");
+        Checks.finiteFloat(solution.getWb(), "second factor of the solution");
+        Checks.finiteFloat(solution.getBias(), "bias of the solution");
     }
 
     /** {@inheritDoc} */
@@ -342,6 +366,8 @@ public class LowRankConv extends AbstractBlock implements CostAware, DescribedBl
             boolean training,
             PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
+        ForwardChecks.check("LowRankConv", Arrays.asList(first, second, bias), x);
+        checkInput(x.getShape());
         NDArray w1 = parameterStore.getValue(first, x.getDevice(), training);
         NDArray w2 = parameterStore.getValue(second, x.getDevice(), training);
         NDArray b = parameterStore.getValue(bias, x.getDevice(), training);
@@ -355,7 +381,8 @@ public class LowRankConv extends AbstractBlock implements CostAware, DescribedBl
     /** {@inheritDoc} */
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
-        Shape in = inputShapes[0];
+        Shape in = inputShapes.length == 0 ? null : inputShapes[0];
+        checkInput(in);
         long[] out = new long[] {in.get(0), filters, 0, 0};
         for (int i = 0; i < 2; i++) {
             long span = dilation.get(i) * (kernelShape.get(i) - 1) + 1;
@@ -409,17 +436,23 @@ public class LowRankConv extends AbstractBlock implements CostAware, DescribedBl
     /** {@inheritDoc} */
     @Override
     protected void beforeInitialize(Shape... inputShapes) {
+        checkInput(inputShapes.length == 0 ? null : inputShapes[0]);
         super.beforeInitialize(inputShapes);
-        Shape in = inputShapes[0];
-        if (in.dimension() != 4 || (channels >= 0 && in.get(1) != channels)) {
+        channels = inputShapes[0].get(1);
+    }
+
+    private void checkInput(Shape in) {
+        if (in == null
+                || in.dimension() != 4
+                || in.get(1) < 1
+                || (channels >= 0 && in.get(1) != channels)) {
             throw new IllegalArgumentException(
-                    "input shape "
+                    "input of shape "
                             + in
-                            + " is not accepted; (N, "
+                            + " is not accepted; LowRankConv takes (N, "
                             + (channels >= 0 ? String.valueOf(channels) : "C")
-                            + ", H, W) is");
+                            + ", H, W)");
         }
-        channels = in.get(1);
     }
 
     /** {@inheritDoc} */
@@ -439,16 +472,7 @@ public class LowRankConv extends AbstractBlock implements CostAware, DescribedBl
     /** {@inheritDoc} */
     @Override
     protected void saveMetadata(DataOutputStream os) throws IOException {
-        os.writeBoolean(inputShapes != null);
-        if (inputShapes != null) {
-            saveInputShapes(os);
-        }
-        os.write(kernelShape.getEncoded());
-        os.write(stride.getEncoded());
-        os.write(padding.getEncoded());
-        os.write(dilation.getEncoded());
-        os.writeLong(filters);
-        os.writeInt(rank);
+        BlockMetadata.write(os, inputShapes, configuration());
         os.writeLong(channels);
     }
 
@@ -456,24 +480,37 @@ public class LowRankConv extends AbstractBlock implements CostAware, DescribedBl
     @Override
     public void loadMetadata(byte loadVersion, DataInputStream is)
             throws IOException, MalformedModelException {
-        if (loadVersion != VERSION) {
+        Shape[] shapes =
+                BlockMetadata.read("LowRankConv", loadVersion, VERSION, is, configuration());
+        long saved = is.readLong();
+        if (saved < 1 || (channels >= 0 && saved != channels)) {
             throw new MalformedModelException(
-                    "cannot load LowRankConv parameters of version "
-                            + loadVersion
-                            + "; version "
-                            + VERSION
-                            + " is accepted");
+                    "the saved LowRankConv has "
+                            + saved
+                            + " input channels; this block "
+                            + (channels >= 0 ? "takes " + channels : "takes at least 1"));
         }
-        if (is.readBoolean()) {
-            readInputShapes(is);
+        channels = saved;
+        if (inputShapes == null) {
+            inputShapes = shapes;
         }
-        kernelShape = Shape.decode(is);
-        stride = Shape.decode(is);
-        padding = Shape.decode(is);
-        dilation = Shape.decode(is);
-        filters = is.readLong();
-        rank = is.readInt();
-        channels = is.readLong();
+    }
+
+    /** The line that the saved metadata must repeat (the input channels are checked apart). */
+    private String configuration() {
+        return "LowRankConv(filters="
+                + filters
+                + ", kernel="
+                + kernelShape
+                + ", stride="
+                + stride
+                + ", padding="
+                + padding
+                + ", dilation="
+                + dilation
+                + ", rank="
+                + rank
+                + ")";
     }
 
     // ------------------------------------------------------------------------------------------

@@ -13,12 +13,14 @@ import ai.djl.util.PairList;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.Objects;
 import org.lowrank4j.cost.BlockCost;
 import org.lowrank4j.cost.CostAware;
 import org.lowrank4j.fit.InputStatistics;
 import org.lowrank4j.fit.LowRankFit;
 import org.lowrank4j.fit.LowRankSolution;
+import org.lowrank4j.internal.Checks;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.linalg.Svd;
 import org.lowrank4j.linalg.TruncatedSvd;
@@ -38,7 +40,7 @@ import org.lowrank4j.linalg.TruncatedSvd;
  */
 public class LowRankLinear extends AbstractBlock implements CostAware {
 
-    private static final byte VERSION = 1;
+    private static final byte VERSION = 2;
 
     private long units;
     private int rank;
@@ -104,7 +106,11 @@ public class LowRankLinear extends AbstractBlock implements CostAware {
         long in = weight.getShape().get(1);
         checkRank(rank, in, units);
         Parameter b = linear.getParameters().get("bias");
-        NDArray oldBias = b == null ? null : b.getArray();
+        NDArray oldBias = b == null || !b.isInitialized() ? null : b.getArray();
+        Checks.finiteFloat(weight, "weight of the linear layer");
+        if (oldBias != null) {
+            Checks.finiteFloat(oldBias, "bias of the linear layer");
+        }
         LowRankLinear block = builder().setUnits(units).setRank(rank).build();
         block.inputs = in;
         try (Workspace ws = Workspace.of(weight)) {
@@ -116,6 +122,7 @@ public class LowRankLinear extends AbstractBlock implements CostAware {
             LowRankSolution s = solve(ws, input, in, wa, null, biasArray, rank);
             block.install(ws, s);
         }
+        SourceLayer.initialize(block, weight, SourceLayer.inputShapes(linear, new Shape(1, in)));
         return block;
     }
 
@@ -239,12 +246,14 @@ public class LowRankLinear extends AbstractBlock implements CostAware {
                         .setRank(solution.getRank())
                         .build();
         block.inputs = solution.getWa().getShape().get(0);
+        LowRankConv.checkFinite(solution);
         try (Workspace ws = Workspace.of(solution.getWa())) {
             ws.adopt(solution.getWa());
             ws.adopt(solution.getWb());
             ws.adopt(solution.getBias());
             block.install(ws, solution);
         }
+        SourceLayer.initialize(block, solution.getWa(), new Shape(1, block.inputs));
         return block;
     }
 
@@ -256,6 +265,8 @@ public class LowRankLinear extends AbstractBlock implements CostAware {
             boolean training,
             PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
+        ForwardChecks.check("LowRankLinear", Arrays.asList(first, second, bias), x);
+        checkInput(x.getShape());
         NDArray w1 = parameterStore.getValue(first, x.getDevice(), training);
         NDArray w2 = parameterStore.getValue(second, x.getDevice(), training);
         NDArray b = parameterStore.getValue(bias, x.getDevice(), training);
@@ -268,7 +279,8 @@ public class LowRankLinear extends AbstractBlock implements CostAware {
     /** {@inheritDoc} */
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
-        Shape in = inputShapes[0];
+        Shape in = inputShapes.length == 0 ? null : inputShapes[0];
+        checkInput(in);
         return new Shape[] {in.slice(0, in.dimension() - 1).add(units)};
     }
 
@@ -296,20 +308,24 @@ public class LowRankLinear extends AbstractBlock implements CostAware {
     /** {@inheritDoc} */
     @Override
     protected void beforeInitialize(Shape... inputShapes) {
+        Shape in = inputShapes.length == 0 ? null : inputShapes[0];
+        checkInput(in);
         super.beforeInitialize(inputShapes);
-        Shape in = inputShapes[0];
-        long size = in.get(in.dimension() - 1);
-        if (this.inputs >= 0 && this.inputs != size) {
+        this.inputs = in.get(in.dimension() - 1);
+    }
+
+    private void checkInput(Shape in) {
+        if (in == null
+                || in.dimension() < 1
+                || in.get(in.dimension() - 1) < 1
+                || (inputs >= 0 && in.get(in.dimension() - 1) != inputs)) {
             throw new IllegalArgumentException(
-                    "input shape "
+                    "input of shape "
                             + in
-                            + " does not match the block's "
-                            + this.inputs
-                            + " input features; inputs (..., "
-                            + this.inputs
-                            + ") are accepted");
+                            + " is not accepted; LowRankLinear takes (..., "
+                            + (inputs >= 0 ? String.valueOf(inputs) : "D")
+                            + ")");
         }
-        this.inputs = size;
     }
 
     /** {@inheritDoc} */
@@ -329,12 +345,7 @@ public class LowRankLinear extends AbstractBlock implements CostAware {
     /** {@inheritDoc} */
     @Override
     protected void saveMetadata(DataOutputStream os) throws IOException {
-        os.writeBoolean(inputShapes != null);
-        if (inputShapes != null) {
-            saveInputShapes(os);
-        }
-        os.writeLong(units);
-        os.writeInt(rank);
+        BlockMetadata.write(os, inputShapes, configuration());
         os.writeLong(inputs);
     }
 
@@ -342,20 +353,25 @@ public class LowRankLinear extends AbstractBlock implements CostAware {
     @Override
     public void loadMetadata(byte loadVersion, DataInputStream is)
             throws IOException, MalformedModelException {
-        if (loadVersion != VERSION) {
+        Shape[] shapes =
+                BlockMetadata.read("LowRankLinear", loadVersion, VERSION, is, configuration());
+        long saved = is.readLong();
+        if (saved < 1 || (inputs >= 0 && saved != inputs)) {
             throw new MalformedModelException(
-                    "cannot load LowRankLinear parameters of version "
-                            + loadVersion
-                            + "; version "
-                            + VERSION
-                            + " is accepted");
+                    "the saved LowRankLinear has "
+                            + saved
+                            + " input features; this block "
+                            + (inputs >= 0 ? "takes " + inputs : "takes at least 1"));
         }
-        if (is.readBoolean()) {
-            readInputShapes(is);
+        inputs = saved;
+        if (inputShapes == null) {
+            inputShapes = shapes;
         }
-        units = is.readLong();
-        rank = is.readInt();
-        inputs = is.readLong();
+    }
+
+    /** The line that the saved metadata must repeat (the input features are checked apart). */
+    private String configuration() {
+        return "LowRankLinear(units=" + units + ", rank=" + rank + ")";
     }
 
     // ------------------------------------------------------------------------------------------

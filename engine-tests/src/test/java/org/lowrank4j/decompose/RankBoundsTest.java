@@ -45,4 +45,25 @@ public class RankBoundsTest extends EngineTestBase {
                         false);
         Assert.assertEquals(block.getRank(), new int[] {144});
     }
+
+    @Test
+    public void ttMatrixRefusesAnArrayThatIsNeitherTheMatrixNorItsTensor() {
+        TensorTrain tt = TensorTrain.builder().setRank(Rank.of(2)).build();
+        Shape rows = new Shape(4, 4);
+        Shape columns = new Shape(2, 3);
+        NDArray flat = randn(1, DataType.FLOAT32, 16, 6);
+        assertIllegalArgument(
+                () -> tt.fitMatrix(flat.reshape(2, 8, 6), rows, columns),
+                "a matrix of shape (2, 8, 6) is not accepted for rows (4, 4) x columns (2, 3)");
+        assertIllegalArgument(() -> tt.fitMatrix(flat.reshape(6, 16), rows, columns), "(6, 16)");
+        assertIllegalArgument(
+                () -> tt.fitMatrix(randn(2, DataType.FLOAT32, 16, 5), rows, columns),
+                "needs 16 x 6 entries");
+        // the matrix and its tensor of shape (n_0, n_1, m_0, m_1) are both accepted, with one
+        // result
+        NDArray fromMatrix = tt.fitMatrix(flat, rows, columns).getTensor().toFull();
+        NDArray fromTensor =
+                tt.fitMatrix(flat.reshape(4, 4, 2, 3), rows, columns).getTensor().toFull();
+        Assert.assertEquals(fromTensor.toFloatArray(), fromMatrix.toFloatArray());
+    }
 }

@@ -143,10 +143,9 @@ public class FactorizedEmbeddingTest extends EngineTestBase {
             block.saveParameters(new DataOutputStream(bytes));
             FactorizedEmbedding loaded =
                     FactorizedEmbedding.builder()
-                            .setNumEmbeddings(4)
-                            .setEmbeddingDim(4)
-                            .optFactorization(Factorization.CP)
-                            .setRank(Rank.of(1))
+                            .setNumEmbeddings(60)
+                            .setEmbeddingDim(12)
+                            .setRank(Rank.same())
                             .build();
             loaded.loadParameters(
                     manager, new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));

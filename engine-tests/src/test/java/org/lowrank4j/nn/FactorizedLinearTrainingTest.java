@@ -1,5 +1,6 @@
 package org.lowrank4j.nn;
 
+import ai.djl.MalformedModelException;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -148,13 +149,33 @@ public class FactorizedLinearTrainingTest extends EngineTestBase {
                 NDList in = layers > 1 ? new NDList(x, manager.create(1)) : new NDList(x);
                 ByteArrayOutputStream bytes = new ByteArrayOutputStream();
                 block.saveParameters(new DataOutputStream(bytes));
-                // a block of another format and shape takes the saved configuration
-                FactorizedLinear loaded =
+                // a block built as the saved one loads it (with AUTO, whichever implementation
+                // the saved one ran: it is saved too); another structure is refused
+                FactorizedLinear other =
                         FactorizedLinear.builder()
                                 .setInTensorizedFeatures(new Shape(3))
                                 .setOutTensorizedFeatures(new Shape(3))
                                 .setFactorization(Factorization.CP)
                                 .setRank(Rank.of(1))
+                                .build();
+                MalformedModelException refused =
+                        Assert.expectThrows(
+                                MalformedModelException.class,
+                                () ->
+                                        other.loadParameters(
+                                                manager,
+                                                new DataInputStream(
+                                                        new ByteArrayInputStream(
+                                                                bytes.toByteArray()))));
+                Assert.assertTrue(
+                        refused.getMessage().contains("CP(in=(3), out=(3)"), refused.getMessage());
+                FactorizedLinear loaded =
+                        FactorizedLinear.builder()
+                                .setInTensorizedFeatures(new Shape(2, 4))
+                                .setOutTensorizedFeatures(new Shape(2, 3))
+                                .setFactorization(f)
+                                .setRank(Rank.fraction(0.8))
+                                .optLayers(layers)
                                 .build();
                 loaded.loadParameters(
                         manager,

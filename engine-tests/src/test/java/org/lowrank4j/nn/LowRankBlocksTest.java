@@ -185,7 +185,8 @@ public class LowRankBlocksTest extends EngineTestBase {
         NDArray x = randn(11, DataType.FLOAT32, 5, 10);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         block.saveParameters(new DataOutputStream(bytes));
-        LowRankLinear loaded = LowRankLinear.builder().setUnits(6).setRank(1).build();
+        // the loading block is built as the saved one (another rank is refused: SavedStructureTest)
+        LowRankLinear loaded = LowRankLinear.builder().setUnits(6).setRank(3).build();
         loaded.loadParameters(
                 manager, new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
         Assert.assertEquals(loaded.getRank(), 3);
@@ -198,9 +199,12 @@ public class LowRankBlocksTest extends EngineTestBase {
         c.saveParameters(new DataOutputStream(convBytes));
         LowRankConv loadedConv =
                 LowRankConv.builder()
-                        .setKernelShape(new Shape(1, 1))
-                        .setFilters(1)
-                        .setRank(1)
+                        .setKernelShape(new Shape(3, 3))
+                        .setFilters(5)
+                        .setRank(2)
+                        .optStride(new Shape(2, 1))
+                        .optPadding(new Shape(1, 2))
+                        .optDilation(new Shape(1, 2))
                         .build();
         loadedConv.loadParameters(
                 manager, new DataInputStream(new ByteArrayInputStream(convBytes.toByteArray())));

@@ -10,6 +10,8 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import org.testng.Assert;
 import org.testng.annotations.AfterMethod;
@@ -107,5 +109,42 @@ public abstract class EngineTestBase {
         Assert.assertTrue(
                 e.getMessage() != null && e.getMessage().contains(text),
                 "message '" + e.getMessage() + "' does not mention '" + text + "'");
+    }
+
+    /**
+     * Asserts that running {@code body} throws an IllegalStateException mentioning {@code text}.
+     */
+    protected static void assertIllegalState(Runnable body, String text) {
+        IllegalStateException e = Assert.expectThrows(IllegalStateException.class, body::run);
+        Assert.assertTrue(
+                e.getMessage() != null && e.getMessage().contains(text),
+                "message '" + e.getMessage() + "' does not mention '" + text + "'");
+    }
+
+    /**
+     * Asserts that {@code body} throws an IllegalArgumentException mentioning {@code text} and
+     * leaves every parameter of {@code block} as it was (values and whether it is set).
+     */
+    protected static void assertRefusedUnchanged(Block block, Runnable body, String text) {
+        List<double[]> before = parameterValues(block);
+        assertIllegalArgument(body, text);
+        List<double[]> after = parameterValues(block);
+        Assert.assertEquals(after.size(), before.size(), "parameters added or removed");
+        for (int i = 0; i < before.size(); i++) {
+            Assert.assertEquals(after.get(i), before.get(i), "parameter " + i + " changed");
+        }
+    }
+
+    /** The values of a block's parameters in order, null for a parameter without an array. */
+    protected static List<double[]> parameterValues(Block block) {
+        List<double[]> values = new ArrayList<>();
+        for (Pair<String, Parameter> p : block.getParameters()) {
+            Parameter parameter = p.getValue();
+            values.add(
+                    parameter.isInitialized()
+                            ? parameter.getArray().toType(DataType.FLOAT64, true).toDoubleArray()
+                            : null);
+        }
+        return values;
     }
 }

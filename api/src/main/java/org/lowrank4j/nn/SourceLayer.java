@@ -1,0 +1,62 @@
+package org.lowrank4j.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+
+/** What a block built from a trained layer takes over from it besides the weights. */
+final class SourceLayer {
+
+    private SourceLayer() {}
+
+    /**
+     * Returns the input shapes a trained layer was initialised with, so that a block built from it
+     * is initialised at once (it can be saved, and describes its input).
+     *
+     * @param source the trained layer
+     * @param fallback the shape to record if the layer's input shapes are not known (its weights
+     *     were set by hand): the smallest input the layer accepts
+     * @return the shapes
+     */
+    static Shape[] inputShapes(Block source, Shape fallback) {
+        if (source != null && source.isInitialized()) {
+            Shape[] shapes = source.getInputShapes();
+            if (shapes != null && shapes.length > 0) {
+                return shapes.clone();
+            }
+        }
+        return new Shape[] {fallback};
+    }
+
+    /**
+     * Returns the smallest input {@code (1, C, s_1, …, s_N)} of a convolution: one position per
+     * spatial axis of its dilated kernel.
+     *
+     * @param channels the input channels
+     * @param kernel the kernel shape
+     * @param dilation the dilation
+     * @return the shape
+     */
+    static Shape smallestConvInput(long channels, Shape kernel, Shape dilation) {
+        long[] dims = new long[kernel.dimension() + 2];
+        dims[0] = 1;
+        dims[1] = channels;
+        for (int i = 0; i < kernel.dimension(); i++) {
+            dims[2 + i] = dilation.get(i) * (kernel.get(i) - 1) + 1;
+        }
+        return new Shape(dims);
+    }
+
+    /**
+     * Initialises a block whose parameters already hold their values, as DJL would on its first
+     * forward pass: the input shapes are recorded and the parameters made ready for gradients, so
+     * that the block can be saved, described and trained at once.
+     *
+     * @param block the block
+     * @param anchor one of its parameter arrays (its manager and data type are used)
+     * @param inputShapes the input shapes
+     */
+    static void initialize(Block block, NDArray anchor, Shape... inputShapes) {
+        block.initialize(anchor.getManager(), anchor.getDataType(), inputShapes);
+    }
+}
