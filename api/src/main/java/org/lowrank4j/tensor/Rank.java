@@ -1,6 +1,8 @@
 package org.lowrank4j.tensor;
 
 import java.util.Arrays;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How large a factorization should be: the same number of parameters as the dense tensor, a
@@ -17,6 +19,8 @@ import java.util.Arrays;
  * }</pre>
  */
 public final class Rank {
+
+    private static final Logger logger = LoggerFactory.getLogger(Rank.class);
 
     private static final Rank SAME = new Rank(1.0, null, true);
 
@@ -46,7 +50,7 @@ public final class Rank {
      * Returns the rank that keeps about {@code fraction} of the dense tensor's parameters.
      *
      * @param fraction the fraction of parameters, in {@code (0, MAX_FRACTION]} (values above 1 ask
-     *     for an over-parametrised factorization)
+     *     for an over-parametrised factorization, and are logged as a warning)
      * @return the rank
      * @throws IllegalArgumentException if the fraction is not finite, not positive or above {@link
      *     #MAX_FRACTION} (a percentage, {@code 30} for 30%, is refused rather than read as 30
@@ -60,6 +64,13 @@ public final class Rank {
                             + " is not accepted; a share of the dense parameters in (0, "
                             + MAX_FRACTION
                             + "] is (for 30% write 0.3)");
+        }
+        if (fraction > 1) {
+            logger.warn(
+                    "rank fraction {} keeps more parameters than the dense layer (an"
+                            + " over-parametrised factorization, as TensorLy allows); fractions in"
+                            + " (0, 1] compress",
+                    fraction);
         }
         return new Rank(fraction, null, false);
     }
