@@ -18,16 +18,20 @@ import org.testng.Assert;
 import org.testng.annotations.Test;
 
 /**
- * Keeps the code in the README and the user guide true: every {@code java} block announced by
- * {@code <!-- snippet: PATH#NAME -->} must equal the region {@code // snippet:NAME} … {@code //
- * end} of that source file, and every program those snippets come from must run on the engine under
- * test.
+ * Keeps the code in the README and the user guide true and copyable: every {@code java} block
+ * announced by {@code <!-- snippet: PATH#NAME -->} must show the imports of that source file the
+ * region {@code // snippet:NAME} … {@code // end} uses, a blank line, and the region (see {@link
+ * SnippetImports}); every type the region names must be imported there, so that it compiles as
+ * shown; a block announced by {@code <!-- file: PATH -->} must equal that whole file; and every
+ * program the snippets come from must run on the engine under test.
  */
 public class DocumentationTest {
 
     private static final Pattern MARKER =
             Pattern.compile(
                     "<!-- snippet: ([^#\\s]+)#([\\w-]+) -->\\s*```java\\n(.*?)```", Pattern.DOTALL);
+    private static final Pattern FILE_MARKER =
+            Pattern.compile("<!-- file: (\\S+) -->\\s*```(\\w+)\\n(.*?)```", Pattern.DOTALL);
 
     private static Path root() {
         Path dir = Paths.get("").toAbsolutePath();
@@ -95,10 +99,39 @@ public class DocumentationTest {
         return files;
     }
 
+    /**
+     * Checks one snippet of a page: the block must be the region with the imports it uses, and the
+     * region must name no type those imports leave out.
+     *
+     * @return what is wrong, or null
+     */
+    static String checkSnippet(String block, String source, String name, String where) {
+        String region = region(source, name, where);
+        List<String> needed = SnippetImports.needed(source, region);
+        Set<String> missing = SnippetImports.unresolved(region, needed);
+        if (!missing.isEmpty()) {
+            return where
+                    + " names "
+                    + missing
+                    + ", which no import of its source file, java.lang or the snippet provides:"
+                    + " a reader who pastes it cannot compile it; import them in the source file"
+                    + " (a class of the example's own package must move to a package of its own)";
+        }
+        String expected = SnippetImports.shown(source, region);
+        return block.equals(expected)
+                ? null
+                : where
+                        + " differs from its source; expected:\n"
+                        + expected
+                        + "\nbut was:\n"
+                        + block;
+    }
+
     @Test
     public void snippetsMatchTheirSources() throws IOException {
         Path root = root();
         int count = 0;
+        List<String> problems = new ArrayList<>();
         for (Path page : pages()) {
             String text = Files.readString(page, StandardCharsets.UTF_8);
             int javaBlocks = text.split("```java\n", -1).length - 1;
@@ -108,10 +141,32 @@ public class DocumentationTest {
                 marked++;
                 String file = m.group(1);
                 String source = Files.readString(root.resolve(file), StandardCharsets.UTF_8);
+                String problem =
+                        checkSnippet(
+                                m.group(3),
+                                source,
+                                m.group(2),
+                                "snippet "
+                                        + file
+                                        + "#"
+                                        + m.group(2)
+                                        + " in "
+                                        + root.relativize(page));
+                if (problem != null) {
+                    problems.add(problem);
+                }
+                count++;
+            }
+            Matcher f = FILE_MARKER.matcher(text);
+            while (f.find()) {
+                if (f.group(2).equals("java")) {
+                    marked++;
+                }
+                String file = f.group(1);
                 Assert.assertEquals(
-                        m.group(3),
-                        region(source, m.group(2), file),
-                        "snippet " + file + "#" + m.group(2) + " in " + root.relativize(page));
+                        f.group(3),
+                        Files.readString(root.resolve(file), StandardCharsets.UTF_8),
+                        "file " + file + " as shown in " + root.relativize(page));
                 count++;
             }
             Assert.assertEquals(
@@ -119,8 +174,10 @@ public class DocumentationTest {
                     javaBlocks,
                     "every java block of "
                             + root.relativize(page)
-                            + " must follow a <!-- snippet: PATH#NAME --> marker");
+                            + " must follow a <!-- snippet: PATH#NAME --> or <!-- file: PATH -->"
+                            + " marker");
         }
+        Assert.assertTrue(problems.isEmpty(), String.join("\n\n", problems));
         Assert.assertTrue(count > 0, "no snippets found");
     }
 

@@ -3,6 +3,7 @@ package org.lowrank4j.examples.docs;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
 import org.lowrank4j.decompose.Decomposition;
 import org.lowrank4j.decompose.Tucker;
 import org.lowrank4j.tensor.Rank;
@@ -39,7 +40,7 @@ public final class QuickStart {
             TuckerTensor factorized = tucker.getTensor();
             System.out.printf(
                     "ranks %s, %d -> %d parameters, relative error %.2e%n",
-                    java.util.Arrays.toString(factorized.getRank()),
+                    Arrays.toString(factorized.getRank()),
                     kernel.size(),
                     factorized.numParameters(),
                     tucker.getRelativeError());

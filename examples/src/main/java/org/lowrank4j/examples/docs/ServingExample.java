@@ -11,7 +11,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.djl.nn.BlockFactory;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
@@ -19,8 +18,8 @@ import ai.djl.translate.Translator;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.lowrank4j.examples.demo.CompactResNet;
+import org.lowrank4j.examples.demo.CompactResNetFactory;
 import org.lowrank4j.factorize.FactorizePolicy;
 import org.lowrank4j.factorize.FactorizedBlockFactory;
 import org.lowrank4j.factorize.FactorizedModels;
@@ -31,18 +30,6 @@ import org.lowrank4j.tensor.Rank;
 public final class ServingExample {
 
     private ServingExample() {}
-
-    /** Builds the architecture as it was before factorization, as a DJL block factory does. */
-    public static final class ResNetFactory implements BlockFactory {
-
-        private static final long serialVersionUID = 1L;
-
-        /** {@inheritDoc} */
-        @Override
-        public Block newBlock(Model model, Path modelPath, Map<String, ?> arguments) {
-            return CompactResNet.build(16, 10);
-        }
-    }
 
     /**
      * Runs the example.
@@ -86,7 +73,7 @@ public final class ServingExample {
                         .optModelName("resnet")
                         .optTranslator(translator)
                         .optArgument("blockFactory", FactorizedBlockFactory.class.getName())
-                        .optArgument("baseBlockFactory", ResNetFactory.class.getName())
+                        .optArgument("baseBlockFactory", CompactResNetFactory.class.getName())
                         .build();
         try (ZooModel<Image, Classifications> model = criteria.loadModel();
                 Predictor<Image, Classifications> predictor = model.newPredictor()) {
