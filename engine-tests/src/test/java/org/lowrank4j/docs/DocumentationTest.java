@@ -181,6 +181,24 @@ public class DocumentationTest {
         Assert.assertTrue(count > 0, "no snippets found");
     }
 
+    /** The first-project files the getting-started page shows whole. */
+    @Test
+    public void gettingStartedShowsTheFirstProject() throws IOException {
+        String page =
+                Files.readString(root().resolve("docs/getting-started.md"), StandardCharsets.UTF_8);
+        Set<String> shown = new LinkedHashSet<>();
+        Matcher f = FILE_MARKER.matcher(page);
+        while (f.find()) {
+            shown.add(f.group(1));
+        }
+        Assert.assertTrue(
+                shown.containsAll(
+                        List.of(
+                                "examples/first-project/pom.xml",
+                                "examples/first-project/src/main/java/com/example/first/FirstProject.java")),
+                "getting-started.md must show the first project's POM and program, shows " + shown);
+    }
+
     @Test
     public void snippetProgramsRun() throws Exception {
         for (String file : sources()) {
