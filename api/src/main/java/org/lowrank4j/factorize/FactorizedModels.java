@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Saves and loads a factorized model as one model directory: DJL's parameter file and, beside it,
@@ -28,6 +30,8 @@ public final class FactorizedModels {
     /** The name of the plan file in a model directory. */
     public static final String PLAN_FILE = "lowrank4j-plan.json";
 
+    private static final Logger logger = LoggerFactory.getLogger(FactorizedModels.class);
+
     private FactorizedModels() {}
 
     /**
@@ -45,6 +49,11 @@ public final class FactorizedModels {
         FactorizePlan plan = Factorizer.plan(model.getBlock());
         model.save(dir, model.getName());
         plan.save(dir.resolve(PLAN_FILE));
+        logger.info(
+                "Saved model '{}' with a plan of {} factorized layer(s) to {}",
+                model.getName(),
+                plan.getEntries().size(),
+                dir);
     }
 
     /**
@@ -63,6 +72,7 @@ public final class FactorizedModels {
         Objects.requireNonNull(dir, "dir must not be null");
         restore(model.getBlock(), dir);
         model.load(dir, model.getName());
+        logger.info("Loaded model '{}' from {}", model.getName(), dir);
     }
 
     /**

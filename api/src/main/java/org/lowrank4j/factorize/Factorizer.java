@@ -10,12 +10,9 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Convolution;
 import ai.djl.nn.core.Linear;
-import ai.djl.training.ParameterStore;
-import ai.djl.training.dataset.Batch;
 import ai.djl.training.dataset.Dataset;
-import ai.djl.translate.TranslateException;
 import ai.djl.util.Pair;
-import java.io.IOException;
+import ai.djl.util.Progress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -33,7 +30,6 @@ import org.lowrank4j.cost.LayerCost;
 import org.lowrank4j.engine.EngineCheck;
 import org.lowrank4j.engine.EngineHealth;
 import org.lowrank4j.internal.Engines;
-import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.nn.ConvImplementation;
 import org.lowrank4j.nn.FactorizedConv;
 import org.lowrank4j.tensor.Rank;
@@ -75,20 +71,18 @@ public final class Factorizer {
 
     private final FactorizePolicy policy;
     private final Shape[] inputShapes;
-    private final Iterable<NDList> batches;
-    private final Dataset dataset;
-    private final long maxBatches;
+    private final Calibration calibration;
     private final Set<Class<?>> containers;
     private final LatencyMeter latency;
+    private final Progress progress;
 
     private Factorizer(Builder b) {
         policy = b.policy;
         inputShapes = b.inputShapes;
-        batches = b.batches;
-        dataset = b.dataset;
-        maxBatches = b.maxBatches;
+        calibration = b.calibration;
         containers = new LinkedHashSet<>(b.containers);
         latency = b.latency;
+        progress = b.progress;
     }
 
     /**
@@ -116,6 +110,7 @@ public final class Factorizer {
             throw new IllegalStateException(
                     "the block is not initialised; a trained (initialised) block is accepted");
         }
+        long started = System.nanoTime();
         Shape[] shapes = modelInputShapes(block);
         // errors, costs and latencies below come from this engine: check it computes correctly
         EngineHealth health = EngineCheck.verify(Engine.getEngine(Engines.nameOf(block)));
@@ -183,7 +178,7 @@ public final class Factorizer {
         }
         LatencyMeter meter = latency != null ? latency : budgetMeter;
         // fit every selected layer (calibration first), then swap them all at once
-        NDManager calibration = NDManager.newBaseManager();
+        NDManager recorded = NDManager.newBaseManager();
         Map<Candidate, LayerRecorder> recorders = new LinkedHashMap<>();
         List<String> notes = new ArrayList<>();
         if (!health.isSound()) {
@@ -191,22 +186,29 @@ public final class Factorizer {
                     "the engine check found the engine faulty, so the errors and latencies behind"
                             + " these choices may be wrong: "
                             + health);
+            FactorizeLog.faultyEngine(health);
         }
+        Steps steps = Steps.to(progress);
         List<Block> made = new ArrayList<>();
         try {
-            if (batches != null || dataset != null) {
+            if (calibration != null) {
                 for (Candidate c : selected) {
                     if (c.method.isDataAware()) {
                         recorders.put(
-                                c,
-                                c.method.newRecorder(c.node.block, c.inputShapes(), calibration));
+                                c, c.method.newRecorder(c.node.block, c.inputShapes(), recorded));
                     }
                 }
                 if (!recorders.isEmpty()) {
-                    calibrate(block, shapes, recorders);
+                    calibrate(block, shapes, recorders, steps);
                 }
             }
             List<Candidate> global = new ArrayList<>();
+            int globalCount = 0;
+            for (Candidate c : selected) {
+                globalCount += policy.selectorFor(c.node.path).isGlobal() ? 1 : 0;
+            }
+            // a layer whose rank a global selector chooses is profiled first, fitted after
+            steps.begin("Factorizing", selected.size() + globalCount);
             long othersParams = totalBefore.getParameters();
             long othersFlops = totalBefore.getFlops();
             for (Candidate c : selected) {
@@ -222,6 +224,7 @@ public final class Factorizer {
                     rank = selector.select(profile(c, recorders.get(c)));
                 }
                 fit(c, rank, recorders.get(c), made, meter);
+                steps.step(c.node.path);
                 if (c.reason == null) {
                     othersParams += c.after.getParameters() - c.before.getParameters();
                     othersFlops += c.after.getFlops() - c.before.getFlops();
@@ -233,6 +236,7 @@ public final class Factorizer {
                 List<LayerProfile> profiles = new ArrayList<>();
                 for (Candidate c : global) {
                     profiles.add(profile(c, recorders.get(c)));
+                    steps.step(c.node.path);
                 }
                 ModelProfile model =
                         ModelProfile.of(
@@ -254,8 +258,10 @@ public final class Factorizer {
                     } else {
                         fit(c, rank, recorders.get(c), made, meter);
                     }
+                    steps.step(c.node.path);
                 }
             }
+            steps.end();
         } catch (RuntimeException e) {
             for (Block b : made) {
                 dispose(b);
@@ -265,7 +271,7 @@ public final class Factorizer {
             for (LayerRecorder r : recorders.values()) {
                 r.close();
             }
-            calibration.close();
+            recorded.close();
         }
         List<BlockTree.Node> targets = new ArrayList<>();
         List<Block> replacements = new ArrayList<>();
@@ -320,8 +326,11 @@ public final class Factorizer {
                                 c.reason));
             }
         }
-        return new FactorizeReport(
-                layers, totalBefore, totalAfter, refused, notes, FactorizePlan.of(entries));
+        FactorizeReport report =
+                new FactorizeReport(
+                        layers, totalBefore, totalAfter, refused, notes, FactorizePlan.of(entries));
+        FactorizeLog.factorized(report, System.nanoTime() - started);
+        return report;
     }
 
     /**
@@ -418,6 +427,7 @@ public final class Factorizer {
             targets.add(n);
         }
         swapAll(targets, replacements);
+        FactorizeLog.restored(plan);
     }
 
     /**
@@ -472,6 +482,7 @@ public final class Factorizer {
             throw e;
         }
         swapAll(targets, replacements);
+        FactorizeLog.exported(targets.size());
         return block;
     }
 
@@ -524,6 +535,7 @@ public final class Factorizer {
                         recorder);
         LayerResult result = c.method.factorize(request);
         made.add(result.getBlock());
+        initializeShapes(result.getBlock(), c.inputShapes());
         if (meter != null) {
             // AUTO is decided by measurement: every implementation is timed, the fastest fixed
             Block b = result.getBlock();
@@ -668,79 +680,22 @@ public final class Factorizer {
     }
 
     /** Runs the calibration data through the model with the recorders in place. */
-    private void calibrate(Block block, Shape[] shapes, Map<Candidate, LayerRecorder> recorders) {
+    private void calibrate(
+            Block block, Shape[] shapes, Map<Candidate, LayerRecorder> recorders, Steps steps) {
         List<BlockTree.Node> targets = new ArrayList<>();
-        List<Block> wrappers = new ArrayList<>();
-        for (Map.Entry<Candidate, LayerRecorder> e : recorders.entrySet()) {
-            targets.add(e.getKey().node);
-            wrappers.add(new RecordingBlock(e.getKey().node.block, e.getValue()));
+        for (Candidate c : recorders.keySet()) {
+            targets.add(c.node);
         }
-        swapAll(targets, wrappers);
-        NDManager manager = NDManager.newBaseManager();
-        try {
-            long count = 0;
-            if (batches != null) {
-                for (NDList batch : batches) {
-                    runBatch(block, shapes, batch, count++);
-                }
-            } else {
-                for (Batch batch : dataset.getData(manager)) {
-                    try (Batch b = batch) {
-                        if (count >= maxBatches) {
-                            break;
-                        }
-                        runBatch(block, shapes, b.getData(), count++);
-                    }
-                }
-            }
-            if (count == 0) {
-                throw new IllegalArgumentException(
-                        "the calibration data holds no batch; at least one batch is accepted");
-            }
-        } catch (IOException | TranslateException e) {
-            throw new IllegalStateException("the calibration dataset cannot be read", e);
-        } finally {
-            manager.close();
-            for (int i = 0; i < targets.size(); i++) {
-                BlockTree.replace(
-                        targets.get(i).parent, targets.get(i).index, targets.get(i).block);
-            }
-        }
-    }
-
-    private static void runBatch(Block block, Shape[] shapes, NDList batch, long index) {
-        boolean fits = batch.size() == shapes.length;
-        for (int i = 0; fits && i < shapes.length; i++) {
-            Shape s = batch.get(i).getShape();
-            Shape m = shapes[i];
-            fits = s.dimension() == m.dimension() && s.slice(1).equals(m.slice(1));
-        }
-        if (!fits) {
-            StringBuilder expected = new StringBuilder();
-            for (Shape s : shapes) {
-                expected.append(expected.length() == 0 ? "" : ", ");
-                expected.append("(N").append(s.dimension() > 1 ? ", " : "");
-                expected.append(s.slice(1).toString().replaceAll("[()]", "")).append(')');
-            }
-            throw new IllegalArgumentException(
-                    "calibration batch "
-                            + index
-                            + " has shapes "
-                            + Arrays.toString(batch.getShapes())
-                            + "; the model takes "
-                            + expected);
-        }
-        NDArray anchor = batch.get(0);
-        try (Workspace ws = Workspace.of(anchor)) {
-            for (NDArray a : batch) {
-                ws.adopt(a);
-            }
-            block.forward(new ParameterStore(ws.manager(), false), batch, false);
-        }
+        long started = System.nanoTime();
+        steps.begin("Calibrating", calibration.expectedBatches());
+        long batches =
+                calibration.run(block, shapes, targets, new ArrayList<>(recorders.values()), steps);
+        steps.end();
+        FactorizeLog.calibrated(targets.size(), batches, System.nanoTime() - started);
     }
 
     /** Replaces every target by its replacement, or none of them. */
-    private static void swapAll(List<BlockTree.Node> targets, List<Block> replacements) {
+    static void swapAll(List<BlockTree.Node> targets, List<Block> replacements) {
         int done = 0;
         try {
             for (; done < targets.size(); done++) {
@@ -753,6 +708,21 @@ public final class Factorizer {
                 BlockTree.replace(n.parent, n.index, n.block);
             }
             throw e;
+        }
+    }
+
+    /**
+     * Gives a new block, its parameters already set, the input shapes it runs at, as DJL's {@code
+     * initialize} does, so that it reports itself initialised and describes its input and output.
+     */
+    private static void initializeShapes(Block block, Shape[] shapes) {
+        for (Pair<String, Parameter> p : block.getParameters()) {
+            if (p.getValue().isInitialized()) {
+                NDArray a = p.getValue().getArray();
+                // every parameter is set: nothing is drawn under this manager
+                block.initialize(a.getManager(), a.getDataType(), shapes);
+                return;
+            }
         }
     }
 
@@ -810,13 +780,32 @@ public final class Factorizer {
 
         private FactorizePolicy policy;
         private Shape[] inputShapes;
-        private Iterable<NDList> batches;
-        private Dataset dataset;
-        private long maxBatches;
+        private Calibration calibration;
         private final Set<Class<?>> containers = new LinkedHashSet<>();
         private LatencyMeter latency;
+        private Progress progress;
 
         private Builder() {}
+
+        /**
+         * Sets where the factorizer reports its progress (default: nowhere): calibration one step
+         * per batch ("Calibrating"), then one step per selected layer ("Factorizing"; two for a
+         * layer whose rank a global selector such as a budget chooses: its profile, then its fit),
+         * each step named by the layer's path. DJL's {@link ai.djl.training.util.ProgressBar} draws
+         * them on the console.
+         *
+         * @param progress the progress
+         * @return this builder
+         */
+        public Builder optProgress(Progress progress) {
+            if (progress == null) {
+                throw new IllegalArgumentException(
+                        "progress null is not accepted; a ai.djl.util.Progress such as"
+                                + " ai.djl.training.util.ProgressBar is");
+            }
+            this.progress = progress;
+            return this;
+        }
 
         /**
          * Sets a latency meter: every layer that would be swapped is timed, dense and factorized,
@@ -879,8 +868,7 @@ public final class Factorizer {
                 throw new IllegalArgumentException(
                         "calibration batches null are not accepted; an Iterable of NDList is");
             }
-            this.batches = batches;
-            this.dataset = null;
+            this.calibration = Calibration.of(batches);
             return this;
         }
 
@@ -901,9 +889,7 @@ public final class Factorizer {
                                 + maxBatches
                                 + " batches is not accepted; a dataset and at least 1 batch are");
             }
-            this.dataset = dataset;
-            this.maxBatches = maxBatches;
-            this.batches = null;
+            this.calibration = Calibration.of(dataset, maxBatches);
             return this;
         }
 

@@ -13,6 +13,7 @@ import ai.djl.training.evaluator.AbstractAccuracy;
 import ai.djl.training.evaluator.Evaluator;
 import ai.djl.training.loss.Loss;
 import ai.djl.translate.TranslateException;
+import ai.djl.util.Progress;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -58,6 +59,7 @@ public final class SensitivitySweep {
     private final double[] fractions;
     private final Shape[] inputShapes;
     private final Set<Class<? extends AbstractBlock>> containers;
+    private final Progress progress;
 
     private SensitivitySweep(Builder b) {
         policy = b.policy;
@@ -69,6 +71,7 @@ public final class SensitivitySweep {
         fractions = b.fractions.clone();
         inputShapes = b.inputShapes;
         containers = new LinkedHashSet<>(b.containers);
+        progress = b.progress;
     }
 
     /**
@@ -98,21 +101,32 @@ public final class SensitivitySweep {
             fb.optContainer(c);
         }
         Factorizer factorizer = fb.build();
+        long started = System.nanoTime();
         List<Factorizer.Candidate> targets = factorizer.selectedLayers(block);
         int inputs = factorizer.inputShapes(block).length;
         try (NDManager owned = NDManager.newBaseManager()) {
             List<NDList[]> data = load(owned, inputs);
+            Steps steps = Steps.to(progress);
+            // the baseline, then every layer at each fraction (fewer where fractions coincide)
+            steps.begin("Sweeping", 1 + (long) targets.size() * fractions.length);
             double baseline = evaluate(block, data);
+            steps.step("baseline");
             List<SensitivityReport.Layer> layers = new ArrayList<>();
             for (Factorizer.Candidate c : targets) {
-                layers.add(sweepLayer(block, c, data, baseline));
+                SensitivityReport.Layer layer = sweepLayer(block, c, data, baseline, steps);
+                FactorizeLog.sweptLayer(layer);
+                layers.add(layer);
             }
-            return new SensitivityReport(metric.getName(), higherIsBetter, baseline, layers);
+            steps.end();
+            SensitivityReport report =
+                    new SensitivityReport(metric.getName(), higherIsBetter, baseline, layers);
+            FactorizeLog.swept(report, data.size(), System.nanoTime() - started);
+            return report;
         }
     }
 
     private SensitivityReport.Layer sweepLayer(
-            Block root, Factorizer.Candidate c, List<NDList[]> data, double baseline) {
+            Block root, Factorizer.Candidate c, List<NDList[]> data, double baseline, Steps steps) {
         BlockTree.Node node = c.node;
         LayerProfile profile;
         try {
@@ -169,6 +183,7 @@ public final class SensitivitySweep {
             }
             double drop = higherIsBetter ? baseline - value : value - baseline;
             points.add(new SensitivityReport.Point(r, profile.costAt(r), value, drop));
+            steps.step(node.path);
         }
         return new SensitivityReport.Layer(node.path, c.method.getName(), points);
     }
@@ -256,8 +271,26 @@ public final class SensitivitySweep {
         private double[] fractions = {0.125, 0.25, 0.5, 0.75};
         private Shape[] inputShapes;
         private final Set<Class<? extends AbstractBlock>> containers = new LinkedHashSet<>();
+        private Progress progress;
 
         private Builder() {}
+
+        /**
+         * Sets where the sweep reports its progress (default: nowhere): one step for the baseline,
+         * then one per layer and candidate rank ("Sweeping"), each named by the layer's path.
+         *
+         * @param progress the progress, such as DJL's {@link ai.djl.training.util.ProgressBar}
+         * @return this builder
+         */
+        public Builder optProgress(Progress progress) {
+            if (progress == null) {
+                throw new IllegalArgumentException(
+                        "progress null is not accepted; a ai.djl.util.Progress such as"
+                                + " ai.djl.training.util.ProgressBar is");
+            }
+            this.progress = progress;
+            return this;
+        }
 
         /**
          * Sets the metric (required): an accuracy (any {@link AbstractAccuracy}, higher is better)

@@ -323,7 +323,7 @@ public class FactorizedEmbedding extends AbstractBlock {
     /** {@inheritDoc} */
     @Override
     public void initialize(NDManager manager, DataType dataType, Shape... inputShapes) {
-        if (!isInitialized()) {
+        if (!parametersSet()) {
             DataType type = dataType.isFloating() ? dataType : DataType.FLOAT32;
             NDList drawn = table.draw(manager, initStd, seed, type);
             for (int i = 0; i < factors.size(); i++) {
@@ -335,6 +335,16 @@ public class FactorizedEmbedding extends AbstractBlock {
             }
         }
         super.initialize(manager, dataType, inputShapes);
+    }
+
+    /** Whether every parameter has its array (then {@code initialize} draws nothing). */
+    private boolean parametersSet() {
+        for (Parameter p : getParameters().values()) {
+            if (!p.isInitialized()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** {@inheritDoc} */

@@ -801,7 +801,7 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
     @Override
     public void initialize(NDManager manager, DataType dataType, Shape... inputShapes) {
         checkWidth(inputShapes[0]);
-        if (!isInitialized()) {
+        if (!parametersSet()) {
             double std = Double.isNaN(initStd) ? 1 / Math.sqrt(weight.in) : initStd;
             NDList drawn = weight.draw(manager, std, seed, dataType);
             for (int i = 0; i < factors.size(); i++) {
@@ -821,6 +821,16 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
             operands.invalidate();
         }
         super.initialize(manager, dataType, inputShapes);
+    }
+
+    /** Whether every parameter has its array (then {@code initialize} draws nothing). */
+    private boolean parametersSet() {
+        for (Parameter p : getParameters().values()) {
+            if (!p.isInitialized()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** {@inheritDoc} */

@@ -8,10 +8,13 @@ import ai.djl.nn.Block;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.lowrank4j.cost.LatencyMeter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Measures the implementations of a block on one input, for the {@code tune} methods of {@link
@@ -21,7 +24,42 @@ import org.lowrank4j.cost.LatencyMeter;
  */
 final class Tuning {
 
+    private static final Logger logger = LoggerFactory.getLogger(Tuning.class);
+
     private Tuning() {}
+
+    /**
+     * Logs a tuning's result: at INFO for an explicit round-robin tuning, at DEBUG for one through
+     * a meter's cache (the factorizer does one per layer).
+     */
+    private static void log(
+            boolean info,
+            Block block,
+            Shape inputShape,
+            List<ConvImplementation> candidates,
+            Map<ConvImplementation, Double> millis) {
+        if (info ? logger.isInfoEnabled() : logger.isDebugEnabled()) {
+            StringBuilder b = new StringBuilder();
+            for (ConvImplementation c : candidates) {
+                b.append(b.length() == 0 ? "" : ", ")
+                        .append(c)
+                        .append(String.format(Locale.ROOT, " %.4g ms", millis.get(c)));
+            }
+            String message =
+                    String.format(
+                            Locale.ROOT,
+                            "Tuned %s for input %s: %s; AUTO runs %s",
+                            block.getClass().getSimpleName(),
+                            inputShape,
+                            b,
+                            fastest(candidates, millis));
+            if (info) {
+                logger.info(message);
+            } else {
+                logger.debug(message);
+            }
+        }
+    }
 
     /**
      * A meter with the given warm-up and timed passes and the default timer.
@@ -89,6 +127,7 @@ final class Tuning {
         for (int c = 0; c < candidates.size(); c++) {
             medians.put(candidates.get(c), median(times[c]));
         }
+        log(true, block, inputShape, candidates, medians);
         return medians;
     }
 
@@ -127,6 +166,7 @@ final class Tuning {
         } finally {
             set.accept(saved);
         }
+        log(false, block, inputShapes[0], candidates, measured);
         return measured;
     }
 

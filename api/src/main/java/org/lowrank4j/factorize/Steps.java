@@ -1,0 +1,70 @@
+package org.lowrank4j.factorize;
+
+import ai.djl.util.Progress;
+
+/**
+ * The steps of one long task, reported to the user's {@link Progress} (or to nothing when none was
+ * given): a stage begins with {@link #begin} and its number of steps, each finished step is one
+ * {@link #step} (shown as done with DJL's {@code ProgressBar}), and {@link #end} completes the
+ * stage even when it took fewer steps than announced.
+ *
+ * <p>A stage of unknown length is announced with 0 steps; its steps are counted but not shown as a
+ * share.
+ */
+final class Steps {
+
+    private final Progress progress;
+    private long total;
+    private long done;
+
+    private Steps(Progress progress) {
+        this.progress = progress;
+    }
+
+    /**
+     * Returns steps reported to a progress.
+     *
+     * @param progress the progress, or {@code null} to report nothing
+     */
+    static Steps to(Progress progress) {
+        return new Steps(progress);
+    }
+
+    /**
+     * Begins a stage.
+     *
+     * @param message the stage's name, short (DJL's bar shows 12 characters)
+     * @param steps how many steps it takes, or 0 if unknown
+     */
+    void begin(String message, long steps) {
+        total = Math.max(0, steps);
+        done = 0;
+        if (progress != null) {
+            progress.reset(message, total);
+        }
+    }
+
+    /**
+     * Marks one more step of the stage as done.
+     *
+     * @param detail what the step was (a layer's path), shown after the bar
+     */
+    void step(String detail) {
+        if (progress != null && (total == 0 || done < total)) {
+            progress.update(done, detail);
+        }
+        done++;
+    }
+
+    /** Returns how many steps of the stage are done. */
+    long done() {
+        return done;
+    }
+
+    /** Ends the stage. */
+    void end() {
+        if (progress != null && total > 0 && done < total) {
+            progress.end();
+        }
+    }
+}
