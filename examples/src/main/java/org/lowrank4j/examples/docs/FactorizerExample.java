@@ -21,6 +21,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
+import ai.djl.training.util.ProgressBar;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -110,6 +111,17 @@ public final class FactorizerExample {
             }
             Files.writeString(dir.resolve("report.csv"), report.toCsv());
             Files.writeString(dir.resolve("report.json"), report.toJson());
+            // end
+
+            // snippet:progress
+            Block another = resnet();
+            another.initialize(manager, DataType.FLOAT32, new Shape(8, 3, 16, 16));
+            Factorizer.builder()
+                    .setPolicy(policy)
+                    .optCalibration(calibrationBatches)
+                    .optProgress(new ProgressBar()) // DJL's console bar: batches, then layers
+                    .build()
+                    .factorize(another);
             // end
 
             // snippet:finetune
