@@ -1,5 +1,8 @@
 package org.lowrank4j.factorize;
 
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
@@ -20,25 +23,37 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import org.lowrank4j.internal.Json;
+import java.util.regex.Pattern;
 
 /**
  * The structure of a factorized model: for every swapped layer, its path, the method and the
  * settings that rebuild the factorized block. {@link Factorizer#restore} applies it to a freshly
  * built model so that {@code Model.load} can read the saved parameters back.
  *
- * <p>It is saved as JSON:
+ * <p>It is saved as JSON, numbers as numbers:
  *
  * <pre>{@code
- * {"format": "lowrank4j-plan", "version": 1, "layers": [
+ * {"format": "lowrank4j-plan", "version": 2, "layers": [
  *   {"path": "01SequentialBlock/01Conv2d", "method": "low-rank",
- *    "settings": {"layer": "Conv2d", "filters": "16", "rank": "4", ...}}]}
+ *    "settings": {"layer": "Conv2d", "filters": 16, "rank": 4, ...}}]}
  * }</pre>
+ *
+ * <p>Plans of version 1, which held every setting as a string, are read as well.
  */
 public final class FactorizePlan {
 
     private static final String FORMAT = "lowrank4j-plan";
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
+
+    /** The plan versions read: 1 held settings as strings only. */
+    private static final List<Integer> READ_VERSIONS = List.of(1, 2);
+
+    /** A setting written as a JSON number: an integer or a decimal as Java writes a double. */
+    private static final Pattern INTEGER = Pattern.compile("-?(0|[1-9][0-9]{0,17})");
+
+    /** The JSON writer of plans and reports: indented, nulls kept, text unescaped. */
+    static final Gson GSON =
+            new GsonBuilder().setPrettyPrinting().serializeNulls().disableHtmlEscaping().create();
 
     /** The longest plan text read: far more than a model of thousands of layers needs. */
     public static final int MAX_CHARS = 16 * 1024 * 1024;
@@ -73,28 +88,54 @@ public final class FactorizePlan {
     }
 
     /**
-     * Returns the plan as JSON.
+     * Returns the plan as JSON (the current version, settings that are numbers written as numbers).
      *
      * @return the JSON text
      */
     public String toJson() {
-        StringBuilder b = new StringBuilder();
-        b.append("{\"format\": ").append(Json.quote(FORMAT));
-        b.append(", \"version\": ").append(VERSION).append(", \"layers\": [");
-        for (int i = 0; i < entries.size(); i++) {
-            Entry e = entries.get(i);
-            b.append(i == 0 ? "\n  " : ",\n  ");
-            b.append("{\"path\": ").append(Json.quote(e.path));
-            b.append(", \"method\": ").append(Json.quote(e.method));
-            b.append(", \"settings\": {");
-            int j = 0;
-            for (Map.Entry<String, String> s : e.settings.entrySet()) {
-                b.append(j++ == 0 ? "" : ", ");
-                b.append(Json.quote(s.getKey())).append(": ").append(Json.quote(s.getValue()));
+        return GSON.toJson(toJsonTree()) + "\n";
+    }
+
+    /** Returns the plan as a JSON object. */
+    JsonObject toJsonTree() {
+        JsonObject root = new JsonObject();
+        root.addProperty("format", FORMAT);
+        root.addProperty("version", VERSION);
+        JsonArray layers = new JsonArray();
+        for (Entry e : entries) {
+            JsonObject layer = new JsonObject();
+            layer.addProperty("path", e.path);
+            layer.addProperty("method", e.method);
+            JsonObject settings = new JsonObject();
+            for (Map.Entry<String, String> kv : e.settings.entrySet()) {
+                settings.add(kv.getKey(), settingValue(kv.getValue()));
             }
-            b.append("}}");
+            layer.add("settings", settings);
+            layers.add(layer);
         }
-        return b.append(entries.isEmpty() ? "]}\n" : "\n]}\n").toString();
+        root.add("layers", layers);
+        return root;
+    }
+
+    /**
+     * A setting as JSON: a number where the text is one as Java writes it (so that reading it back
+     * gives the same text), else a string.
+     */
+    private static JsonPrimitive settingValue(String text) {
+        if (INTEGER.matcher(text).matches()) {
+            return new JsonPrimitive(Long.parseLong(text));
+        }
+        if (!text.isEmpty() && (Character.isDigit(text.charAt(0)) || text.charAt(0) == '-')) {
+            try {
+                double d = Double.parseDouble(text);
+                if (Double.isFinite(d) && Double.toString(d).equals(text)) {
+                    return new JsonPrimitive(d);
+                }
+            } catch (NumberFormatException e) {
+                // a string
+            }
+        }
+        return new JsonPrimitive(text);
     }
 
     /**
@@ -125,9 +166,17 @@ public final class FactorizePlan {
         JsonObject map = root.getAsJsonObject();
         JsonElement version = map.get("version");
         // numbers compare by value (1 and 1.0 match, 1.9 and the string "1" do not)
-        if (!new JsonPrimitive(VERSION).equals(version)) {
+        boolean known = false;
+        for (int v : READ_VERSIONS) {
+            known |= new JsonPrimitive(v).equals(version);
+        }
+        if (!known) {
             throw new IllegalArgumentException(
-                    "plan version " + version + " is not accepted; version " + VERSION + " is");
+                    "plan version "
+                            + version
+                            + " is not accepted; versions "
+                            + READ_VERSIONS
+                            + " are");
         }
         JsonElement layers = map.get("layers");
         if (layers == null || !layers.isJsonArray()) {

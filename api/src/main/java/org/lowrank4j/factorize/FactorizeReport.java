@@ -1,12 +1,16 @@
 package org.lowrank4j.factorize;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import org.lowrank4j.cost.BlockCost;
-import org.lowrank4j.internal.Json;
 
 /**
  * What a {@link Factorizer} did: for every candidate layer, whether it was swapped (or why not),
@@ -177,42 +181,52 @@ public final class FactorizeReport {
      * @return the JSON text
      */
     public String toJson() {
-        StringBuilder b = new StringBuilder("{\"layers\": [");
-        for (int i = 0; i < layers.size(); i++) {
-            Layer l = layers.get(i);
-            b.append(i == 0 ? "\n  " : ",\n  ").append('{');
-            b.append("\"path\": ").append(Json.quote(l.path));
-            b.append(", \"oldType\": ").append(Json.quote(l.oldType));
-            b.append(", \"newType\": ").append(str(l.newType));
-            b.append(", \"method\": ").append(str(l.method));
-            b.append(", \"ranks\": [").append(ranks(l.ranks, ", ")).append(']');
-            b.append(", \"implementation\": ").append(str(l.implementation));
-            b.append(", \"paramsBefore\": ").append(l.before.getParameters());
-            b.append(", \"paramsAfter\": ").append(l.after.getParameters());
-            b.append(", \"flopsBefore\": ").append(l.before.getFlops());
-            b.append(", \"flopsAfter\": ").append(l.after.getFlops());
-            b.append(", \"weightError\": ").append(Json.number(l.weightError));
-            b.append(", \"outputNmse\": ").append(Json.number(l.outputNmse));
-            b.append(", \"latencyBeforeMs\": ").append(Json.number(l.latencyBefore));
-            b.append(", \"latencyAfterMs\": ").append(Json.number(l.latencyAfter));
-            b.append(", \"swapped\": ").append(l.swapped);
-            b.append(", \"reason\": ").append(str(l.reason)).append('}');
+        JsonObject root = new JsonObject();
+        JsonArray rows = new JsonArray();
+        for (Layer l : layers) {
+            JsonObject o = new JsonObject();
+            o.addProperty("path", l.path);
+            o.addProperty("oldType", l.oldType);
+            o.addProperty("newType", l.newType);
+            o.addProperty("method", l.method);
+            JsonArray ranks = new JsonArray();
+            for (int r : l.ranks) {
+                ranks.add(r);
+            }
+            o.add("ranks", ranks);
+            o.addProperty("implementation", l.implementation);
+            o.addProperty("paramsBefore", l.before.getParameters());
+            o.addProperty("paramsAfter", l.after.getParameters());
+            o.addProperty("flopsBefore", l.before.getFlops());
+            o.addProperty("flopsAfter", l.after.getFlops());
+            o.add("weightError", number(l.weightError));
+            o.add("outputNmse", number(l.outputNmse));
+            o.add("latencyBeforeMs", number(l.latencyBefore));
+            o.add("latencyAfterMs", number(l.latencyAfter));
+            o.addProperty("swapped", l.swapped);
+            o.addProperty("reason", l.reason);
+            rows.add(o);
         }
-        b.append(layers.isEmpty() ? "]" : "\n]");
-        b.append(", \"total\": {\"paramsBefore\": ").append(totalBefore.getParameters());
-        b.append(", \"paramsAfter\": ").append(totalAfter.getParameters());
-        b.append(", \"flopsBefore\": ").append(totalBefore.getFlops());
-        b.append(", \"flopsAfter\": ").append(totalAfter.getFlops()).append('}');
-        b.append(", \"refused\": [");
-        for (int i = 0; i < refused.size(); i++) {
-            b.append(i == 0 ? "" : ", ").append(Json.quote(refused.get(i)));
-        }
-        b.append("], \"notes\": [");
-        for (int i = 0; i < notes.size(); i++) {
-            b.append(i == 0 ? "" : ", ").append(Json.quote(notes.get(i)));
-        }
-        b.append("], \"plan\": ").append(plan.toJson().trim()).append("}\n");
-        return b.toString();
+        root.add("layers", rows);
+        JsonObject total = new JsonObject();
+        total.addProperty("paramsBefore", totalBefore.getParameters());
+        total.addProperty("paramsAfter", totalAfter.getParameters());
+        total.addProperty("flopsBefore", totalBefore.getFlops());
+        total.addProperty("flopsAfter", totalAfter.getFlops());
+        root.add("total", total);
+        JsonArray refusedList = new JsonArray();
+        refused.forEach(refusedList::add);
+        root.add("refused", refusedList);
+        JsonArray noteList = new JsonArray();
+        notes.forEach(noteList::add);
+        root.add("notes", noteList);
+        root.add("plan", plan.toJsonTree());
+        return FactorizePlan.GSON.toJson(root) + "\n";
+    }
+
+    /** A number, or JSON null for NaN and infinities, which JSON cannot hold. */
+    private static JsonElement number(double v) {
+        return Double.isFinite(v) ? new JsonPrimitive(v) : JsonNull.INSTANCE;
     }
 
     /**
@@ -316,10 +330,6 @@ public final class FactorizeReport {
 
     private static String nz(String s) {
         return s == null ? "" : s;
-    }
-
-    private static String str(String s) {
-        return s == null ? "null" : Json.quote(s);
     }
 
     private static String ranks(int[] ranks, String sep) {

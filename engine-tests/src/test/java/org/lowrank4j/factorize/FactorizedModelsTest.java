@@ -15,6 +15,10 @@ import ai.djl.nn.Block;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.Translator;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,6 +66,39 @@ public class FactorizedModelsTest extends EngineTestBase {
                 reloaded.setBlock(Nets.resnet());
                 FactorizedModels.load(reloaded, dir);
                 Assert.assertEquals(infer(reloaded.getBlock(), x).toFloatArray(), expected);
+            }
+        }
+    }
+
+    @Test
+    public void aDirectoryWithAVersion1PlanStillLoads() throws Exception {
+        try (Model model = Model.newInstance("net")) {
+            Path dir = saveFactorized(model);
+            // the plan as version 1 wrote it: every setting a string
+            Path file = dir.resolve(FactorizedModels.PLAN_FILE);
+            JsonObject plan = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+            Assert.assertEquals(plan.get("version").getAsInt(), 2);
+            plan.addProperty("version", 1);
+            int numbers = 0;
+            for (JsonElement layer : plan.getAsJsonArray("layers")) {
+                JsonObject settings = layer.getAsJsonObject().getAsJsonObject("settings");
+                for (String key : new ArrayList<>(settings.keySet())) {
+                    JsonPrimitive v = settings.getAsJsonPrimitive(key);
+                    numbers += v.isNumber() ? 1 : 0;
+                    settings.addProperty(key, v.getAsString());
+                }
+            }
+            Assert.assertTrue(numbers > 0, "the plan holds no number");
+            Files.writeString(file, plan.toString());
+            NDArray x = randn(4, DataType.FLOAT32, IMAGE.getShape());
+            float[] expected = infer(model.getBlock(), x).toFloatArray();
+            try (Model reloaded = Model.newInstance("net")) {
+                reloaded.setBlock(Nets.resnet());
+                FactorizedModels.load(reloaded, dir);
+                Assert.assertEquals(infer(reloaded.getBlock(), x).toFloatArray(), expected);
+                Assert.assertEquals(
+                        Factorizer.plan(reloaded.getBlock()).toJson(),
+                        Factorizer.plan(model.getBlock()).toJson());
             }
         }
     }

@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.util.List;
 import org.lowrank4j.tensor.Factorization;
 import org.lowrank4j.tensor.Rank;
@@ -43,6 +45,36 @@ public class HostilePlanTest {
     }
 
     @Test
+    public void settingsAreWrittenAsNumbersAndPlansOfVersion1AreStillRead() {
+        String v1 =
+                plan(
+                        "1",
+                        "{\"path\": \"01Conv2d\", \"method\": \"low-rank\", \"settings\":"
+                                + " {\"layer\": \"Conv2d\", \"rank\": \"4\", \"scale\":"
+                                + " \"0.5\", \"ranks\": \"4,4\", \"padded\": \"007\"}}");
+        FactorizePlan old = FactorizePlan.fromJson(v1);
+        JsonObject written = JsonParser.parseString(old.toJson()).getAsJsonObject();
+        Assert.assertEquals(written.get("version").getAsInt(), 2);
+        JsonObject settings =
+                written.getAsJsonArray("layers")
+                        .get(0)
+                        .getAsJsonObject()
+                        .getAsJsonObject("settings");
+        Assert.assertTrue(settings.getAsJsonPrimitive("rank").isNumber(), settings.toString());
+        Assert.assertEquals(settings.get("rank").getAsInt(), 4);
+        Assert.assertTrue(settings.getAsJsonPrimitive("scale").isNumber(), settings.toString());
+        for (String text : new String[] {"layer", "ranks", "padded"}) {
+            Assert.assertTrue(settings.getAsJsonPrimitive(text).isString(), text);
+        }
+        // the settings read back are the very strings of the version-1 plan
+        FactorizePlan again = FactorizePlan.fromJson(old.toJson());
+        Assert.assertEquals(
+                again.getEntries().get(0).getSettings(), old.getEntries().get(0).getSettings());
+        Assert.assertEquals(old.getEntries().get(0).getSettings().get("padded"), "007");
+        Assert.assertEquals(old.getEntries().get(0).getSettings().get("scale"), "0.5");
+    }
+
+    @Test
     public void deepNestingIsRefusedWithoutOverflowingTheStack() {
         refused("[".repeat(200_000), "levels deep");
         refused(plan("1", "{\"a\": [[[[[[[[[[1]]]]]]]]]]}"), "levels deep");
@@ -52,7 +84,7 @@ public class HostilePlanTest {
     public void otherVersionsDuplicatesAndBadValuesAreRefused() {
         refused(plan("1.9", LAYER), "plan version 1.9");
         refused(plan("\"1\"", LAYER), "plan version \"1\"");
-        refused(plan("2", LAYER), "version 1 is");
+        refused(plan("3", LAYER), "versions [1, 2] are");
         refused(plan("1", LAYER + ", " + LAYER), "'01Conv2d' appears twice");
         refused(
                 plan(
@@ -91,7 +123,7 @@ public class HostilePlanTest {
                 for (String huge : List.of("2000000000", "99999999999")) {
                     String hostile =
                             json.replaceFirst(
-                                    "\"rank\": \"[0-9,]+\"", "\"rank\": \"" + huge + "\"");
+                                    "\"rank\": (\"[0-9,]+\"|[0-9]+)", "\"rank\": " + huge);
                     Assert.assertNotEquals(hostile, json, method.getName());
                     Block fresh = Nets.resnet();
                     String before = Factorizer.plan(fresh).toJson();
