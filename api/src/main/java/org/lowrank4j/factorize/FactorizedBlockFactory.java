@@ -25,9 +25,17 @@ import java.util.Map;
  *                 .build();
  * }</pre>
  *
- * <p>In a {@code serving.properties}: {@code option.blockFactory=} this class and {@code
- * option.baseBlockFactory=} the factory of the architecture. An instance made with {@link
- * #FactorizedBlockFactory(BlockFactory)} can be passed as the {@code blockFactory} argument too.
+ * <p>In the model directory's {@code serving.properties} (which DJL reads when it loads the
+ * directory, also through DJL Serving), arguments are plain keys:
+ *
+ * <pre>
+ * blockFactory=org.lowrank4j.factorize.FactorizedBlockFactory
+ * baseBlockFactory=com.example.MyResNetFactory
+ * translatorFactory=ai.djl.modality.cv.translator.ImageClassificationTranslatorFactory
+ * </pre>
+ *
+ * <p>An instance made with {@link #FactorizedBlockFactory(BlockFactory)} can be passed as the
+ * {@code blockFactory} argument too.
  */
 public class FactorizedBlockFactory implements BlockFactory {
 

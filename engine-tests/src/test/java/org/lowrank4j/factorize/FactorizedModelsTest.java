@@ -8,6 +8,7 @@ import ai.djl.modality.cv.Image;
 import ai.djl.modality.cv.ImageFactory;
 import ai.djl.modality.cv.transform.ToTensor;
 import ai.djl.modality.cv.translator.ImageClassificationTranslator;
+import ai.djl.modality.cv.translator.ImageClassificationTranslatorFactory;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -165,6 +166,70 @@ public class FactorizedModelsTest extends EngineTestBase {
                 Assert.assertEquals(got.getClassNames(), expected.getClassNames());
                 Assert.assertEquals(got.getProbabilities(), expected.getProbabilities());
                 Assert.assertFalse(Factorizer.plan(zoo.getBlock()).getEntries().isEmpty());
+            }
+        }
+    }
+
+    @Test
+    public void servingPropertiesAloneLoadTheDirectoryIntoAPredictor() throws Exception {
+        int[] pixels = new int[64];
+        for (int i = 0; i < pixels.length; i++) {
+            pixels[i] = 0xff000000 | (i * 5 << 16) | ((255 - i * 2) << 8) | (i * 11 % 256);
+        }
+        Image image = ImageFactory.getInstance().fromPixels(pixels, 8, 8);
+        List<String> classes = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            classes.add("class" + i);
+        }
+        try (Model model = Model.newInstance("net")) {
+            Path saved = saveFactorized(model);
+            // a model directory as DJL Serving finds one: named as the model, with its
+            // serving.properties and synset
+            Path dir = Files.createTempDirectory("served").resolve("net");
+            Files.createDirectories(dir);
+            try (var files = Files.list(saved)) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    Files.copy(f, dir.resolve(f.getFileName()));
+                }
+            }
+            Files.write(dir.resolve("synset.txt"), classes);
+            Files.writeString(
+                    dir.resolve("serving.properties"),
+                    "engine="
+                            + engine()
+                            + "\nblockFactory="
+                            + FactorizedBlockFactory.class.getName()
+                            + "\n"
+                            + FactorizedBlockFactory.BASE_ARGUMENT
+                            + "="
+                            + TinyResNetFactory.class.getName()
+                            + "\ntranslatorFactory="
+                            + ImageClassificationTranslatorFactory.class.getName()
+                            + "\napplySoftmax=true\n");
+            Classifications expected;
+            Translator<Image, Classifications> translator =
+                    ImageClassificationTranslator.builder()
+                            .addTransform(new ToTensor())
+                            .optSynset(classes)
+                            .optApplySoftmax(true)
+                            .build();
+            try (Predictor<Image, Classifications> p = model.newPredictor(translator)) {
+                expected = p.predict(image);
+            }
+            Criteria<Image, Classifications> criteria =
+                    Criteria.builder()
+                            .setTypes(Image.class, Classifications.class)
+                            .optModelPath(dir)
+                            .build();
+            try (ZooModel<Image, Classifications> zoo = criteria.loadModel();
+                    Predictor<Image, Classifications> p = zoo.newPredictor()) {
+                Assert.assertEquals(zoo.getNDManager().getEngine().getEngineName(), engine());
+                Classifications got = p.predict(image);
+                Assert.assertEquals(got.getClassNames(), expected.getClassNames());
+                Assert.assertEquals(got.getProbabilities(), expected.getProbabilities());
+                Assert.assertEquals(
+                        Factorizer.plan(zoo.getBlock()).toJson(),
+                        Factorizer.plan(model.getBlock()).toJson());
             }
         }
     }
