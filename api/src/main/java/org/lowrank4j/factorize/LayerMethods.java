@@ -1,5 +1,7 @@
 package org.lowrank4j.factorize;
 
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
 import java.util.List;
 import org.lowrank4j.tensor.Factorization;
 
@@ -26,6 +28,20 @@ public final class LayerMethods {
     private static final LayerMethod TT_CONV = new TensorConvMethod(Factorization.TT);
 
     private LayerMethods() {}
+
+    /**
+     * The input shape a standard replacement is initialised with: the factorized block's own, when
+     * it knows it (it was swapped in or loaded), else the given smallest input it accepts.
+     */
+    static Shape standardInput(Block factorized, Shape fallback) {
+        if (factorized.isInitialized()) {
+            Shape[] shapes = factorized.getInputShapes();
+            if (shapes != null && shapes.length > 0) {
+                return shapes[0];
+            }
+        }
+        return fallback;
+    }
 
     /**
      * Returns the data-aware two-factor method: a 2-D convolution becomes a {@code kh×kw}

@@ -379,7 +379,7 @@ final class LowRankMethod implements LayerMethod {
                             d.get(0) * (k.get(0) - 1) + 1,
                             d.get(1) * (k.get(1) - 1) + 1);
         }
-        seq.initialize(manager, type, input);
+        seq.initialize(manager, type, LayerMethods.standardInput(factorized, input));
         Block a = seq.getChildren().valueAt(0);
         Block b = seq.getChildren().valueAt(1);
         first.copyTo(a.getParameters().get("weight").getArray());

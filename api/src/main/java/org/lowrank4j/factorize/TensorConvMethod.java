@@ -462,7 +462,10 @@ final class TensorConvMethod extends FormatMethod {
                 input[2 + i] = f.getDilation().get(i) * (kernel.get(i) - 1) + 1;
             }
             NDArray anchor = weights.get(0);
-            seq.initialize(ws.target(), anchor.getDataType(), new Shape(input));
+            seq.initialize(
+                    ws.target(),
+                    anchor.getDataType(),
+                    LayerMethods.standardInput(factorized, new Shape(input)));
             for (int i = 0; i < convs.size(); i++) {
                 NDArray target = convs.get(i).getParameters().get("weight").getArray();
                 weights.get(i).toType(target.getDataType(), false).copyTo(target);

@@ -354,7 +354,9 @@ final class TensorizedLinearMethod extends FormatMethod {
             Linear linear =
                     Linear.builder().setUnits(f.getOutFeatures()).optBias(bias != null).build();
             linear.initialize(
-                    weight.getManager(), weight.getDataType(), new Shape(1, f.getInFeatures()));
+                    weight.getManager(),
+                    weight.getDataType(),
+                    LayerMethods.standardInput(f, new Shape(1, f.getInFeatures())));
             weight.copyTo(linear.getParameters().get("weight").getArray());
             if (bias != null) {
                 bias.getArray().copyTo(linear.getParameters().get("bias").getArray());

@@ -24,7 +24,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import org.lowrank4j.cost.CostCounter;
+import org.lowrank4j.cost.LayerCost;
 import org.lowrank4j.nn.ConvImplementation;
 import org.lowrank4j.tensor.Factorization;
 import org.lowrank4j.tensor.Rank;
@@ -231,6 +235,53 @@ public class FactorizedModelsTest extends EngineTestBase {
                         Factorizer.plan(zoo.getBlock()).toJson(),
                         Factorizer.plan(model.getBlock()).toJson());
             }
+        }
+    }
+
+    @Test
+    public void anExportedModelSavesAndLoadsByTheDocumentedRecipe() throws Exception {
+        Path dir = Files.createTempDirectory("exported-model");
+        NDArray x = randn(6, DataType.FLOAT32, IMAGE.getShape());
+        Map<String, Shape[]> inputs = new HashMap<>();
+        float[] expected;
+        float[] exported;
+        FactorizePlan plan;
+        try (Model model = Model.newInstance("net")) {
+            saveFactorized(model);
+            expected = infer(model.getBlock(), x).toFloatArray();
+            plan = Factorizer.plan(model.getBlock());
+            for (LayerCost c : CostCounter.layers(model.getBlock(), IMAGE)) {
+                inputs.put(c.getPath(), c.getInputShapes());
+            }
+            Factorizer.toStandardBlocks(model.getBlock());
+            Assert.assertTrue(Factorizer.plan(model.getBlock()).getEntries().isEmpty());
+            NDArray exportedOut = infer(model.getBlock(), x);
+            assertClose(exportedOut, manager.create(expected, exportedOut.getShape()), 1e-5);
+            exported = exportedOut.toFloatArray();
+            // each standard replacement records the input shape the layer really takes
+            Map<Block, String> paths = Nets.blocks(model.getBlock());
+            for (FactorizePlan.Entry e : plan.getEntries()) {
+                Block standard = null;
+                for (Map.Entry<Block, String> b : paths.entrySet()) {
+                    standard = b.getValue().equals(e.getPath()) ? b.getKey() : standard;
+                }
+                Assert.assertNotNull(standard, e.getPath());
+                Assert.assertEquals(
+                        standard.getInputShapes(), inputs.get(e.getPath()), e.getPath());
+            }
+            model.save(dir, "net");
+            plan.save(dir.resolve("structure.json"));
+        }
+        // the recipe: the architecture, the plan's structure, placeholder weights, the export, then
+        // the exported parameters
+        try (Model reloaded = Model.newInstance("net")) {
+            Block block = Nets.resnet();
+            Factorizer.restore(block, FactorizePlan.load(dir.resolve("structure.json")));
+            block.initialize(reloaded.getNDManager(), DataType.FLOAT32, IMAGE);
+            Factorizer.toStandardBlocks(block);
+            reloaded.setBlock(block);
+            reloaded.load(dir, "net");
+            Assert.assertEquals(infer(block, x).toFloatArray(), exported);
         }
     }
 }
