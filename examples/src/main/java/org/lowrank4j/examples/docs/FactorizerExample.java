@@ -162,6 +162,22 @@ public final class FactorizerExample {
                     standard.forward(new ParameterStore(manager, false), new NDList(images), false)
                             .singletonOrThrow();
             System.out.println("exported model output " + out.getShape());
+            Path exportDir = dir.resolve("exported");
+            Files.createDirectories(exportDir);
+            model.save(exportDir, "resnet");
+            FactorizePlan plan = report.getPlan();
+            Shape inputShape = new Shape(8, 3, 16, 16);
+
+            // snippet:load-exported
+            Block plain = resnet(); // built as the original was
+            Factorizer.restore(plain, plan); // the factorized structure
+            plain.initialize(manager, DataType.FLOAT32, inputShape); // placeholder weights
+            Factorizer.toStandardBlocks(plain); // the plain structure
+            try (Model exported = Model.newInstance("resnet")) {
+                exported.setBlock(plain);
+                exported.load(exportDir, "resnet"); // the exported parameters
+            }
+            // end
 
             Block trainedMlp = new Mlp(256, 10, new int[] {256, 128});
             trainedMlp.initialize(manager, DataType.FLOAT32, new Shape(32, 256));
