@@ -63,15 +63,22 @@ public final class FactorizedModels {
      * @param model the model, with a freshly built block
      * @param dir the model directory written by {@link #save}
      * @throws IOException if a file cannot be read
-     * @throws MalformedModelException if the parameters do not fit the restored block
+     * @throws MalformedModelException if the parameters do not fit the restored block; the plan's
+     *     blocks are then taken out again, so the block is the architecture it was given as
      * @throws IllegalArgumentException if the directory has no plan, or the plan does not fit the
      *     block
      */
     public static void load(Model model, Path dir) throws IOException, MalformedModelException {
         Objects.requireNonNull(model, "model must not be null");
         Objects.requireNonNull(dir, "dir must not be null");
-        restore(model.getBlock(), dir);
-        model.load(dir, model.getName());
+        Runnable undo = Factorizer.restoreUndoably(model.getBlock(), readPlan(dir));
+        try {
+            model.load(dir, model.getName());
+        } catch (IOException | MalformedModelException | RuntimeException e) {
+            // the block is the architecture again, without the plan's blocks
+            undo.run();
+            throw e;
+        }
         logger.info("Loaded model '{}' from {}", model.getName(), dir);
     }
 
@@ -87,6 +94,12 @@ public final class FactorizedModels {
     public static Block restore(Block block, Path dir) throws IOException {
         Objects.requireNonNull(block, "block must not be null");
         Objects.requireNonNull(dir, "dir must not be null");
+        Factorizer.restore(block, readPlan(dir));
+        return block;
+    }
+
+    /** Reads the plan of a model directory (or of the directory of a file in it). */
+    private static FactorizePlan readPlan(Path dir) throws IOException {
         Path folder = Files.isDirectory(dir) ? dir : dir.toAbsolutePath().getParent();
         Path plan = folder.resolve(PLAN_FILE);
         if (!Files.isRegularFile(plan)) {
@@ -101,7 +114,6 @@ public final class FactorizedModels {
                             + PLAN_FILE
                             + "\")))");
         }
-        Factorizer.restore(block, FactorizePlan.load(plan));
-        return block;
+        return FactorizePlan.load(plan);
     }
 }

@@ -386,6 +386,14 @@ public final class Factorizer {
      *     layer type or configuration there, an unknown method); the block is then unchanged
      */
     public static void restore(Block block, FactorizePlan plan) {
+        restoreUndoably(block, plan);
+    }
+
+    /**
+     * Restores a plan like {@link #restore} and returns what puts the replaced layers back, for a
+     * load that fails after the restore.
+     */
+    static Runnable restoreUndoably(Block block, FactorizePlan plan) {
         Objects.requireNonNull(block, "block must not be null");
         Objects.requireNonNull(plan, "plan must not be null");
         List<BlockTree.Node> nodes = BlockTree.nodes(block, Set.of());
@@ -428,6 +436,11 @@ public final class Factorizer {
         }
         swapAll(targets, replacements);
         FactorizeLog.restored(plan);
+        return () -> {
+            for (BlockTree.Node n : targets) {
+                BlockTree.replace(n.parent, n.index, n.block);
+            }
+        };
     }
 
     /**

@@ -284,4 +284,32 @@ public class FactorizedModelsTest extends EngineTestBase {
             Assert.assertEquals(infer(block, x).toFloatArray(), exported);
         }
     }
+
+    @Test
+    public void aFailedLoadTakesThePlansBlocksOutAgain() throws Exception {
+        try (Model model = Model.newInstance("net")) {
+            Path dir = saveFactorized(model);
+            // a plan of other ranks than the saved parameters have
+            Block other = initialised(Nets.resnet(), IMAGE);
+            Factorizer.builder()
+                    .setPolicy(
+                            FactorizePolicy.builder()
+                                    .setRank(Rank.fraction(0.2))
+                                    .optConvFactorization(Factorization.TUCKER)
+                                    .optOnlyIfCheaper(false)
+                                    .build())
+                    .build()
+                    .factorize(other);
+            Factorizer.plan(other).save(dir.resolve(FactorizedModels.PLAN_FILE));
+            try (Model reloaded = Model.newInstance("net")) {
+                Block fresh = Nets.resnet();
+                Map<Block, String> before = Nets.blocks(fresh);
+                reloaded.setBlock(fresh);
+                Assert.expectThrows(
+                        MalformedModelException.class, () -> FactorizedModels.load(reloaded, dir));
+                Assert.assertEquals(Nets.blocks(fresh), before, "the architecture changed");
+                Assert.assertTrue(Factorizer.plan(fresh).getEntries().isEmpty());
+            }
+        }
+    }
 }
