@@ -283,12 +283,7 @@ public final class SensitivitySweep {
          * @return this builder
          */
         public Builder optProgress(Progress progress) {
-            if (progress == null) {
-                throw new IllegalArgumentException(
-                        "progress null is not accepted; a ai.djl.util.Progress such as"
-                                + " ai.djl.training.util.ProgressBar is");
-            }
-            this.progress = progress;
+            this.progress = Steps.checked(progress);
             return this;
         }
 

@@ -22,6 +22,20 @@ final class Steps {
     }
 
     /**
+     * Returns a progress a builder was given, refusing {@code null}.
+     *
+     * @throws IllegalArgumentException if the progress is {@code null}
+     */
+    static Progress checked(Progress progress) {
+        if (progress == null) {
+            throw new IllegalArgumentException(
+                    "progress null is not accepted; a ai.djl.util.Progress such as"
+                            + " ai.djl.training.util.ProgressBar is");
+        }
+        return progress;
+    }
+
+    /**
      * Returns steps reported to a progress.
      *
      * @param progress the progress, or {@code null} to report nothing

@@ -41,6 +41,29 @@ public class FactorizedModelsTest extends EngineTestBase {
 
     private static final Shape IMAGE = new Shape(1, 3, 8, 8);
 
+    private static final List<String> CLASSES =
+            List.of(
+                    "class0", "class1", "class2", "class3", "class4", "class5", "class6", "class7",
+                    "class8", "class9");
+
+    /** DJL's classification translator for the tiny ResNet's ten outputs. */
+    private static Translator<Image, Classifications> translator() {
+        return ImageClassificationTranslator.builder()
+                .addTransform(new ToTensor())
+                .optSynset(CLASSES)
+                .optApplySoftmax(true)
+                .build();
+    }
+
+    /** An 8×8 colour image whose channels ramp with the given steps. */
+    private static Image image(int red, int green, int blue) {
+        int[] pixels = new int[64];
+        for (int i = 0; i < pixels.length; i++) {
+            pixels[i] = 0xff000000 | (i * red << 16) | ((255 - i * green) << 8) | (i * blue % 256);
+        }
+        return ImageFactory.getInstance().fromPixels(pixels, 8, 8);
+    }
+
     private Path saveFactorized(Model model) throws Exception {
         Block net = initialised(Nets.resnet(), IMAGE);
         Factorizer.builder()
@@ -131,21 +154,8 @@ public class FactorizedModelsTest extends EngineTestBase {
 
     @Test
     public void criteriaLoadsTheDirectoryIntoAPredictor() throws Exception {
-        List<String> classes = new ArrayList<>();
-        for (int i = 0; i < 10; i++) {
-            classes.add("class" + i);
-        }
-        Translator<Image, Classifications> translator =
-                ImageClassificationTranslator.builder()
-                        .addTransform(new ToTensor())
-                        .optSynset(classes)
-                        .optApplySoftmax(true)
-                        .build();
-        int[] pixels = new int[64];
-        for (int i = 0; i < pixels.length; i++) {
-            pixels[i] = 0xff000000 | (i * 4 << 16) | ((255 - i * 3) << 8) | (i * 7 % 256);
-        }
-        Image image = ImageFactory.getInstance().fromPixels(pixels, 8, 8);
+        Translator<Image, Classifications> translator = translator();
+        Image image = image(4, 3, 7);
         try (Model model = Model.newInstance("net")) {
             Path dir = saveFactorized(model);
             Classifications expected;
@@ -176,15 +186,7 @@ public class FactorizedModelsTest extends EngineTestBase {
 
     @Test
     public void servingPropertiesAloneLoadTheDirectoryIntoAPredictor() throws Exception {
-        int[] pixels = new int[64];
-        for (int i = 0; i < pixels.length; i++) {
-            pixels[i] = 0xff000000 | (i * 5 << 16) | ((255 - i * 2) << 8) | (i * 11 % 256);
-        }
-        Image image = ImageFactory.getInstance().fromPixels(pixels, 8, 8);
-        List<String> classes = new ArrayList<>();
-        for (int i = 0; i < 10; i++) {
-            classes.add("class" + i);
-        }
+        Image image = image(5, 2, 11);
         try (Model model = Model.newInstance("net")) {
             Path saved = saveFactorized(model);
             // a model directory as DJL Serving finds one: named as the model, with its
@@ -196,7 +198,7 @@ public class FactorizedModelsTest extends EngineTestBase {
                     Files.copy(f, dir.resolve(f.getFileName()));
                 }
             }
-            Files.write(dir.resolve("synset.txt"), classes);
+            Files.write(dir.resolve("synset.txt"), CLASSES);
             Files.writeString(
                     dir.resolve("serving.properties"),
                     "engine="
@@ -211,13 +213,7 @@ public class FactorizedModelsTest extends EngineTestBase {
                             + ImageClassificationTranslatorFactory.class.getName()
                             + "\napplySoftmax=true\n");
             Classifications expected;
-            Translator<Image, Classifications> translator =
-                    ImageClassificationTranslator.builder()
-                            .addTransform(new ToTensor())
-                            .optSynset(classes)
-                            .optApplySoftmax(true)
-                            .build();
-            try (Predictor<Image, Classifications> p = model.newPredictor(translator)) {
+            try (Predictor<Image, Classifications> p = model.newPredictor(translator())) {
                 expected = p.predict(image);
             }
             Criteria<Image, Classifications> criteria =
