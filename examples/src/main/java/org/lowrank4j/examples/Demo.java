@@ -2,7 +2,6 @@ package org.lowrank4j.examples;
 
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
-import ai.djl.basicdataset.cv.classification.Mnist;
 import ai.djl.engine.Engine;
 import ai.djl.metric.Metrics;
 import ai.djl.ndarray.NDArray;
@@ -18,6 +17,7 @@ import ai.djl.training.EasyTrain;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
 import ai.djl.training.TrainingResult;
+import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.dataset.Dataset;
 import ai.djl.training.evaluator.Accuracy;
@@ -40,6 +40,7 @@ import org.lowrank4j.cost.CostCounter;
 import org.lowrank4j.cost.LayerCost;
 import org.lowrank4j.examples.demo.CompactResNet;
 import org.lowrank4j.examples.demo.DemoCharts;
+import org.lowrank4j.examples.demo.DemoDataset;
 import org.lowrank4j.examples.demo.DemoOptions;
 import org.lowrank4j.examples.demo.LatencyMeter;
 import org.lowrank4j.examples.demo.ResultRow;
@@ -55,10 +56,11 @@ import org.lowrank4j.tensor.Factorization;
 import org.lowrank4j.tensor.Rank;
 
 /**
- * The demo: trains a compact ResNet on MNIST digits (or reuses its cached parameters), compresses
- * its convolutions with the {@link Factorizer} by each method at a few ranks, evaluates every
- * compressed model before and after a short fine-tune, times it against the original in the same
- * run, and writes a table (text, CSV, markdown) and charts.
+ * The demo: trains a compact ResNet on MNIST digits or Fashion-MNIST clothing images ({@code
+ * --dataset}), or reuses its cached parameters, compresses its convolutions with the {@link
+ * Factorizer} by each method at a few ranks, evaluates every compressed model before and after a
+ * short fine-tune, times it against the original in the same run, and writes a table (text, CSV,
+ * markdown) and charts.
  *
  * <p>Run it with {@code mvn -B -q -Dai.djl.offline=true -pl examples -am compile exec:java}; add
  * {@code -Dengine=MXNet} for MXNet and {@code -Dexec.args="--help"} for its options.
@@ -155,16 +157,19 @@ public final class Demo {
                 engine.getVersion(),
                 Runtime.getRuntime().availableProcessors());
 
-        String data = options.isFullMnist() ? "MNIST (60,000 + 10,000)" : "MNIST subset";
-        Mnist train =
+        DemoDataset dataset = options.getDataset();
+        String data = options.isFullMnist() ? "MNIST (60,000 + 10,000)" : dataset.getTitle();
+        ArrayDataset train =
                 MnistData.load(
+                        dataset,
                         Dataset.Usage.TRAIN,
                         TRAIN_BATCH,
                         true,
                         options.isFullMnist(),
                         options.getTrainLimit());
-        Mnist test =
+        ArrayDataset test =
                 MnistData.load(
+                        dataset,
                         Dataset.Usage.TEST,
                         TEST_BATCH,
                         false,
@@ -172,13 +177,14 @@ public final class Demo {
                         options.getTestLimit());
         System.out.printf(
                 Locale.ROOT,
-                "%s: %,d training and %,d test digits%n%n",
+                "%s: %,d training and %,d test %s%n%n",
                 data,
                 train.size(),
-                test.size());
+                test.size(),
+                dataset.getNoun());
 
         List<Method> methods = methods(options.isQuick());
-        Path cache = cacheFolder(options, engine);
+        Path cache = options.getModelCache(engine.getEngineName(), STEM_CHANNELS);
         try (Model original = originalModel(options, cache, train, test)) {
             // the same compression results whether the model was just trained or read from cache
             engine.setRandomSeed(SEED);
@@ -239,8 +245,8 @@ public final class Demo {
             Method m,
             Choice choice,
             DemoOptions options,
-            Mnist train,
-            Mnist test,
+            ArrayDataset train,
+            ArrayDataset test,
             long originalConv)
             throws IOException, TranslateException {
         FactorizeReport report = compress(model, m.method(), choice.selector(), train);
@@ -289,7 +295,7 @@ public final class Demo {
         System.out.printf(
                 Locale.ROOT,
                 "%nTiming the original and the %d compressed models: %d warm-up and %d timed"
-                        + " rounds of one batch of %d digits each%n",
+                        + " rounds of one batch of %d test images each%n",
                 models.size(),
                 warmup,
                 repeats,
@@ -386,21 +392,9 @@ public final class Demo {
         }
     }
 
-    private static Path cacheFolder(DemoOptions options, Engine engine) {
-        String key =
-                String.format(
-                        Locale.ROOT,
-                        "%s-%s%s-w%d-e%d",
-                        engine.getEngineName().toLowerCase(Locale.ROOT),
-                        options.isFullMnist() ? "mnist" : "mnist10k",
-                        options.isQuick() ? "-quick" : "",
-                        STEM_CHANNELS,
-                        options.getEpochs());
-        return options.getCache().resolve(key);
-    }
-
     /** Trains the original model, or loads its cached parameters. */
-    private static Model originalModel(DemoOptions options, Path cache, Mnist train, Mnist test)
+    private static Model originalModel(
+            DemoOptions options, Path cache, ArrayDataset train, ArrayDataset test)
             throws IOException, TranslateException, MalformedModelException {
         if (!options.isRetrain() && Files.exists(cache.resolve(MODEL_NAME + ".txt"))) {
             System.out.println("Reusing the trained parameters in " + cache);
@@ -475,7 +469,7 @@ public final class Demo {
                         + " %.2fM -> %.2fM%n",
                 report.getSwapped().size(),
                 method.isDataAware()
-                        ? " (fitted to " + CALIBRATION_BATCHES * TRAIN_BATCH + " training digits)"
+                        ? " (fitted to " + CALIBRATION_BATCHES * TRAIN_BATCH + " training images)"
                         : "",
                 report.getTotalBefore().getParameters(),
                 report.getTotalAfter().getParameters(),
@@ -485,7 +479,7 @@ public final class Demo {
     }
 
     /** Fine-tunes with a new Trainer (one made before the swap would hold the old parameters). */
-    private static void fineTune(Model model, Mnist train, int epochs)
+    private static void fineTune(Model model, ArrayDataset train, int epochs)
             throws IOException, TranslateException {
         DefaultTrainingConfig config =
                 new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
@@ -519,11 +513,11 @@ public final class Demo {
         return Optimizer.adam().optLearningRateTracker(cosine).build();
     }
 
-    private static int batches(Mnist train) {
+    private static int batches(ArrayDataset train) {
         return (int) ((train.size() + TRAIN_BATCH - 1) / TRAIN_BATCH);
     }
 
-    /** The fraction of the test digits the model classifies correctly. */
+    /** The fraction of the test images the model classifies correctly. */
     static double accuracy(Model model, Dataset test) throws IOException, TranslateException {
         long correct = 0;
         long count = 0;
@@ -698,7 +692,7 @@ public final class Demo {
                                 + " after the fine-tune (which gives each compressed model %d more"
                                 + " epoch(s) of training than the original had). FLOPs are"
                                 + " multiply-accumulates per image. Latency is the median of %d"
-                                + " forward passes of a batch of %d test digits after %d warm-up"
+                                + " forward passes of a batch of %d test images after %d warm-up"
                                 + " passes; all models are timed together at the end of the run, in"
                                 + " rounds that run each model once in a rotating order, and the"
                                 + " speed-up is the original's median over the model's.\n\n",

@@ -1,11 +1,18 @@
 package org.lowrank4j.examples.demo;
 
+import ai.djl.basicdataset.cv.classification.Mnist;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Convolution;
 import ai.djl.training.ParameterStore;
+import ai.djl.training.dataset.ArrayDataset;
+import ai.djl.training.dataset.Batch;
+import ai.djl.training.dataset.Dataset;
+import ai.djl.training.dataset.Record;
+import ai.djl.translate.TranslateException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +22,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.lowrank4j.cost.CostCounter;
 import org.lowrank4j.cost.LayerCost;
+import org.lowrank4j.examples.MnistData;
 import org.lowrank4j.testing.EngineTestBase;
 import org.testng.Assert;
 import org.testng.annotations.Test;
@@ -118,6 +126,10 @@ public class DemoPartsTest extends EngineTestBase {
         Assert.assertEquals(d.getCache(), root.resolve("target/demo-cache"));
         Assert.assertEquals(d.getResults(), root.resolve("results/demo"));
         Assert.assertNull(d.getPublish());
+        Assert.assertEquals(d.getDataset(), DemoDataset.MNIST);
+        Assert.assertEquals(
+                d.getModelCache("PyTorch", 16),
+                root.resolve("target/demo-cache/pytorch-mnist10k-w16-e3"));
 
         DemoOptions o =
                 DemoOptions.parse(
@@ -134,6 +146,8 @@ public class DemoPartsTest extends EngineTestBase {
         Assert.assertEquals(o.getPublish(), root.resolve("docs/demo"));
         Assert.assertEquals(o.getNote(), "a note");
 
+        Assert.assertEquals(o.getModelCache("MXNet", 8), root.resolve("c/mxnet-mnist-w8-e5"));
+
         assertIllegalArgument(
                 () -> DemoOptions.parse(new String[] {"--fast"}, root), "option '--fast'");
         assertIllegalArgument(
@@ -142,6 +156,159 @@ public class DemoPartsTest extends EngineTestBase {
                 () -> DemoOptions.parse(new String[] {"--epochs", "x"}, root), "value 'x'");
         assertIllegalArgument(
                 () -> DemoOptions.parse(new String[] {"--cache"}, root), "needs a value");
+    }
+
+    @Test
+    public void datasetOptionKeepsCacheAndResultsApart() {
+        Path root = Paths.get("/project");
+        DemoOptions f = DemoOptions.parse(new String[] {"--dataset", "fashion"}, root);
+        Assert.assertEquals(f.getDataset(), DemoDataset.FASHION);
+        Assert.assertEquals(f.getResults(), root.resolve("results/demo/fashion-mnist"));
+        Assert.assertEquals(f.getCache(), root.resolve("target/demo-cache"));
+        Assert.assertEquals(
+                f.getModelCache("PyTorch", 16),
+                root.resolve("target/demo-cache/pytorch-fashion-mnist-w16-e3"));
+        Assert.assertFalse(f.isFullMnist());
+
+        DemoOptions q = DemoOptions.parse(new String[] {"--quick", "--dataset", "FASHION"}, root);
+        Assert.assertEquals(q.getDataset(), DemoDataset.FASHION);
+        Assert.assertEquals(q.getResults(), root.resolve("results/demo-quick/fashion-mnist"));
+        Assert.assertEquals(
+                q.getModelCache("PyTorch", 16),
+                root.resolve("target/demo-cache/pytorch-fashion-mnist-quick-w16-e3"));
+        Assert.assertEquals(q.getTrainLimit(), DemoOptions.QUICK_TRAIN);
+
+        DemoOptions m = DemoOptions.parse(new String[] {"--quick", "--dataset", "mnist"}, root);
+        Assert.assertEquals(m.getDataset(), DemoDataset.MNIST);
+        Assert.assertEquals(m.getResults(), root.resolve("results/demo-quick"));
+        Assert.assertEquals(
+                m.getModelCache("PyTorch", 16),
+                root.resolve("target/demo-cache/pytorch-mnist10k-quick-w16-e3"));
+
+        // an explicit results folder is taken as it is
+        DemoOptions r =
+                DemoOptions.parse(new String[] {"--dataset", "fashion", "--results", "out"}, root);
+        Assert.assertEquals(r.getResults(), root.resolve("out"));
+
+        assertIllegalArgument(
+                () -> DemoOptions.parse(new String[] {"--dataset", "cifar"}, root),
+                "value 'cifar' of --dataset is not accepted; mnist or fashion is");
+        assertIllegalArgument(
+                () -> DemoOptions.parse(new String[] {"--dataset"}, root), "needs a value");
+        assertIllegalArgument(
+                () ->
+                        DemoOptions.parse(
+                                new String[] {"--full-mnist", "--dataset", "fashion"}, root),
+                "--full-mnist is not accepted with --dataset fashion");
+        assertIllegalArgument(
+                () ->
+                        DemoOptions.parse(
+                                new String[] {"--dataset", "fashion", "--full-mnist"}, root),
+                "--full-mnist is not accepted with --dataset fashion");
+        Assert.assertTrue(DemoOptions.USAGE.contains("--dataset NAME"), DemoOptions.USAGE);
+    }
+
+    /** Reads a whole split in order and checks its size, image shape, range and labels. */
+    private int[] classCounts(ArrayDataset data, int expectedSize)
+            throws IOException, TranslateException {
+        Assert.assertEquals(data.size(), expectedSize);
+        int[] counts = new int[10];
+        int seen = 0;
+        for (Batch batch : data.getData(manager)) {
+            try (batch) {
+                NDArray x = batch.getData().singletonOrThrow();
+                Assert.assertEquals(x.getShape().slice(1), new Shape(1, 28, 28));
+                Assert.assertEquals(x.getDataType(), DataType.FLOAT32);
+                Assert.assertTrue(x.min().getFloat() >= 0f);
+                Assert.assertTrue(x.max().getFloat() <= 1f);
+                for (float label : batch.getLabels().singletonOrThrow().toFloatArray()) {
+                    int c = (int) label;
+                    Assert.assertEquals(label, (float) c, "label " + label + " is not whole");
+                    counts[c]++;
+                    seen++;
+                }
+            }
+        }
+        Assert.assertEquals(seen, expectedSize);
+        return counts;
+    }
+
+    @Test
+    public void fashionSubsetLoadsBalancedWithItsLabelsAndPixels()
+            throws IOException, TranslateException {
+        ArrayDataset train =
+                MnistData.load(
+                        DemoDataset.FASHION,
+                        Dataset.Usage.TRAIN,
+                        1000,
+                        false,
+                        false,
+                        Long.MAX_VALUE);
+        int[] counts = classCounts(train, 10_000);
+        for (int c = 0; c < 10; c++) {
+            Assert.assertEquals(counts[c], 1000, "training images of class " + c);
+        }
+        // classes interleaved: the first ten images are classes 0 to 9, the first of each in the
+        // full training set; the first (class 0, index 1 of the full set) sums to 84,598 grey
+        // levels
+        Record first = train.get(manager, 0);
+        // a record as stored (batches go through the ToTensor pipeline to (1, 28, 28) in [0, 1])
+        Assert.assertEquals(first.getData().singletonOrThrow().getShape(), new Shape(28, 28, 1));
+        Assert.assertEquals(first.getData().singletonOrThrow().sum().getFloat(), 84_598f, 1e-2);
+        for (int i = 0; i < 10; i++) {
+            Assert.assertEquals(
+                    train.get(manager, i).getLabels().singletonOrThrow().getFloat(), (float) i);
+        }
+
+        ArrayDataset test =
+                MnistData.load(
+                        DemoDataset.FASHION, Dataset.Usage.TEST, 500, false, false, Long.MAX_VALUE);
+        counts = classCounts(test, 2_000);
+        for (int c = 0; c < 10; c++) {
+            Assert.assertEquals(counts[c], 200, "test images of class " + c);
+        }
+        Assert.assertEquals(
+                test.get(manager, 0).getData().singletonOrThrow().sum().getFloat(), 83_873f, 1e-2);
+
+        // a quick run's prefix is balanced too
+        ArrayDataset quick =
+                MnistData.load(
+                        DemoDataset.FASHION,
+                        Dataset.Usage.TRAIN,
+                        256,
+                        false,
+                        false,
+                        DemoOptions.QUICK_TRAIN);
+        counts = classCounts(quick, DemoOptions.QUICK_TRAIN);
+        for (int c = 0; c < 10; c++) {
+            Assert.assertEquals(counts[c], c < 4 ? 103 : 102, "quick images of class " + c);
+        }
+
+        IllegalArgumentException e =
+                Assert.expectThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                MnistData.load(
+                                        DemoDataset.FASHION,
+                                        Dataset.Usage.TEST,
+                                        1,
+                                        false,
+                                        true,
+                                        1));
+        Assert.assertTrue(e.getMessage().contains("not available for fashion"), e.getMessage());
+    }
+
+    @Test
+    public void mnistSubsetStillLoads() throws IOException, TranslateException {
+        ArrayDataset test =
+                MnistData.load(
+                        DemoDataset.MNIST, Dataset.Usage.TEST, 500, false, false, Long.MAX_VALUE);
+        Assert.assertTrue(test instanceof Mnist, test.getClass().getName());
+        Assert.assertEquals(
+                classCounts(test, 1_996),
+                new int[] {200, 225, 198, 206, 196, 172, 202, 214, 188, 195});
+        Assert.assertEquals(
+                test.get(manager, 0).getData().singletonOrThrow().sum().getFloat(), 45_543f, 1e-2);
     }
 
     @Test

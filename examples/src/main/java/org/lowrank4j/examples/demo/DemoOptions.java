@@ -2,6 +2,7 @@ package org.lowrank4j.examples.demo;
 
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.Locale;
 
 /**
  * The demo's command-line options. With Maven they are passed as {@code -Dexec.args="--retrain
@@ -14,8 +15,14 @@ public final class DemoOptions {
             String.join(
                     "\n",
                     "options:",
+                    "  --dataset NAME         the data set: mnist (default; the 10,000 digits in"
+                            + " data/mnist-10k)",
+                    "                         or fashion (the 12,000 Fashion-MNIST images in"
+                            + " data/fashion-mnist);",
+                    "                         the cache and the results are kept apart per data"
+                            + " set",
                     "  --quick                a short run for a smoke test: 1,024 training and 256 test"
-                            + " digits,",
+                            + " images,",
                     "                         3 epochs, 1 of fine-tuning, every method at one rank;"
                             + " fails if",
                     "                         the trained model is not well above chance (50%)",
@@ -24,27 +31,35 @@ public final class DemoOptions {
                     "                         (by default the demo runs again with the remedy applied)",
                     "  --full-mnist           use the full MNIST (60,000 + 10,000 digits, downloaded"
                             + " once by DJL;",
-                    "                         needs the internet and no -Dai.djl.offline=true)",
+                    "                         needs the internet and no -Dai.djl.offline=true);"
+                            + " only with",
+                    "                         --dataset mnist",
                     "  --retrain              train the original model again instead of reusing the"
                             + " cached parameters",
                     "  --epochs N             training epochs of the original model (default 3)",
                     "  --finetune-epochs N    fine-tuning epochs of each compressed model (default"
                             + " 3)",
                     "  --cache DIR            where trained parameters are cached (default"
-                            + " target/demo-cache)",
+                            + " target/demo-cache;",
+                    "                         one folder inside per engine, data set and"
+                            + " training)",
                     "  --results DIR          where the table and charts are written (default"
-                            + " results/demo)",
+                            + " results/demo,",
+                    "                         results/demo/fashion-mnist with --dataset fashion,"
+                            + " and",
+                    "                         results/demo-quick[/fashion-mnist] with --quick)",
                     "  --publish DIR          also copy the markdown table and charts there (e.g."
                             + " docs/demo)",
                     "  --note TEXT            a line added to the markdown (e.g. the machine)",
                     "  --help                 print this and exit");
 
-    /** The training digits of a quick run. */
+    /** The training images of a quick run. */
     public static final int QUICK_TRAIN = 1024;
 
-    /** The test digits of a quick run. */
+    /** The test images of a quick run. */
     public static final int QUICK_TEST = 256;
 
+    private DemoDataset dataset = DemoDataset.MNIST;
     private boolean quick;
     private boolean engineAsIs;
     private boolean fullMnist;
@@ -75,6 +90,9 @@ public final class DemoOptions {
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
+                case "--dataset":
+                    o.dataset = DemoDataset.fromOption(value(args, ++i, a));
+                    break;
                 case "--quick":
                     o.quick = true;
                     break;
@@ -114,7 +132,8 @@ public final class DemoOptions {
                     throw new IllegalArgumentException(
                             "option '"
                                     + a
-                                    + "' is not known; accepted are --quick, --engine-as-is,"
+                                    + "' is not known; accepted are --dataset, --quick,"
+                                    + " --engine-as-is,"
                                     + " --full-mnist, --retrain,"
                                     + " --epochs, --finetune-epochs, --cache, --results, --publish,"
                                     + " --note and --help");
@@ -122,8 +141,17 @@ public final class DemoOptions {
         }
         o.epochs = o.epochs == 0 ? 3 : o.epochs;
         o.finetuneEpochs = o.finetuneEpochs == 0 ? (o.quick ? 1 : 3) : o.finetuneEpochs;
-        if (o.quick && !resultsGiven) {
-            o.results = root.resolve("results").resolve("demo-quick");
+        if (o.fullMnist && o.dataset != DemoDataset.MNIST) {
+            throw new IllegalArgumentException(
+                    "option --full-mnist is not accepted with --dataset "
+                            + o.dataset.getOption()
+                            + "; it is with --dataset mnist only");
+        }
+        if (!resultsGiven) {
+            o.results = root.resolve("results").resolve(o.quick ? "demo-quick" : "demo");
+            if (o.dataset != DemoDataset.MNIST) {
+                o.results = o.results.resolve(o.dataset.getFolder());
+            }
         }
         return o;
     }
@@ -165,7 +193,16 @@ public final class DemoOptions {
     }
 
     /**
-     * Returns whether this is a quick run (a few hundred digits, one epoch, one rank per method).
+     * Returns the data set the demo runs on.
+     *
+     * @return the data set, {@link DemoDataset#MNIST} by default
+     */
+    public DemoDataset getDataset() {
+        return dataset;
+    }
+
+    /**
+     * Returns whether this is a quick run (a few hundred images, one epoch, one rank per method).
      *
      * @return true for a quick run
      */
@@ -183,7 +220,7 @@ public final class DemoOptions {
     }
 
     /**
-     * Returns how many training digits are used.
+     * Returns how many training images are used.
      *
      * @return the number, {@code Long.MAX_VALUE} for all
      */
@@ -192,7 +229,7 @@ public final class DemoOptions {
     }
 
     /**
-     * Returns how many test digits are used.
+     * Returns how many test images are used.
      *
      * @return the number, {@code Long.MAX_VALUE} for all
      */
@@ -243,6 +280,29 @@ public final class DemoOptions {
      */
     public Path getCache() {
         return cache;
+    }
+
+    /**
+     * Returns the folder inside {@link #getCache()} that holds the trained original model of this
+     * run: one per engine, data set (the shipped subset or the full MNIST), quick or full run,
+     * width and training epochs, so that no run reuses or overwrites the parameters another one
+     * trained.
+     *
+     * @param engineName the engine's name, such as {@code PyTorch}
+     * @param stemChannels the stem channels of the network
+     * @return the folder, such as {@code target/demo-cache/pytorch-fashion-mnist-w16-e3}
+     */
+    public Path getModelCache(String engineName, int stemChannels) {
+        String key =
+                String.format(
+                        Locale.ROOT,
+                        "%s-%s%s-w%d-e%d",
+                        engineName.toLowerCase(Locale.ROOT),
+                        fullMnist ? "mnist" : dataset.getCacheKey(),
+                        quick ? "-quick" : "",
+                        stemChannels,
+                        epochs);
+        return cache.resolve(key);
     }
 
     /**
