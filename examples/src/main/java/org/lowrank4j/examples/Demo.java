@@ -25,6 +25,7 @@ import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
+import ai.djl.training.util.ProgressBar;
 import ai.djl.translate.TranslateException;
 import ai.djl.util.Pair;
 import java.io.IOException;
@@ -458,7 +459,10 @@ public final class Demo {
                         .optSkipFirst(true) // the stem has one input channel: nothing to gain
                         .build();
         Factorizer.Builder factorizer =
-                Factorizer.builder().setPolicy(policy).optInputShapes(BATCH);
+                Factorizer.builder()
+                        .setPolicy(policy)
+                        .optInputShapes(BATCH)
+                        .optProgress(new ProgressBar()); // calibration batches, then layers
         if (method.isDataAware()) {
             factorizer.optCalibration(train, CALIBRATION_BATCHES);
         }
