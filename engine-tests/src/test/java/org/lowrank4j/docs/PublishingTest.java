@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.jar.JarFile;
 import org.testng.Assert;
 import org.testng.annotations.Test;
 import org.w3c.dom.Element;
@@ -67,5 +68,22 @@ public class PublishingTest {
                 Files.readString(root.resolve("NOTICE"), StandardCharsets.UTF_8)
                         .contains("Copyright 2026 The Lowrank4J Authors"),
                 "NOTICE with the copyright line");
+    }
+
+    @Test
+    public void everyJarOfTheLibraryCarriesTheLicenceAndTheNotice() throws Exception {
+        Path root = Poms.root();
+        String version = Poms.text(Poms.read(root.resolve("pom.xml")), "version");
+        for (String suffix : List.of("", "-sources", "-javadoc")) {
+            Path jar = root.resolve("api/target/lowrank4j-api-" + version + suffix + ".jar");
+            Assert.assertTrue(
+                    Files.isRegularFile(jar),
+                    jar + " is missing: the api module is packaged first");
+            try (JarFile file = new JarFile(jar.toFile())) {
+                for (String entry : List.of("META-INF/LICENSE", "META-INF/NOTICE")) {
+                    Assert.assertNotNull(file.getEntry(entry), entry + " in " + jar.getFileName());
+                }
+            }
+        }
     }
 }
