@@ -143,6 +143,13 @@ final class BlockTree {
         }
     }
 
+    /** Puts each node's own block back in its place (after a swap or a temporary wrapper). */
+    static void putBack(List<Node> nodes) {
+        for (Node n : nodes) {
+            replace(n.parent, n.index, n.block);
+        }
+    }
+
     static String typeName(Block block) {
         String n = block.getClass().getSimpleName();
         return n.isEmpty() ? block.getClass().getName() : n;

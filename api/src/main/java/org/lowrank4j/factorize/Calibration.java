@@ -103,9 +103,7 @@ final class Calibration {
             throw new IllegalStateException("the calibration dataset cannot be read", e);
         } finally {
             manager.close();
-            for (BlockTree.Node n : targets) {
-                BlockTree.replace(n.parent, n.index, n.block);
-            }
+            BlockTree.putBack(targets);
         }
     }
 

@@ -3,6 +3,7 @@ package org.lowrank4j.factorize;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import org.lowrank4j.cost.BlockCost;
 import org.lowrank4j.engine.EngineHealth;
@@ -33,7 +34,14 @@ final class FactorizeLog {
                 seconds(nanos));
     }
 
-    static void factorized(FactorizeReport report, long nanos) {
+    /**
+     * Logs a factorization.
+     *
+     * @param report its report
+     * @param unprofitable the paths of the layers kept because their swap would not pay
+     * @param nanos how long it took
+     */
+    static void factorized(FactorizeReport report, Set<String> unprofitable, long nanos) {
         int kept = 0;
         for (FactorizeReport.Layer l : report.getLayers()) {
             if (l.isSwapped()) {
@@ -51,11 +59,10 @@ final class FactorizeLog {
                 }
             } else {
                 kept++;
-                String reason = l.getReason();
-                if (reason.startsWith("not cheaper") || reason.startsWith("measured slower")) {
-                    logger.info("Kept {} dense: {}", l.getPath(), reason);
+                if (unprofitable.contains(l.getPath())) {
+                    logger.info("Kept {} dense: {}", l.getPath(), l.getReason());
                 } else {
-                    logger.debug("Kept {} dense: {}", l.getPath(), reason);
+                    logger.debug("Kept {} dense: {}", l.getPath(), l.getReason());
                 }
             }
         }

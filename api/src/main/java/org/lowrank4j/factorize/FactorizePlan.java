@@ -1,7 +1,7 @@
 package org.lowrank4j.factorize;
 
+import ai.djl.util.JsonUtils;
 import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -48,12 +48,12 @@ public final class FactorizePlan {
     /** The plan versions read: 1 held settings as strings only. */
     private static final List<Integer> READ_VERSIONS = List.of(1, 2);
 
-    /** A setting written as a JSON number: an integer or a decimal as Java writes a double. */
+    /** An integer setting, written as a JSON number (a decimal is, where Java writes it so). */
     private static final Pattern INTEGER = Pattern.compile("-?(0|[1-9][0-9]{0,17})");
 
     /** The JSON writer of plans and reports: indented, nulls kept, text unescaped. */
     static final Gson GSON =
-            new GsonBuilder().setPrettyPrinting().serializeNulls().disableHtmlEscaping().create();
+            JsonUtils.builder(true).serializeNulls().disableHtmlEscaping().create();
 
     /** The longest plan text read: far more than a model of thousands of layers needs. */
     public static final int MAX_CHARS = 16 * 1024 * 1024;

@@ -1,7 +1,6 @@
 package org.lowrank4j.factorize;
 
 import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -16,6 +15,7 @@ import ai.djl.util.Progress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -329,7 +329,13 @@ public final class Factorizer {
         FactorizeReport report =
                 new FactorizeReport(
                         layers, totalBefore, totalAfter, refused, notes, FactorizePlan.of(entries));
-        FactorizeLog.factorized(report, System.nanoTime() - started);
+        Set<String> unprofitable = new HashSet<>();
+        for (Candidate c : candidates) {
+            if (c.unprofitable) {
+                unprofitable.add(c.node.path);
+            }
+        }
+        FactorizeLog.factorized(report, unprofitable, System.nanoTime() - started);
         return report;
     }
 
@@ -436,11 +442,7 @@ public final class Factorizer {
         }
         swapAll(targets, replacements);
         FactorizeLog.restored(plan);
-        return () -> {
-            for (BlockTree.Node n : targets) {
-                BlockTree.replace(n.parent, n.index, n.block);
-            }
-        };
+        return () -> BlockTree.putBack(targets);
     }
 
     /**
@@ -548,7 +550,6 @@ public final class Factorizer {
                         recorder);
         LayerResult result = c.method.factorize(request);
         made.add(result.getBlock());
-        initializeShapes(result.getBlock(), c.inputShapes());
         if (meter != null) {
             // AUTO is decided by measurement: every implementation is timed, the fastest fixed
             Block b = result.getBlock();
@@ -574,6 +575,7 @@ public final class Factorizer {
         c.result = result;
         c.after = CostCounter.layer(result.getBlock(), c.inputShapes());
         if (policy.isOnlyIfCheaper() && !c.after.isCheaperThan(c.before)) {
+            c.unprofitable = true;
             c.reason =
                     "not cheaper at rank "
                             + Arrays.toString(result.getRanks())
@@ -588,6 +590,7 @@ public final class Factorizer {
         }
         if (c.reason == null && meter != null) {
             if (c.latencyAfter >= c.latencyBefore) {
+                c.unprofitable = true;
                 c.reason =
                         String.format(
                                 Locale.ROOT,
@@ -716,26 +719,8 @@ public final class Factorizer {
                 BlockTree.replace(n.parent, n.index, replacements.get(done));
             }
         } catch (RuntimeException e) {
-            for (int i = 0; i < done; i++) {
-                BlockTree.Node n = targets.get(i);
-                BlockTree.replace(n.parent, n.index, n.block);
-            }
+            BlockTree.putBack(targets.subList(0, done));
             throw e;
-        }
-    }
-
-    /**
-     * Gives a new block, its parameters already set, the input shapes it runs at, as DJL's {@code
-     * initialize} does, so that it reports itself initialised and describes its input and output.
-     */
-    private static void initializeShapes(Block block, Shape[] shapes) {
-        for (Pair<String, Parameter> p : block.getParameters()) {
-            if (p.getValue().isInitialized()) {
-                NDArray a = p.getValue().getArray();
-                // every parameter is set: nothing is drawn under this manager
-                block.initialize(a.getManager(), a.getDataType(), shapes);
-                return;
-            }
         }
     }
 
@@ -772,6 +757,10 @@ public final class Factorizer {
         final BlockCost before;
         LayerMethod method;
         String reason;
+
+        /** Whether the layer was fitted and kept because its swap would not pay. */
+        boolean unprofitable;
+
         LayerResult result;
         BlockCost after;
         double latencyBefore = Double.NaN;

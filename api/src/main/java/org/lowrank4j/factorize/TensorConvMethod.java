@@ -113,6 +113,8 @@ final class TensorConvMethod extends FormatMethod {
         double error;
         try {
             block.initFromTensor(w, bias);
+            // the input shapes the layer takes in the model: the block is initialised at once
+            block.initialize(w.getManager(), w.getDataType(), shapes);
             error = weightError(w, block);
         } catch (RuntimeException e) {
             Factorizer.dispose(block);

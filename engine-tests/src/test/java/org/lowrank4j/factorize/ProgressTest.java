@@ -55,11 +55,15 @@ public class ProgressTest extends EngineTestBase {
         return FactorizePolicy.builder().setRank(Rank.of(100000)).optOnlyIfCheaper(false).build();
     }
 
-    private static List<String> paths(FactorizeReport report) {
+    /** Factorizes the tiny ResNet with a progress and returns its seven layers' paths. */
+    private static List<String> sevenLayers(
+            Factorizer.Builder factorizer, Block net, Recorder progress) {
+        FactorizeReport report = factorizer.optProgress(progress).build().factorize(net);
         List<String> out = new ArrayList<>();
         for (FactorizeReport.Layer l : report.getLayers()) {
             out.add(l.getPath());
         }
+        Assert.assertEquals(out.size(), 7, report.toString());
         return out;
     }
 
@@ -70,17 +74,10 @@ public class ProgressTest extends EngineTestBase {
         for (int i = 0; i < 3; i++) {
             batches.add(new NDList(randn(10 + i, DataType.FLOAT32, IMAGE.getShape())));
         }
+        Factorizer.Builder factorizer =
+                Factorizer.builder().setPolicy(fullRank()).optCalibration(batches);
         Recorder progress = new Recorder();
-        FactorizeReport report =
-                Factorizer.builder()
-                        .setPolicy(fullRank())
-                        .optCalibration(batches)
-                        .optProgress(progress)
-                        .build()
-                        .factorize(net);
-
-        List<String> layers = paths(report);
-        Assert.assertEquals(layers.size(), 7, report.toString());
+        List<String> layers = sevenLayers(factorizer, net, progress);
         List<String> expected = new ArrayList<>();
         expected.add("reset Calibrating 3");
         for (int i = 0; i < 3; i++) {
@@ -96,20 +93,15 @@ public class ProgressTest extends EngineTestBase {
     @Test
     public void aBudgetProfilesEveryLayerThenFitsIt() {
         Block net = initialised(Nets.resnet(), IMAGE);
-        Recorder progress = new Recorder();
-        FactorizeReport report =
+        Factorizer.Builder factorizer =
                 Factorizer.builder()
                         .setPolicy(
                                 FactorizePolicy.builder()
                                         .setRank(RankSelector.budget(Budget.flops(0.5)))
                                         .optOnlyIfCheaper(false)
-                                        .build())
-                        .optProgress(progress)
-                        .build()
-                        .factorize(net);
-
-        List<String> layers = paths(report);
-        Assert.assertEquals(layers.size(), 7, report.toString());
+                                        .build());
+        Recorder progress = new Recorder();
+        List<String> layers = sevenLayers(factorizer, net, progress);
         List<String> expected = new ArrayList<>();
         expected.add("reset Factorizing 14");
         for (int i = 0; i < 14; i++) {
