@@ -22,7 +22,12 @@ import java.util.Set;
  * Counts the parameters and the floating-point operations of a block tree for a given input shape.
  *
  * <p>The counter walks {@link SequentialBlock}s and {@link ParallelBlock}s (any depth), passing
- * each child the shapes its predecessor produces, and counts every other block as one layer:
+ * each child the shapes its predecessor produces. It also walks DJL's transformer blocks ({@link
+ * ai.djl.nn.transformer.TransformerEncoderBlock}, {@link
+ * ai.djl.nn.transformer.ScaledDotProductAttentionBlock}, {@link ai.djl.nn.transformer.BertBlock}),
+ * giving each child the shapes their forward passes give it; such a block has an entry of its own
+ * too, for what it computes itself (attention products and softmax, residual additions, the
+ * embedding sums). It counts every other block as one layer:
  *
  * <ul>
  *   <li>{@link CostAware} blocks report their own cost (the factorized convolutions, linear layers
@@ -186,6 +191,12 @@ public final class CostCounter {
                 }
                 return block.getOutputShapes(in);
             }
+        }
+        if (TransformerCosts.isKnown(block)) {
+            Pair<BlockCost, Shape[]> own =
+                    TransformerCosts.walk(block, path, in, (c, p, s) -> walk(c, p, s, out));
+            out.add(new LayerCost(path, block, in, own.getValue(), own.getKey(), true));
+            return own.getValue();
         }
         Shape[] result = outputShapes(block, path, in);
         Pair<BlockCost, Boolean> cost = leaf(block, in, result);

@@ -10,14 +10,19 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * Reads and rewrites a block tree. DJL has no replace-at-index and {@link Block#getChildren()}
  * returns a copy, so children are replaced in {@code AbstractBlock.children} by reflection; that is
  * only safe in containers that forward through that list, which {@link #forwardsThroughChildren}
- * decides.
+ * decides, and in the DJL containers whose fields {@link BlockFields} rewrites with the list. A
+ * {@link LinearSlot} is not shown: the layer it holds sits at its path. A block used at several
+ * places of the tree (tied weights) is replaced at all of them by one replacement.
  */
 final class BlockTree {
 
@@ -44,6 +49,9 @@ final class BlockTree {
         /** The path and type of the first ancestor that forwards through fields, or null. */
         final String refusedBy;
 
+        /** Every node that holds this node's block, in forward order (one unless it is tied). */
+        List<Node> places = List.of(this);
+
         Node(String path, Block block, AbstractBlock parent, int index, String refusedBy) {
             this.path = path;
             this.block = block;
@@ -51,12 +59,24 @@ final class BlockTree {
             this.index = index;
             this.refusedBy = refusedBy;
         }
+
+        /** Whether this is the first place of its block, where a swap of it is decided. */
+        boolean isFirstPlace() {
+            return places.get(0) == this;
+        }
     }
 
     /** Every block of the tree, root first, in forward order. */
     static List<Node> nodes(Block root, Set<Class<?>> trusted) {
         List<Node> out = new ArrayList<>();
         visit(root, "", null, -1, null, trusted, out);
+        Map<Block, List<Node>> places = new IdentityHashMap<>();
+        for (Node n : out) {
+            places.computeIfAbsent(n.block, b -> new ArrayList<>()).add(n);
+        }
+        for (Node n : out) {
+            n.places = Collections.unmodifiableList(places.get(n.block));
+        }
         return out;
     }
 
@@ -68,13 +88,16 @@ final class BlockTree {
             String refusedBy,
             Set<Class<?>> trusted,
             List<Node> out) {
-        out.add(new Node(path, block, parent, index, refusedBy));
-        PairList<String, Block> children = block.getChildren();
+        Block shown = block instanceof LinearSlot ? ((LinearSlot) block).getLayer() : block;
+        out.add(new Node(path, shown, parent, index, refusedBy));
+        PairList<String, Block> children = shown.getChildren();
         if (children.isEmpty()) {
             return;
         }
         String refused = refusedBy;
-        if (refused == null && !forwardsThroughChildren(block, trusted)) {
+        if (refused == null
+                && !forwardsThroughChildren(shown, trusted)
+                && !BlockFields.isKnown(shown)) {
             refused = (path.isEmpty() ? "the root" : path) + " (" + typeName(block) + ")";
         }
         for (int i = 0; i < children.size(); i++) {
@@ -82,7 +105,7 @@ final class BlockTree {
             visit(
                     children.valueAt(i),
                     path.isEmpty() ? name : path + "/" + name,
-                    block instanceof AbstractBlock ? (AbstractBlock) block : null,
+                    shown instanceof AbstractBlock ? (AbstractBlock) shown : null,
                     i,
                     refused,
                     trusted,
@@ -133,20 +156,58 @@ final class BlockTree {
         return null;
     }
 
-    /** Replaces a parent's child at an index, keeping its name; returns the block it replaced. */
-    static Block replace(AbstractBlock parent, int index, Block replacement) {
+    /**
+     * Replaces a parent's child at an index, keeping its name (and the parent's fields that hold
+     * it, in a container {@link BlockFields} knows).
+     */
+    static void replace(AbstractBlock parent, int index, Block replacement) {
+        BlockList list = children(parent);
+        Block placed =
+                BlockFields.isKnown(parent)
+                        ? BlockFields.rewrite(parent, list.valueAt(index), replacement)
+                        : replacement;
+        list.values().set(index, placed);
+    }
+
+    /** Whether the node's layer is held for a field declared {@code Linear} that it is not. */
+    static boolean inLinearSlot(Node node) {
+        return node.parent != null
+                && children(node.parent).valueAt(node.index) instanceof LinearSlot;
+    }
+
+    private static BlockList children(AbstractBlock parent) {
         try {
-            BlockList list = (BlockList) CHILDREN.get(parent);
-            return list.values().set(index, replacement);
+            return (BlockList) CHILDREN.get(parent);
         } catch (IllegalAccessException e) {
             throw new IllegalStateException("cannot reach the children of " + parent, e);
         }
     }
 
-    /** Puts each node's own block back in its place (after a swap or a temporary wrapper). */
+    /**
+     * Replaces every target, at each of its places, by its replacement, or none of them: if one
+     * replacement fails, those made are undone.
+     */
+    static void swap(List<Node> targets, List<? extends Block> replacements) {
+        List<Node> done = new ArrayList<>();
+        try {
+            for (int i = 0; i < targets.size(); i++) {
+                for (Node p : targets.get(i).places) {
+                    replace(p.parent, p.index, replacements.get(i));
+                    done.add(p);
+                }
+            }
+        } catch (RuntimeException e) {
+            putBack(done);
+            throw e;
+        }
+    }
+
+    /** Puts each node's own block back in all its places (after a swap or a temporary wrapper). */
     static void putBack(List<Node> nodes) {
         for (Node n : nodes) {
-            replace(n.parent, n.index, n.block);
+            for (Node p : n.places) {
+                replace(p.parent, p.index, p.block);
+            }
         }
     }
 

@@ -74,7 +74,7 @@ final class Calibration {
         for (int i = 0; i < targets.size(); i++) {
             wrappers.add(new RecordingBlock(targets.get(i).block, recorders.get(i)));
         }
-        Factorizer.swapAll(targets, wrappers);
+        BlockTree.swap(targets, wrappers);
         NDManager manager = NDManager.newBaseManager();
         try {
             long count = 0;

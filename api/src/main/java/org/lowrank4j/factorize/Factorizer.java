@@ -50,9 +50,15 @@ import org.lowrank4j.tensor.Rank;
  * <p>The walker enters {@link ai.djl.nn.SequentialBlock}s and {@link ai.djl.nn.ParallelBlock}s at
  * any depth (residual units, concatenations) and every container type given to {@link
  * Builder#optContainer(Class)}; it leaves every other block untouched with its trained parameters.
- * A container that computes through fields rather than its children list (any other block with
- * children) cannot be rewritten safely: it is reported in {@link
- * FactorizeReport#getRefusedBlocks()} and the layers inside it are kept.
+ * It also enters DJL's {@link ai.djl.nn.transformer.TransformerEncoderBlock}, {@link
+ * ai.djl.nn.transformer.ScaledDotProductAttentionBlock} and {@link ai.djl.nn.transformer.BertBlock},
+ * which compute through fields: their layers are swapped by pointing the field and the child list
+ * at the new block together (a field declared {@code Linear} holds it in a thin {@code Linear}
+ * that forwards to it, and {@link #toStandardBlocks} puts one plain {@code Linear} of the same
+ * function there). Any other container that computes through fields rather than its children list
+ * cannot be rewritten safely: it is reported in {@link FactorizeReport#getRefusedBlocks()} and the
+ * layers inside it are kept. A layer used at several places (tied weights) is swapped for one
+ * block at all of them, and the plan names it once, at its first path.
  *
  * <p>Every swapped layer starts from its trained weight: the decomposition of the weight, or with
  * calibration data a fit of the layer's outputs on that data. Calibration runs the batches through
@@ -143,7 +149,7 @@ public final class Factorizer {
                     refused.add(r);
                 }
             }
-            if (isLayer(n.block) && policy.isCandidate(n.block)) {
+            if (isLayer(n.block) && policy.isCandidate(n.block) && n.isFirstPlace()) {
                 candidates.add(new Candidate(n, costs.get(n.path)));
             }
         }
@@ -283,7 +289,7 @@ public final class Factorizer {
                 dispose(c.result.getBlock());
             }
         }
-        swapAll(targets, replacements);
+        BlockTree.swap(targets, replacements);
         BlockCost totalAfter = CostCounter.count(block, shapes);
         List<FactorizeReport.Layer> layers = new ArrayList<>();
         List<FactorizePlan.Entry> entries = new ArrayList<>();
@@ -356,7 +362,7 @@ public final class Factorizer {
         }
         List<Candidate> candidates = new ArrayList<>();
         for (BlockTree.Node n : BlockTree.nodes(block, containers)) {
-            if (isLayer(n.block) && policy.isCandidate(n.block)) {
+            if (isLayer(n.block) && policy.isCandidate(n.block) && n.isFirstPlace()) {
                 candidates.add(new Candidate(n, costs.get(n.path)));
             }
         }
@@ -427,6 +433,15 @@ public final class Factorizer {
                                 + n.refusedBy
                                 + ", which forwards through fields and cannot be rewritten");
             }
+            if (!n.isFirstPlace() || targets.contains(n)) {
+                throw new IllegalArgumentException(
+                        "the plan does not fit the block: layer '"
+                                + e.getPath()
+                                + "' is the block at '"
+                                + n.places.get(0).path
+                                + "', named twice; a plan names each block once, at its first"
+                                + " place");
+            }
             LayerMethod method = LayerMethods.forName(e.getMethod());
             try {
                 replacements.add(method.rebuild(n.block, e.getSettings()));
@@ -440,7 +455,7 @@ public final class Factorizer {
             }
             targets.add(n);
         }
-        swapAll(targets, replacements);
+        BlockTree.swap(targets, replacements);
         FactorizeLog.restored(plan);
         return () -> BlockTree.putBack(targets);
     }
@@ -457,7 +472,7 @@ public final class Factorizer {
         List<FactorizePlan.Entry> entries = new ArrayList<>();
         for (BlockTree.Node n : BlockTree.nodes(block, Set.of())) {
             LayerMethod m = producer(n.block);
-            if (m != null) {
+            if (m != null && n.isFirstPlace()) {
                 entries.add(new FactorizePlan.Entry(n.path, m.getName(), m.describe(n.block)));
             }
         }
@@ -485,8 +500,15 @@ public final class Factorizer {
         try {
             for (BlockTree.Node n : BlockTree.nodes(block, Set.of())) {
                 LayerMethod m = producer(n.block);
-                if (m != null && n.parent != null) {
-                    replacements.add(m.toStandard(n.block));
+                if (m != null && n.parent != null && n.isFirstPlace()) {
+                    Block standard = m.toStandard(n.block);
+                    if (BlockTree.inLinearSlot(n) && !(standard instanceof Linear)) {
+                        // a field declared Linear takes only a Linear: one of the same function
+                        Block affine = standard;
+                        standard = LinearSlot.toOneLinear(affine, n.block.getInputShapes()[0]);
+                        dispose(affine);
+                    }
+                    replacements.add(standard);
                     targets.add(n);
                 }
             }
@@ -496,7 +518,7 @@ public final class Factorizer {
             }
             throw e;
         }
-        swapAll(targets, replacements);
+        BlockTree.swap(targets, replacements);
         FactorizeLog.exported(targets.size());
         return block;
     }
@@ -708,20 +730,6 @@ public final class Factorizer {
                 calibration.run(block, shapes, targets, new ArrayList<>(recorders.values()), steps);
         steps.end();
         FactorizeLog.calibrated(targets.size(), batches, System.nanoTime() - started);
-    }
-
-    /** Replaces every target by its replacement, or none of them. */
-    static void swapAll(List<BlockTree.Node> targets, List<Block> replacements) {
-        int done = 0;
-        try {
-            for (; done < targets.size(); done++) {
-                BlockTree.Node n = targets.get(done);
-                BlockTree.replace(n.parent, n.index, replacements.get(done));
-            }
-        } catch (RuntimeException e) {
-            BlockTree.putBack(targets.subList(0, done));
-            throw e;
-        }
     }
 
     static void dispose(Block block) {

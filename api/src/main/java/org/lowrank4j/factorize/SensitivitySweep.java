@@ -172,11 +172,11 @@ public final class SensitivitySweep {
                                     null));
             double value;
             try {
-                BlockTree.replace(node.parent, node.index, result.getBlock());
+                BlockTree.swap(List.of(node), List.of(result.getBlock()));
                 try {
                     value = evaluate(root, data);
                 } finally {
-                    BlockTree.replace(node.parent, node.index, node.block);
+                    BlockTree.putBack(List.of(node));
                 }
             } finally {
                 Factorizer.dispose(result.getBlock());

@@ -15,17 +15,34 @@ final class SourceLayer {
      *
      * @param source the trained layer
      * @param fallback the shape to record if the layer's input shapes are not known (its weights
-     *     were set by hand): the smallest input the layer accepts
+     *     were set by hand) or do not fit it: the smallest input the layer accepts
      * @return the shapes
      */
     static Shape[] inputShapes(Block source, Shape fallback) {
         if (source != null && source.isInitialized()) {
             Shape[] shapes = source.getInputShapes();
-            if (shapes != null && shapes.length > 0) {
+            if (shapes != null && shapes.length > 0 && fits(shapes[0], fallback)) {
                 return shapes.clone();
             }
         }
         return new Shape[] {fallback};
+    }
+
+    /**
+     * Whether a recorded input shape is one the layer takes: features last for a linear layer
+     * (fallback {@code (1, D)}), channels second and as many axes for a convolution. A DJL {@code
+     * Linear} loaded from a file records its input without the features, which does not fit.
+     */
+    private static boolean fits(Shape recorded, Shape fallback) {
+        int n = fallback.dimension();
+        if (n == 1) {
+            return true;
+        }
+        if (n == 2) {
+            return recorded.dimension() >= 2
+                    && recorded.get(recorded.dimension() - 1) == fallback.get(1);
+        }
+        return recorded.dimension() == n && recorded.get(1) == fallback.get(1);
     }
 
     /**
