@@ -51,14 +51,15 @@ import org.lowrank4j.tensor.Rank;
  * any depth (residual units, concatenations) and every container type given to {@link
  * Builder#optContainer(Class)}; it leaves every other block untouched with its trained parameters.
  * It also enters DJL's {@link ai.djl.nn.transformer.TransformerEncoderBlock}, {@link
- * ai.djl.nn.transformer.ScaledDotProductAttentionBlock} and {@link ai.djl.nn.transformer.BertBlock},
- * which compute through fields: their layers are swapped by pointing the field and the child list
- * at the new block together (a field declared {@code Linear} holds it in a thin {@code Linear}
- * that forwards to it, and {@link #toStandardBlocks} puts one plain {@code Linear} of the same
- * function there). Any other container that computes through fields rather than its children list
- * cannot be rewritten safely: it is reported in {@link FactorizeReport#getRefusedBlocks()} and the
- * layers inside it are kept. A layer used at several places (tied weights) is swapped for one
- * block at all of them, and the plan names it once, at its first path.
+ * ai.djl.nn.transformer.ScaledDotProductAttentionBlock} and {@link
+ * ai.djl.nn.transformer.BertBlock}, which compute through fields: their layers are swapped by
+ * pointing the field and the child list at the new block together (a field declared {@code Linear}
+ * holds it in a thin {@code Linear} that forwards to it, and {@link #toStandardBlocks} puts one
+ * plain {@code Linear} of the same function there). Any other container that computes through
+ * fields rather than its children list cannot be rewritten safely: it is reported in {@link
+ * FactorizeReport#getRefusedBlocks()} and the layers inside it are kept. A layer used at several
+ * places (tied weights) is swapped for one block at all of them, and the plan names it once, at its
+ * first path.
  *
  * <p>Every swapped layer starts from its trained weight: the decomposition of the weight, or with
  * calibration data a fit of the layer's outputs on that data. Calibration runs the batches through
