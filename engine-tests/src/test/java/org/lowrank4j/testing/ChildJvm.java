@@ -16,14 +16,34 @@ public final class ChildJvm {
     public static final List<String> SIMULATED_FAULT =
             List.of("-D" + EngineCheck.SIMULATE_FAULT_PROPERTY + "=true");
 
+    /**
+     * The system property, set by the build for both engines' test runs, with the oneDNN setting
+     * under which PyTorch computes correctly on this machine (its engine check's result).
+     */
+    public static final String PYTORCH_ISA_PROPERTY = "lowrank4j.pytorch.isa";
+
     private ChildJvm() {}
+
+    /**
+     * Returns the oneDNN setting the child JVMs run PyTorch with unless told to clear it: the one
+     * the build's engine check chose for PyTorch (the remedy on a machine that needs it), else this
+     * JVM's own.
+     *
+     * @return the setting, or {@code null} for none
+     */
+    public static String pytorchIsa() {
+        String chosen = System.getProperty(PYTORCH_ISA_PROPERTY);
+        return chosen == null || chosen.isEmpty()
+                ? System.getenv(EngineCheck.ISA_VARIABLE)
+                : chosen;
+    }
 
     /**
      * Runs a main class with the PyTorch engine offline and returns what it printed; fails the test
      * if it does not exit with 0 within two minutes.
      *
-     * @param clearIsa whether to remove the oneDNN setting from its environment (else it inherits
-     *     this JVM's, the remedy where the engine needs it)
+     * @param clearIsa whether to remove the oneDNN setting from its environment (else it gets
+     *     {@link #pytorchIsa()}, the remedy where PyTorch needs it, also in the MXNet run)
      * @param properties extra {@code -D} options
      * @param main the class
      * @param args its arguments
@@ -45,8 +65,11 @@ public final class ChildJvm {
         command.add(main.getName());
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        if (clearIsa) {
+        String isa = pytorchIsa();
+        if (clearIsa || isa == null) {
             builder.environment().remove(EngineCheck.ISA_VARIABLE);
+        } else {
+            builder.environment().put(EngineCheck.ISA_VARIABLE, isa);
         }
         Process process = builder.start();
         byte[] out = process.getInputStream().readAllBytes();
