@@ -33,6 +33,9 @@ import org.lowrank4j.tensor.TensorOps;
  * equations are solved in double precision, with a relative ridge of {@code 1e-10} (plus {@link
  * Builder#optL2Reg the L2 regularisation}) that keeps them invertible.
  *
+ * <p>At the largest rank a tensor can need ({@link Ranks#cpLimit}) the result is exact without
+ * iterations: one rank-one term per fibre along the longest mode.
+ *
  * <p>The SVD initialisation takes the leading left singular vectors of each unfolding from {@link
  * TruncatedSvd} (a Gram eigenproblem of size {@code I_k}), never a full SVD of the wide unfolding;
  * when {@code R > I_k} the missing columns are drawn from the seed. The relative error after each
@@ -97,6 +100,11 @@ public final class Parafac {
         int n = shape.dimension();
         int r = Ranks.cp(shape, rank);
         DataType type = tensor.getDataType();
+        if (r == Ranks.cpLimit(shape) && l2Reg == 0) {
+            CPTensor exact = fibres(tensor);
+            double error = Inputs.relativeError(tensor, exact);
+            return new Decomposition<>(exact, List.of(error), error, true);
+        }
         Random random = new Random(seed);
         List<Double> errors = new ArrayList<>();
         boolean converged = false;
@@ -175,6 +183,55 @@ public final class Parafac {
             result = new CPTensor(ws.keep(weights.toType(type, true)), kept);
         }
         return new Decomposition<>(result, errors, Inputs.relativeError(tensor, result), converged);
+    }
+
+    /**
+     * The exact CP tensor of the largest rank a shape can need: one rank-one term per fibre along
+     * the longest mode (that fibre times one-hot vectors of its position in the other modes).
+     */
+    private static CPTensor fibres(NDArray tensor) {
+        Shape shape = tensor.getShape();
+        int n = shape.dimension();
+        int g = 0;
+        for (int k = 1; k < n; k++) {
+            if (shape.get(k) > shape.get(g)) {
+                g = k;
+            }
+        }
+        int[] order = new int[n];
+        order[0] = g;
+        for (int k = 0, j = 1; k < n; k++) {
+            if (k != g) {
+                order[j++] = k;
+            }
+        }
+        int r = Math.toIntExact(shape.size() / shape.get(g));
+        NDManager manager = tensor.getManager();
+        DataType type = tensor.getDataType();
+        List<NDArray> factors = new ArrayList<>();
+        // the position of term c in mode order[j] is its j-th digit (row-major over those modes)
+        long stride = r;
+        NDArray[] byMode = new NDArray[n];
+        for (int j = 1; j < n; j++) {
+            int k = order[j];
+            int size = Math.toIntExact(shape.get(k));
+            stride /= size;
+            float[] oneHot = new float[size * r];
+            for (int c = 0; c < r; c++) {
+                oneHot[(int) ((c / stride) % size) * r + c] = 1;
+            }
+            try (NDArray f = manager.create(oneHot, new Shape(size, r))) {
+                byMode[k] = f.toType(type, true);
+            }
+        }
+        try (NDArray moved = tensor.transpose(order);
+                NDArray fibres = moved.reshape(shape.get(g), r)) {
+            byMode[g] = fibres.duplicate();
+        }
+        for (NDArray f : byMode) {
+            factors.add(f);
+        }
+        return new CPTensor(manager.ones(new Shape(r), type), factors);
     }
 
     /**

@@ -38,6 +38,26 @@ public class DecompositionTest extends EngineTestBase {
     }
 
     @Test
+    public void parafacAtTheLargestRankIsExactWithoutIterations() {
+        for (DataType type : TYPES) {
+            // the longest mode is the second: 4 * 3 * 2 = 24 fibres along it
+            NDArray x = randn(21, type, 4, 7, 3, 2);
+            Decomposition<CPTensor> cp = Parafac.builder().setRank(1000).build().fit(x);
+            Assert.assertEquals(cp.getRank(), new int[] {24});
+            Assert.assertEquals(cp.getIterations(), 1);
+            Assert.assertTrue(cp.isConverged());
+            assertClose(cp.getTensor().toFull(), x, type == DataType.FLOAT64 ? 1e-12 : 1e-6);
+            Assert.assertTrue(cp.getRelativeError() < 1e-6, type + " " + cp.getRelativeError());
+            Assert.assertEquals(cp.getTensor().getDataType(), type);
+            Assert.assertSame(cp.getTensor().getFactor(1).getManager(), x.getManager());
+            // one rank below the limit is fitted by ALS as before
+            Assert.assertTrue(
+                    Parafac.builder().setRank(23).optMaxIterations(3).build().fit(x).getIterations()
+                            > 1);
+        }
+    }
+
+    @Test
     public void parafacRandomInitAndNormalisationAlsoRecover() {
         NDArray x =
                 CPTensor.normal(manager, new Shape(9, 8, 7), 3, 1.0, 11, DataType.FLOAT64).toFull();
