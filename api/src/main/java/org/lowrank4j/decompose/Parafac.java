@@ -64,6 +64,12 @@ public final class Parafac {
 
     private static final double RIDGE = 1e-10;
 
+    /**
+     * The largest rank fitted by ALS: its {@code R × R} normal equations take {@code R²} doubles
+     * per mode and about {@code R³} operations per factor update.
+     */
+    public static final int MAX_ALS_RANK = 2048;
+
     private final Rank rank;
     private final int maxIterations;
     private final double tolerance;
@@ -98,8 +104,9 @@ public final class Parafac {
      *
      * @param tensor a float32 or float64 tensor of order at least 2, with finite values
      * @return the CP tensor (in the input's manager and data type) and its errors
-     * @throws IllegalArgumentException if the tensor has order below 2 or NaN/infinite values, or
-     *     the rank request does not fit CP
+     * @throws IllegalArgumentException if the tensor has order below 2 or NaN/infinite values, the
+     *     rank request does not fit CP, or it resolves to a rank above {@link #MAX_ALS_RANK} (but
+     *     the exact largest one)
      */
     public Decomposition<CPTensor> fit(NDArray tensor) {
         Inputs.check(tensor, 2, "Parafac");
@@ -107,6 +114,24 @@ public final class Parafac {
         int n = shape.dimension();
         int r = Ranks.cp(shape, rank);
         DataType type = tensor.getDataType();
+        if (r > MAX_ALS_RANK && r < Ranks.cpLimit(shape)) {
+            throw new IllegalArgumentException(
+                    "CP rank "
+                            + r
+                            + " for a tensor of shape "
+                            + shape
+                            + " is not accepted by CP-ALS: each sweep solves "
+                            + n
+                            + " systems of "
+                            + r
+                            + "x"
+                            + r
+                            + " normal equations; ranks up to "
+                            + MAX_ALS_RANK
+                            + " are (or the largest rank, "
+                            + Ranks.cpLimit(shape)
+                            + ", which is exact); ask for a lower rank, or use Tucker or TT");
+        }
         if (r == Ranks.cpLimit(shape) && l2Reg == 0) {
             CPTensor exact = fibres(tensor);
             double error = Inputs.relativeError(tensor, exact);

@@ -571,7 +571,12 @@ public final class Factorizer {
                         rank,
                         policy.getImplementation(),
                         recorder);
-        LayerResult result = c.method.factorize(request);
+        LayerResult result;
+        try {
+            result = c.method.factorize(request);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("layer '" + c.node.path + "': " + e.getMessage(), e);
+        }
         made.add(result.getBlock());
         if (meter != null) {
             // AUTO is decided by measurement: every implementation is timed, the fastest fixed

@@ -59,6 +59,20 @@ public class DecompositionTest extends EngineTestBase {
     }
 
     @Test
+    public void parafacRefusesARankWhoseNormalEquationsAreTooLarge() {
+        NDArray x = manager.zeros(new Shape(64, 64, 64)).add(1);
+        IllegalArgumentException e =
+                Assert.expectThrows(
+                        IllegalArgumentException.class,
+                        () -> Parafac.builder().setRank(Parafac.MAX_ALS_RANK + 1).build().fit(x));
+        Assert.assertTrue(e.getMessage().contains("CP rank 2049"), e.getMessage());
+        Assert.assertTrue(e.getMessage().contains("ranks up to 2048"), e.getMessage());
+        // the largest rank is exact and accepted
+        Assert.assertEquals(
+                Parafac.builder().setRank(4096).build().fit(x).getRank(), new int[] {4096});
+    }
+
+    @Test
     public void parafacLineSearchReachesALowerErrorInTheSameSweeps() {
         for (DataType type : TYPES) {
             NDArray x =

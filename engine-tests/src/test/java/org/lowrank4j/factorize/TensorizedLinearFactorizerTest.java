@@ -390,4 +390,36 @@ public class TensorizedLinearFactorizerTest extends EngineTestBase {
         Assert.assertNull(cp.unsupportedReason(linear, new Shape[] {new Shape(5, 12)}));
         Assert.assertSame(LayerMethods.forName(cp.getName()), cp);
     }
+
+    @Test
+    public void aCpRankTooLargeForAlsIsRefusedWithTheLayerAndTheModelKept() {
+        Block net =
+                initialised(
+                        new SequentialBlock()
+                                .add(Linear.builder().setUnits(16).build())
+                                .add(Linear.builder().setUnits(1024).build()),
+                        new Shape(2, 1024));
+        FactorizePolicy policy =
+                FactorizePolicy.builder()
+                        .setRank(Rank.fraction(0.5))
+                        .optLinearFactorization(Factorization.CP)
+                        .optSkipFirst(false)
+                        .optSkipLast(false)
+                        .optOnlyIfCheaper(false)
+                        .build();
+        // a 1024 x 1024 weight at half its parameters asks for CP rank 8192: refused with the
+        // layer named, the model as it was; the narrow layers of the same model are fitted
+        Block wide =
+                initialised(
+                        new SequentialBlock().add(Linear.builder().setUnits(1024).build()),
+                        new Shape(2, 1024));
+        assertRefusedUnchanged(
+                wide,
+                () -> Factorizer.builder().setPolicy(policy).build().factorize(wide),
+                "layer '01Linear': CP rank");
+        Assert.assertEquals(wide.getChildren().valueAt(0).getClass(), Linear.class);
+        Assert.assertEquals(
+                Factorizer.builder().setPolicy(policy).build().factorize(net).getSwapped().size(),
+                2);
+    }
 }

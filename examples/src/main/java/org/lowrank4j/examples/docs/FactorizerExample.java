@@ -16,6 +16,7 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.pooling.Pool;
+import ai.djl.nn.transformer.TransformerEncoderBlock;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
@@ -240,6 +241,26 @@ public final class FactorizerExample {
             // each CPConv is now 1x1 conv -> depthwise conv (groups = rank) -> 1x1 conv
             // end
             System.out.println(cp.getSwapped().size() + " CP convolutions, exported " + deployable);
+
+            // snippet:transformer
+            Block encoder = new TransformerEncoderBlock(64, 4, 256, 0.1f, Activation::gelu);
+            encoder.initialize(manager, DataType.FLOAT32, new Shape(2, 10, 64));
+            FactorizeReport attention =
+                    Factorizer.builder()
+                            .setPolicy(
+                                    FactorizePolicy.builder()
+                                            .setRank(Rank.fraction(0.5))
+                                            .optLayerTypes(Linear.class)
+                                            .optOnlyIfCheaper(false)
+                                            .build())
+                            .build()
+                            .factorize(encoder);
+            // the key, query, value and result projections and both feed-forward layers
+            System.out.println(attention.getSwapped().size() + " layers swapped");
+            // end
+            if (attention.getSwapped().size() != 6) {
+                throw new IllegalStateException("expected 6 swapped layers: " + attention);
+            }
         } finally {
             deleteAll(dir);
         }
