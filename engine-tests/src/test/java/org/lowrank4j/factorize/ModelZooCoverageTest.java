@@ -52,6 +52,10 @@ public class ModelZooCoverageTest extends EngineTestBase {
 
     private static final long MAX_WEIGHTS = 65_536;
 
+    /** The methods, by format: DENSE stands for the two-factor low-rank method. */
+    private static final List<Factorization> METHODS =
+            List.of(Factorization.DENSE, Factorization.TUCKER, Factorization.TT, Factorization.CP);
+
     /** CP-ALS at a fraction is slow: only the smaller layers take part. */
     private static final long MAX_CP_WEIGHTS = 12_000;
 
@@ -209,12 +213,7 @@ public class ModelZooCoverageTest extends EngineTestBase {
 
     @Test(dataProvider = "architectures")
     public void everyMethodAtFullRankKeepsTheOutputs(String name, Supplier<Block> build, Shape in) {
-        for (Factorization f :
-                List.of(
-                        Factorization.DENSE,
-                        Factorization.TUCKER,
-                        Factorization.TT,
-                        Factorization.CP)) {
+        for (Factorization f : METHODS) {
             Block net = initialised(build.get(), in);
             NDArray x = randn(7, DataType.FLOAT32, in.getShape());
             NDArray expected = infer(net, x);
@@ -230,12 +229,7 @@ public class ModelZooCoverageTest extends EngineTestBase {
     @Test(dataProvider = "architectures")
     public void everyMethodAtAFractionRestoresAndExports(
             String name, Supplier<Block> build, Shape in) throws Exception {
-        for (Factorization f :
-                List.of(
-                        Factorization.DENSE,
-                        Factorization.TUCKER,
-                        Factorization.TT,
-                        Factorization.CP)) {
+        for (Factorization f : METHODS) {
             Block net = initialised(build.get(), in);
             NDArray x = randn(8, DataType.FLOAT32, in.getShape());
             Set<String> paths = layers(net, cap(f));
