@@ -1,5 +1,9 @@
 package org.lowrank4j.examples;
 
+import ai.djl.basicmodelzoo.cv.classification.MobileNetV2;
+import ai.djl.basicmodelzoo.cv.classification.ResNetV1;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -18,6 +22,9 @@ import java.util.Map;
 import java.util.Random;
 import java.util.function.LongSupplier;
 import org.lowrank4j.engine.EngineCheck;
+import org.lowrank4j.factorize.LayerMethod;
+import org.lowrank4j.factorize.LayerMethods;
+import org.lowrank4j.tensor.Factorization;
 
 /** What the layer benchmarks share: arguments, engine set-up, timing, medians and CSV output. */
 final class BenchmarkSupport {
@@ -168,5 +175,37 @@ final class BenchmarkSupport {
             rows.forEach(w::println);
         }
         System.out.println("appended " + rows.size() + " rows to " + path);
+    }
+
+    /**
+     * The convolution and linear methods a benchmark argument names: {@code lowrank} (the
+     * two-factor method) or a tensor format ({@code CP}, {@code TUCKER}, {@code TT}).
+     */
+    static LayerMethod[] methods(String method) {
+        if ("lowrank".equalsIgnoreCase(method)) {
+            return new LayerMethod[] {LayerMethods.lowRank(), LayerMethods.lowRank()};
+        }
+        Factorization f = Factorization.valueOf(method.toUpperCase(Locale.ROOT));
+        return new LayerMethod[] {LayerMethods.forConv(f), LayerMethods.forLinear(f)};
+    }
+
+    /**
+     * DJL's model-zoo ResNet-50 ({@code resnet50}) or MobileNetV2 ({@code mobilenetv2}) for 224×224
+     * images and 1,000 classes.
+     */
+    static Block imageNetwork(String model) {
+        switch (model) {
+            case "resnet50":
+                return ResNetV1.builder()
+                        .setNumLayers(50)
+                        .setImageShape(new Shape(3, 224, 224))
+                        .setOutSize(1000)
+                        .build();
+            case "mobilenetv2":
+                return MobileNetV2.builder().setOutSize(1000).build();
+            default:
+                throw new IllegalArgumentException(
+                        "model '" + model + "' is not known; resnet50 or mobilenetv2 are");
+        }
     }
 }

@@ -1,8 +1,6 @@
 package org.lowrank4j.examples;
 
 import ai.djl.basicmodelzoo.basic.Mlp;
-import ai.djl.basicmodelzoo.cv.classification.MobileNetV2;
-import ai.djl.basicmodelzoo.cv.classification.ResNetV1;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -20,8 +18,6 @@ import org.lowrank4j.factorize.FactorizePolicy;
 import org.lowrank4j.factorize.FactorizeReport;
 import org.lowrank4j.factorize.Factorizer;
 import org.lowrank4j.factorize.LayerMethod;
-import org.lowrank4j.factorize.LayerMethods;
-import org.lowrank4j.tensor.Factorization;
 import org.lowrank4j.tensor.Rank;
 
 /**
@@ -153,34 +149,15 @@ public final class FactorizeTimeBenchmark {
     }
 
     private static Block network(String model) {
-        switch (model) {
-            case "resnet50":
-                return ResNetV1.builder()
-                        .setNumLayers(50)
-                        .setImageShape(new Shape(3, 224, 224))
-                        .setOutSize(1000)
-                        .build();
-            case "mobilenetv2":
-                return MobileNetV2.builder().setOutSize(1000).build();
-            case "mlp":
-                return new Mlp(784, 10, new int[] {128, 64});
-            default:
-                throw new IllegalArgumentException(
-                        "model '" + model + "' is not known; resnet50, mobilenetv2 or mlp are");
-        }
+        return "mlp".equals(model)
+                ? new Mlp(784, 10, new int[] {128, 64})
+                : BenchmarkSupport.imageNetwork(model);
     }
 
     private static FactorizePolicy policy(String model, String method, double fraction) {
-        LayerMethod conv;
-        LayerMethod linear;
-        if ("lowrank".equalsIgnoreCase(method)) {
-            conv = LayerMethods.lowRank();
-            linear = LayerMethods.lowRank();
-        } else {
-            Factorization f = Factorization.valueOf(method.toUpperCase(Locale.ROOT));
-            conv = LayerMethods.forConv(f);
-            linear = LayerMethods.forLinear(f);
-        }
+        LayerMethod[] m = BenchmarkSupport.methods(method);
+        LayerMethod conv = m[0];
+        LayerMethod linear = m[1];
         FactorizePolicy.Builder b =
                 FactorizePolicy.builder()
                         .setRank(Rank.fraction(fraction))

@@ -1,7 +1,5 @@
 package org.lowrank4j.examples;
 
-import ai.djl.basicmodelzoo.cv.classification.MobileNetV2;
-import ai.djl.basicmodelzoo.cv.classification.ResNetV1;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -27,9 +25,7 @@ import org.lowrank4j.factorize.FactorizePolicy;
 import org.lowrank4j.factorize.FactorizeReport;
 import org.lowrank4j.factorize.Factorizer;
 import org.lowrank4j.factorize.LayerMethod;
-import org.lowrank4j.factorize.LayerMethods;
 import org.lowrank4j.factorize.RankSelector;
-import org.lowrank4j.tensor.Factorization;
 import org.lowrank4j.tensor.Rank;
 
 /**
@@ -116,7 +112,7 @@ public final class ModelBenchmark {
             for (String[] v : variants) {
                 try (NDManager manager = NDManager.newBaseManager()) {
                     Engine.getInstance().setRandomSeed(42);
-                    Block net = network(model);
+                    Block net = BenchmarkSupport.imageNetwork(model);
                     Shape first = new Shape(batches.get(0), 3, size, size);
                     net.initialize(manager, DataType.FLOAT32, first);
                     int swapped = 0;
@@ -204,33 +200,10 @@ public final class ModelBenchmark {
         return Math.sqrt(num / den);
     }
 
-    private static Block network(String model) {
-        switch (model) {
-            case "resnet50":
-                return ResNetV1.builder()
-                        .setNumLayers(50)
-                        .setImageShape(new Shape(3, 224, 224))
-                        .setOutSize(1000)
-                        .build();
-            case "mobilenetv2":
-                return MobileNetV2.builder().setOutSize(1000).build();
-            default:
-                throw new IllegalArgumentException(
-                        "model '" + model + "' is not known; resnet50 or mobilenetv2 are");
-        }
-    }
-
     private static FactorizePolicy policy(String method, String rank) {
-        LayerMethod conv;
-        LayerMethod linear;
-        if ("lowrank".equalsIgnoreCase(method)) {
-            conv = LayerMethods.lowRank();
-            linear = LayerMethods.lowRank();
-        } else {
-            Factorization f = Factorization.valueOf(method.toUpperCase(Locale.ROOT));
-            conv = LayerMethods.forConv(f);
-            linear = LayerMethods.forLinear(f);
-        }
+        LayerMethod[] m = BenchmarkSupport.methods(method);
+        LayerMethod conv = m[0];
+        LayerMethod linear = m[1];
         FactorizePolicy.Builder b =
                 FactorizePolicy.builder()
                         .optConvMethod(conv)
