@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -114,7 +115,8 @@ public final class Parafac {
         int n = shape.dimension();
         int r = Ranks.cp(shape, rank);
         DataType type = tensor.getDataType();
-        if (r > MAX_ALS_RANK && r < Ranks.cpLimit(shape)) {
+        long limit = Ranks.cpLimit(shape);
+        if (r > MAX_ALS_RANK && r < limit) {
             throw new IllegalArgumentException(
                     "CP rank "
                             + r
@@ -129,10 +131,10 @@ public final class Parafac {
                             + " normal equations; ranks up to "
                             + MAX_ALS_RANK
                             + " are (or the largest rank, "
-                            + Ranks.cpLimit(shape)
+                            + limit
                             + ", which is exact); ask for a lower rank, or use Tucker or TT");
         }
-        if (r == Ranks.cpLimit(shape) && l2Reg == 0) {
+        if (r == limit && l2Reg == 0) {
             CPTensor exact = fibres(tensor);
             double error = Inputs.relativeError(tensor, exact);
             return new Decomposition<>(exact, List.of(error), error, true);
@@ -313,7 +315,6 @@ public final class Parafac {
         int r = Math.toIntExact(shape.size() / shape.get(g));
         NDManager manager = tensor.getManager();
         DataType type = tensor.getDataType();
-        List<NDArray> factors = new ArrayList<>();
         // the position of term c in mode order[j] is its j-th digit (row-major over those modes)
         long stride = r;
         NDArray[] byMode = new NDArray[n];
@@ -333,10 +334,7 @@ public final class Parafac {
                 NDArray fibres = moved.reshape(shape.get(g), r)) {
             byMode[g] = fibres.duplicate();
         }
-        for (NDArray f : byMode) {
-            factors.add(f);
-        }
-        return new CPTensor(manager.ones(new Shape(r), type), factors);
+        return new CPTensor(manager.ones(new Shape(r), type), Arrays.asList(byMode));
     }
 
     /**

@@ -575,7 +575,12 @@ public final class Factorizer {
         try {
             result = c.method.factorize(request);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("layer '" + c.node.path + "': " + e.getMessage(), e);
+            // name the layer, unless the method's message does already
+            String named = "'" + c.node.path + "'";
+            if (e.getMessage() != null && e.getMessage().contains(named)) {
+                throw e;
+            }
+            throw new IllegalArgumentException("layer " + named + ": " + e.getMessage(), e);
         }
         made.add(result.getBlock());
         if (meter != null) {

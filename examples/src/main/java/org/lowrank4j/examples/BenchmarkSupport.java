@@ -4,6 +4,8 @@ import ai.djl.basicmodelzoo.cv.classification.MobileNetV2;
 import ai.djl.basicmodelzoo.cv.classification.ResNetV1;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -22,7 +24,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.function.LongSupplier;
 import org.lowrank4j.engine.EngineCheck;
-import org.lowrank4j.factorize.LayerMethod;
+import org.lowrank4j.factorize.FactorizePolicy;
 import org.lowrank4j.factorize.LayerMethods;
 import org.lowrank4j.tensor.Factorization;
 
@@ -178,15 +180,23 @@ final class BenchmarkSupport {
     }
 
     /**
-     * The convolution and linear methods a benchmark argument names: {@code lowrank} (the
-     * two-factor method) or a tensor format ({@code CP}, {@code TUCKER}, {@code TT}).
+     * A policy with the convolution and linear methods a benchmark argument names, {@code lowrank}
+     * (the two-factor method) or a tensor format ({@code CP}, {@code TUCKER}, {@code TT}), for the
+     * 2-D convolutions and the linear layers; CP takes the convolutions only (a ResNet-50's 2048 ×
+     * 1000 classifier at 0.3 would need CP rank 8777, beyond what ALS accepts).
      */
-    static LayerMethod[] methods(String method) {
+    static FactorizePolicy.Builder methodPolicy(String method) {
+        FactorizePolicy.Builder b = FactorizePolicy.builder();
         if ("lowrank".equalsIgnoreCase(method)) {
-            return new LayerMethod[] {LayerMethods.lowRank(), LayerMethods.lowRank()};
+            return b.optConvMethod(LayerMethods.lowRank())
+                    .optLinearMethod(LayerMethods.lowRank())
+                    .optLayerTypes(Conv2d.class, Linear.class);
         }
         Factorization f = Factorization.valueOf(method.toUpperCase(Locale.ROOT));
-        return new LayerMethod[] {LayerMethods.forConv(f), LayerMethods.forLinear(f)};
+        b.optConvMethod(LayerMethods.forConv(f)).optLinearMethod(LayerMethods.forLinear(f));
+        return f == Factorization.CP
+                ? b.optLayerTypes(Conv2d.class)
+                : b.optLayerTypes(Conv2d.class, Linear.class);
     }
 
     /**

@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -17,7 +16,6 @@ import java.util.Map;
 import org.lowrank4j.factorize.FactorizePolicy;
 import org.lowrank4j.factorize.FactorizeReport;
 import org.lowrank4j.factorize.Factorizer;
-import org.lowrank4j.factorize.LayerMethod;
 import org.lowrank4j.tensor.Rank;
 
 /**
@@ -155,21 +153,12 @@ public final class FactorizeTimeBenchmark {
     }
 
     private static FactorizePolicy policy(String model, String method, double fraction) {
-        LayerMethod[] m = BenchmarkSupport.methods(method);
-        LayerMethod conv = m[0];
-        LayerMethod linear = m[1];
         FactorizePolicy.Builder b =
-                FactorizePolicy.builder()
+                BenchmarkSupport.methodPolicy(method)
                         .setRank(Rank.fraction(fraction))
-                        .optConvMethod(conv)
-                        .optLinearMethod(linear)
                         .optSkipFirst(false)
                         .optSkipLast(false)
                         .optOnlyIfCheaper(false);
-        if (!"mlp".equals(model) && "CP".equalsIgnoreCase(method)) {
-            // the 2048 x 1000 classifier would need CP rank 8777: beyond what ALS accepts
-            b.optLayerTypes(Conv2d.class);
-        }
         if ("mlp".equals(model)) {
             b.optLayerTypes(Linear.class).optPathFilter(path -> path.equals("02Linear"));
         }

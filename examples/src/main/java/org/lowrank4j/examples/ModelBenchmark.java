@@ -7,8 +7,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -24,7 +22,6 @@ import org.lowrank4j.factorize.Budget;
 import org.lowrank4j.factorize.FactorizePolicy;
 import org.lowrank4j.factorize.FactorizeReport;
 import org.lowrank4j.factorize.Factorizer;
-import org.lowrank4j.factorize.LayerMethod;
 import org.lowrank4j.factorize.RankSelector;
 import org.lowrank4j.tensor.Rank;
 
@@ -201,14 +198,7 @@ public final class ModelBenchmark {
     }
 
     private static FactorizePolicy policy(String method, String rank) {
-        LayerMethod[] m = BenchmarkSupport.methods(method);
-        LayerMethod conv = m[0];
-        LayerMethod linear = m[1];
-        FactorizePolicy.Builder b =
-                FactorizePolicy.builder()
-                        .optConvMethod(conv)
-                        .optLinearMethod(linear)
-                        .optLayerTypes(Conv2d.class, Linear.class);
+        FactorizePolicy.Builder b = BenchmarkSupport.methodPolicy(method);
         if (rank.startsWith("latency ")) {
             double fraction = Double.parseDouble(rank.substring("latency ".length()));
             LatencyMeter budgetMeter =
@@ -220,10 +210,6 @@ public final class ModelBenchmark {
             b.setRank(RankSelector.budget(Budget.latency(fraction, budgetMeter)).multipleOf(16));
         } else {
             b.setRank(Rank.fraction(Double.parseDouble(rank)));
-        }
-        if (method.equalsIgnoreCase("CP")) {
-            // the 2048 x 1000 classifier would need CP rank 8777: beyond what ALS accepts
-            b.optLayerTypes(Conv2d.class);
         }
         return b.build();
     }
