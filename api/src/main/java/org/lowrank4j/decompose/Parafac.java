@@ -30,9 +30,12 @@ import org.lowrank4j.tensor.TensorOps;
  * scalar pair per sweep for the error): the big product of an update (the matricised tensor times
  * the Khatri-Rao product of the other factors, MTTKRP) is computed without forming that Khatri-Rao
  * product — the tensor is first contracted with the factor of its largest other mode by one matrix
- * product, then with the remaining factors one mode at a time — and the small {@code R × R} normal
- * equations are solved in double precision, with a relative ridge of {@code 1e-10} (plus {@link
- * Builder#optL2Reg the L2 regularisation}) that keeps them invertible.
+ * product, then with the remaining factors one mode at a time by batched matrix-vector products —
+ * and the small {@code R × R} normal equations are solved in double precision, with a relative
+ * ridge of {@code 1e-10} (plus {@link Builder#optL2Reg the L2 regularisation}) that keeps them
+ * invertible. Two neighbouring short modes (the spatial modes of a convolution kernel) share one
+ * contraction of the tensor per sweep: contracted with every other factor it gives the first mode's
+ * product and, with the first mode's new factor, the second's.
  *
  * <p>With {@link Builder#optLineSearch line search} each sweep after the first also tries the
  * factors moved further along the step it took and keeps them when their error is lower; on
@@ -40,7 +43,9 @@ import org.lowrank4j.tensor.TensorOps;
  * plain sweeps reach, each sweep costing one factor update more.
  *
  * <p>At the largest rank a tensor can need ({@link Ranks#cpLimit}) the result is exact without
- * iterations: one rank-one term per fibre along the longest mode.
+ * iterations: one rank-one term per fibre along the longest mode. A tensor with only two modes
+ * longer than 1 (a {@code 1×1} convolution kernel) is a matrix, whose best CP tensor of any rank is
+ * its truncated SVD: that is returned, without iterations, unless an L2 regularisation is set.
  *
  * <p>The SVD initialisation takes the leading left singular vectors of each unfolding from {@link
  * TruncatedSvd} (a Gram eigenproblem of size {@code I_k}), never a full SVD of the wide unfolding;
@@ -139,6 +144,11 @@ public final class Parafac {
             double error = Inputs.relativeError(tensor, exact);
             return new Decomposition<>(exact, List.of(error), error, true);
         }
+        if (l2Reg == 0 && longModes(shape) == 2) {
+            CPTensor best = truncatedSvd(tensor, r, seed);
+            double error = Inputs.relativeError(tensor, best);
+            return new Decomposition<>(best, List.of(error), error, true);
+        }
         Random random = new Random(seed);
         List<Double> errors = new ArrayList<>();
         boolean converged = false;
@@ -168,6 +178,8 @@ public final class Parafac {
             NDArray weights = manager.ones(new Shape(r), DataType.FLOAT64);
             boolean extrapolate = lineSearch && !normalizeFactors;
             NDArray[] previous = new NDArray[n];
+            int[] partner = partners(shape);
+            NDArray pair = null;
             for (int iteration = 0; iteration < maxIterations; iteration++) {
                 double[] terms = null;
                 for (int k = 0; k < n; k++) {
@@ -183,9 +195,28 @@ public final class Parafac {
                         if (l2Reg > 0) {
                             v = v.add(step.adopt(l2));
                         }
-                        NDArray mt =
-                                mttkrp(step, x, rows, k, unfoldings)
-                                        .toType(DataType.FLOAT64, false);
+                        NDArray mt;
+                        if (partner[k] == k + 1) {
+                            // the pair's contraction serves this mode and the next one
+                            NDArray both = contract(step, x, rows, k, k + 1, unfoldings);
+                            long next = shape.get(k + 1);
+                            mt =
+                                    both.matMul(step.adopt(rows[k + 1]).reshape(r, next, 1))
+                                            .reshape(r, shape.get(k));
+                            pair = step.keep(both);
+                        } else if (k > 0 && partner[k] == k - 1) {
+                            long before = shape.get(k - 1);
+                            mt =
+                                    step.adopt(rows[k - 1])
+                                            .reshape(r, 1, before)
+                                            .matMul(pair)
+                                            .reshape(r, shape.get(k));
+                            pair.close();
+                            pair = null;
+                        } else {
+                            mt = mttkrp(step, x, rows, k, unfoldings);
+                        }
+                        mt = mt.toType(DataType.FLOAT64, false);
                         // Aᵀ = V⁻¹ Mᵀ (V is symmetric)
                         NDArray at = v.inverse().matMul(mt);
                         if (normalizeFactors) {
@@ -292,6 +323,57 @@ public final class Parafac {
         }
     }
 
+    private static int longModes(Shape shape) {
+        int count = 0;
+        for (long d : shape.getShape()) {
+            if (d > 1) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /**
+     * The best CP tensor of rank {@code r} of a tensor with two modes longer than 1, a matrix: its
+     * truncated SVD (Eckart-Young), the singular values as weights and ones in the other modes.
+     */
+    private static CPTensor truncatedSvd(NDArray tensor, int r, long seed) {
+        Shape shape = tensor.getShape();
+        int a = -1;
+        int b = -1;
+        for (int k = 0; k < shape.dimension(); k++) {
+            if (shape.get(k) > 1) {
+                if (a < 0) {
+                    a = k;
+                } else {
+                    b = k;
+                }
+            }
+        }
+        NDManager manager = tensor.getManager();
+        List<NDArray> factors = new ArrayList<>();
+        NDArray weights;
+        try (NDArray matrix = tensor.reshape(shape.get(a), shape.get(b));
+                Svd svd =
+                        TruncatedSvd.builder()
+                                .optMethod(TruncatedSvd.Method.GRAM)
+                                .optSeed(seed)
+                                .build()
+                                .compute(matrix, r)) {
+            weights = svd.getS().duplicate();
+            for (int k = 0; k < shape.dimension(); k++) {
+                if (k == a) {
+                    factors.add(svd.getU().duplicate());
+                } else if (k == b) {
+                    factors.add(svd.getVt().transpose().duplicate());
+                } else {
+                    factors.add(manager.ones(new Shape(1, r), tensor.getDataType()));
+                }
+            }
+        }
+        return new CPTensor(weights, factors);
+    }
+
     /**
      * The exact CP tensor of the largest rank a shape can need: one rank-one term per fibre along
      * the longest mode (that fibre times one-hot vectors of its position in the other modes).
@@ -380,46 +462,89 @@ public final class Parafac {
     }
 
     /**
-     * {@code unfold(X, k) · khatriRao(A_j, j ≠ k)} without the Khatri-Rao product: contract with
-     * the factor of the largest other mode by a matrix product, then the other modes one at a time.
-     * The result lives in {@code step}.
+     * Pairs of neighbouring modes whose updates share one contraction: the tensor contracted with
+     * every other factor, {@code (R, I_k, I_k+1)}, gives the first mode's product and, with the
+     * first mode's new factor, the second's. A pair is taken when that contraction is at most a
+     * quarter of the size of the one it saves (the tensor times the largest other factor), as for
+     * the spatial modes of a convolution kernel. Returns each mode's partner, or -1.
+     */
+    private static int[] partners(Shape shape) {
+        int n = shape.dimension();
+        int[] partner = new int[n];
+        Arrays.fill(partner, -1);
+        for (int k = 0; k + 1 < n; k++) {
+            long largest = 1;
+            for (int j = 0; j < n; j++) {
+                if (j != k && j != k + 1) {
+                    largest = Math.max(largest, shape.get(j));
+                }
+            }
+            if (n > 2 && 4 * shape.get(k) * shape.get(k + 1) * largest <= shape.size()) {
+                partner[k] = k + 1;
+                partner[k + 1] = k;
+                k++;
+            }
+        }
+        return partner;
+    }
+
+    /**
+     * {@code unfold(X, k) · khatriRao(A_j, j ≠ k)} without the Khatri-Rao product, {@code (R,
+     * I_k)}, in {@code step}.
      */
     private static NDArray mttkrp(
             Workspace step, NDArray x, NDArray[] rows, int k, Map<Integer, NDArray> unfoldings) {
+        return contract(step, x, rows, k, k, unfoldings).reshape(rows[k].getShape());
+    }
+
+    /**
+     * The tensor contracted with the factors of every mode but {@code first..last}, {@code (R,
+     * I_first, …, I_last)}, in {@code step}: first with the factor of the largest other mode by one
+     * matrix product, then with the others one at a time by batched matrix-vector products, from
+     * the last mode backwards and from the first forwards, so that no broadcast intermediate is
+     * formed.
+     */
+    private static NDArray contract(
+            Workspace step,
+            NDArray x,
+            NDArray[] rows,
+            int first,
+            int last,
+            Map<Integer, NDArray> unfoldings) {
         Shape shape = x.getShape();
         int n = shape.dimension();
         int g = -1;
         for (int j = 0; j < n; j++) {
-            if (j != k && (g < 0 || shape.get(j) > shape.get(g))) {
+            if ((j < first || j > last) && (g < 0 || shape.get(j) > shape.get(g))) {
                 g = j;
             }
         }
         NDArray unfolded = unfoldings.computeIfAbsent(g, mode -> TensorOps.unfold(x, mode));
         NDArray ag = step.adopt(rows[g]);
         long r = ag.getShape().get(0);
+        // w is (R, the sizes of the modes other than g, in order)
         NDArray w = ag.matMul(step.adopt(unfolded));
-        // w is (R, dims of the modes other than g, in order)
-        List<Integer> modes = new ArrayList<>();
-        for (int j = 0; j < n; j++) {
+        long rest = w.getShape().get(1);
+        for (int j = n - 1; j > last; j--) {
             if (j != g) {
-                modes.add(j);
+                long size = shape.get(j);
+                rest /= size;
+                w = w.reshape(r, rest, size).matMul(step.adopt(rows[j]).reshape(r, size, 1));
             }
         }
-        for (int p = modes.size() - 1; p >= 0; p--) {
-            int j = modes.get(p);
-            if (j == k) {
-                continue;
+        for (int j = 0; j < first; j++) {
+            if (j != g) {
+                long size = shape.get(j);
+                rest /= size;
+                w = step.adopt(rows[j]).reshape(r, 1, size).matMul(w.reshape(r, size, rest));
             }
-            long before = 1;
-            for (int q = 0; q < p; q++) {
-                before *= shape.get(modes.get(q));
-            }
-            long size = shape.get(j);
-            long after = w.getShape().size() / (r * before * size);
-            NDArray aj = step.adopt(rows[j]).reshape(r, 1, size, 1);
-            w = w.reshape(r, before, size, after).mul(aj).sum(new int[] {2});
         }
-        return w.reshape(r, shape.get(k));
+        long[] kept = new long[last - first + 2];
+        kept[0] = r;
+        for (int j = first; j <= last; j++) {
+            kept[j - first + 1] = shape.get(j);
+        }
+        return w.reshape(kept);
     }
 
     /** Builds a {@link Parafac}. */

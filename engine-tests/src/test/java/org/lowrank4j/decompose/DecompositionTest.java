@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.List;
+import org.lowrank4j.linalg.TruncatedSvd;
 import org.lowrank4j.tensor.CPTensor;
 import org.lowrank4j.tensor.Rank;
 import org.lowrank4j.tensor.TTMatrix;
@@ -55,6 +56,74 @@ public class DecompositionTest extends EngineTestBase {
             Assert.assertTrue(
                     Parafac.builder().setRank(23).optMaxIterations(3).build().fit(x).getIterations()
                             > 1);
+        }
+    }
+
+    @Test
+    public void parafacOfAMatrixIsItsTruncatedSvdWithoutIterations() {
+        for (DataType type : TYPES) {
+            // two modes longer than 1, like a 1x1 convolution kernel
+            NDArray x = randn(17, type, 7, 1, 5, 1);
+            double[] s =
+                    TruncatedSvd.builder()
+                            .optMethod(TruncatedSvd.Method.GRAM)
+                            .build()
+                            .compute(x.reshape(7, 5).toType(DataType.FLOAT64, false), 5)
+                            .getS()
+                            .toDoubleArray();
+            double tail = s[3] * s[3] + s[4] * s[4];
+            double all = 0;
+            for (double v : s) {
+                all += v * v;
+            }
+            Decomposition<CPTensor> cp = Parafac.builder().setRank(3).build().fit(x);
+            Assert.assertEquals(cp.getIterations(), 1);
+            Assert.assertTrue(cp.isConverged());
+            Assert.assertEquals(cp.getRank(), new int[] {3});
+            // Eckart-Young: the best rank-3 error of a matrix
+            Assert.assertEquals(
+                    cp.getRelativeError(),
+                    Math.sqrt(tail / all),
+                    type == DataType.FLOAT64 ? 1e-9 : 1e-5,
+                    type.toString());
+            Assert.assertEquals(cp.getTensor().getFactor(1).getShape(), new Shape(1, 3));
+            Assert.assertEquals(cp.getTensor().getDataType(), type);
+            // ALS from the same start reaches no lower error
+            double als =
+                    Parafac.builder()
+                            .setRank(3)
+                            .optL2Reg(1e-12)
+                            .optMaxIterations(200)
+                            .build()
+                            .fit(x)
+                            .getRelativeError();
+            Assert.assertTrue(als >= cp.getRelativeError() - 1e-6, als + " < " + cp);
+        }
+    }
+
+    @Test
+    public void parafacRecoversTensorsWhoseShortModesSharePartialProducts() {
+        // (8, 8, 2, 2) pairs its two short modes, (4, 4, 4, 4, 3) the first four in two pairs
+        long[][] shapes = {{8, 8, 2, 2}, {4, 4, 4, 4, 3}};
+        for (long[] dims : shapes) {
+            for (DataType type : TYPES) {
+                NDArray x = CPTensor.normal(manager, new Shape(dims), 3, 1.0, 9, type).toFull();
+                Decomposition<CPTensor> cp =
+                        Parafac.builder()
+                                .setRank(3)
+                                .optMaxIterations(500)
+                                .optTolerance(1e-12)
+                                .build()
+                                .fit(x);
+                Assert.assertTrue(
+                        cp.getRelativeError() < 1e-4,
+                        new Shape(dims) + " " + type + " error " + cp.getRelativeError());
+                // plain sweeps never raise the error (above the float32 floor of the tracked one)
+                List<Double> e = cp.getErrors();
+                for (int i = 1; i < e.size() && e.get(i - 1) > 1e-2; i++) {
+                    Assert.assertTrue(e.get(i) <= e.get(i - 1) + 1e-6, new Shape(dims) + ": " + e);
+                }
+            }
         }
     }
 
