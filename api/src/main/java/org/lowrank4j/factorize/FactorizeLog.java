@@ -102,6 +102,24 @@ final class FactorizeLog {
         }
     }
 
+    static void refactorized(int again, int kept) {
+        logger.info(
+                "Factorized {} factorized layer(s) again from their current weights; {} kept as"
+                        + " they were",
+                again,
+                kept);
+    }
+
+    static void progressiveStep(int step, int steps, double fraction, FactorizeReport report) {
+        logger.info(
+                "Progressive step {} of {} (fraction {}): parameters {}, FLOPs {}; fine-tuning",
+                step + 1,
+                steps,
+                fraction,
+                count(report.getTotalAfter().getParameters()),
+                count(report.getTotalAfter().getFlops()));
+    }
+
     static void exported(int blocks) {
         logger.info("Replaced {} factorized block(s) by standard DJL blocks", blocks);
     }

@@ -45,6 +45,11 @@ public final class FactorizeReport {
         this.plan = plan;
     }
 
+    /** The same report with another plan. */
+    FactorizeReport withPlan(FactorizePlan other) {
+        return new FactorizeReport(layers, totalBefore, totalAfter, refused, notes, other);
+    }
+
     /**
      * Returns every candidate layer, in forward order.
      *

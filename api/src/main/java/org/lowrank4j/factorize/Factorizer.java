@@ -347,6 +347,89 @@ public final class Factorizer {
     }
 
     /**
+     * Factorizes a model again, from the current weights of its factorized layers: each layer this
+     * library factorized stands, for the time being, as the dense layer its factors multiply out to
+     * ({@link LayerMethod#toDense}), with its bias; then the policy selects and factorizes the
+     * model's layers as {@link #factorize} does, these ones with the others. Ranks given as a
+     * fraction are therefore fractions of the original dense layer, as in the first factorization,
+     * so {@code 0.7}, then {@code 0.5}, then {@code 0.3} compresses step by step (see {@link
+     * ProgressiveCompression}). A factorized layer the policy keeps gets its factorized block back.
+     *
+     * <p>The report's layers compare with the dense stand-ins; its plan is the whole model's
+     * ({@link #plan(Block)}), layers kept included. On any error the model is left as it was.
+     *
+     * @param block the model's block, initialised, holding layers made by {@link #factorize}
+     * @return the report
+     * @throws IllegalArgumentException if the model holds no factorized layer, or as {@link
+     *     #factorize} does
+     * @throws IllegalStateException if the block is not initialised or its input shapes are not
+     *     known
+     */
+    public FactorizeReport refactorize(Block block) {
+        Objects.requireNonNull(block, "block must not be null");
+        if (!block.isInitialized()) {
+            throw new IllegalStateException(
+                    "the block is not initialised; a trained (initialised) block is accepted");
+        }
+        if (producer(block) != null) {
+            throw new IllegalArgumentException(
+                    "the block is itself a factorized layer ("
+                            + BlockTree.typeName(block)
+                            + "), which cannot be swapped in place; a model holding factorized"
+                            + " layers is accepted");
+        }
+        List<BlockTree.Node> targets = new ArrayList<>();
+        List<Block> stand = new ArrayList<>();
+        try {
+            for (BlockTree.Node n : BlockTree.nodes(block, containers)) {
+                LayerMethod m = producer(n.block);
+                if (m != null && n.parent != null && n.isFirstPlace()) {
+                    Block dense = m.toDense(n.block);
+                    if (dense != null) {
+                        targets.add(n);
+                        stand.add(dense);
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            for (Block b : stand) {
+                dispose(b);
+            }
+            throw e;
+        }
+        if (targets.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "the model holds no factorized layer to factorize again; a model factorized by"
+                            + " Factorizer.factorize is accepted (use factorize for a dense one)");
+        }
+        BlockTree.swap(targets, stand);
+        FactorizeReport report;
+        try {
+            report = factorize(block);
+        } catch (RuntimeException e) {
+            BlockTree.putBack(targets);
+            for (Block b : stand) {
+                dispose(b);
+            }
+            throw e;
+        }
+        Set<String> swapped = new HashSet<>();
+        for (FactorizeReport.Layer layer : report.getSwapped()) {
+            swapped.add(layer.getPath());
+        }
+        List<BlockTree.Node> kept = new ArrayList<>();
+        for (int i = 0; i < targets.size(); i++) {
+            if (!swapped.contains(targets.get(i).path)) {
+                kept.add(targets.get(i));
+            }
+            dispose(stand.get(i));
+        }
+        BlockTree.putBack(kept);
+        FactorizeLog.refactorized(targets.size() - kept.size(), kept.size());
+        return report.withPlan(plan(block));
+    }
+
+    /**
      * Returns the layers of a model that {@link #factorize} would consider for a swap: the
      * candidates the policy selects, each with its method and input shapes (for a sensitivity
      * sweep). The model is not changed.

@@ -114,4 +114,18 @@ public interface LayerMethod {
      * @return a block tree of DJL layers, initialised with copies of the parameters
      */
     Block toStandard(Block factorized);
+
+    /**
+     * Returns the dense layer a factorized block stands for: a layer of the type this method
+     * replaces, with the block's configuration and, as its weight, the product of the block's
+     * factors (for {@link Factorizer#refactorize factorizing it again}). The default says the
+     * method cannot.
+     *
+     * @param factorized a block made by this method, initialised
+     * @return the dense layer, initialised with its own arrays, or {@code null} if the method does
+     *     not make one
+     */
+    default Block toDense(Block factorized) {
+        return null;
+    }
 }

@@ -345,15 +345,11 @@ final class LowRankMethod implements LayerMethod {
         NDArray first = factorized.getParameters().get("first_weight").getArray();
         NDArray second = factorized.getParameters().get("second_weight").getArray();
         NDArray bias = factorized.getParameters().get("bias").getArray();
-        NDManager manager = first.getManager();
-        DataType type = first.getDataType();
         SequentialBlock seq = new SequentialBlock();
-        Shape input;
         if (factorized instanceof LowRankLinear) {
             LowRankLinear lr = (LowRankLinear) factorized;
             seq.add(Linear.builder().setUnits(lr.getRank()).optBias(false).build());
             seq.add(Linear.builder().setUnits(lr.getUnits()).build());
-            input = new Shape(1, first.getShape().get(1));
         } else {
             LowRankConv lr = (LowRankConv) factorized;
             seq.add(
@@ -370,6 +366,61 @@ final class LowRankMethod implements LayerMethod {
                             .setKernelShape(new Shape(1, 1))
                             .setFilters((int) lr.getFilters())
                             .build());
+        }
+        seq.initialize(first.getManager(), first.getDataType(), standardInput(factorized));
+        Block a = seq.getChildren().valueAt(0);
+        Block b = seq.getChildren().valueAt(1);
+        first.copyTo(a.getParameters().get("weight").getArray());
+        second.copyTo(b.getParameters().get("weight").getArray());
+        bias.copyTo(b.getParameters().get("bias").getArray());
+        return seq;
+    }
+
+    /**
+     * {@inheritDoc} A {@link Linear} or a {@link Conv2d} with a bias (a low-rank block always has
+     * one) whose weight is the second factor times the first.
+     */
+    @Override
+    public Block toDense(Block factorized) {
+        NDArray first = factorized.getParameters().get("first_weight").getArray();
+        NDArray second = factorized.getParameters().get("second_weight").getArray();
+        NDArray bias = factorized.getParameters().get("bias").getArray();
+        Block dense;
+        if (factorized instanceof LowRankLinear) {
+            dense = Linear.builder().setUnits(((LowRankLinear) factorized).getUnits()).build();
+        } else {
+            LowRankConv lr = (LowRankConv) factorized;
+            dense =
+                    Conv2d.builder()
+                            .setKernelShape(lr.getKernelShape())
+                            .setFilters((int) lr.getFilters())
+                            .optStride(lr.getStride())
+                            .optPadding(lr.getPadding())
+                            .optDilation(lr.getDilation())
+                            .build();
+        }
+        dense.initialize(first.getManager(), first.getDataType(), standardInput(factorized));
+        NDArray target = dense.getParameters().get("weight").getArray();
+        long r = first.getShape().get(0);
+        try (Workspace ws = Workspace.of(first)) {
+            NDArray product =
+                    ws.borrow(second)
+                            .reshape(second.getShape().get(0), r)
+                            .matMul(ws.borrow(first).reshape(r, -1));
+            product.reshape(target.getShape()).copyTo(target);
+        }
+        bias.copyTo(dense.getParameters().get("bias").getArray());
+        return dense;
+    }
+
+    /** The input shapes a low-rank block's standard or dense layers are initialised with. */
+    private static Shape standardInput(Block factorized) {
+        NDArray first = factorized.getParameters().get("first_weight").getArray();
+        Shape input;
+        if (factorized instanceof LowRankLinear) {
+            input = new Shape(1, first.getShape().get(1));
+        } else {
+            LowRankConv lr = (LowRankConv) factorized;
             Shape k = lr.getKernelShape();
             Shape d = lr.getDilation();
             input =
@@ -379,13 +430,7 @@ final class LowRankMethod implements LayerMethod {
                             d.get(0) * (k.get(0) - 1) + 1,
                             d.get(1) * (k.get(1) - 1) + 1);
         }
-        seq.initialize(manager, type, LayerMethods.standardInput(factorized, input));
-        Block a = seq.getChildren().valueAt(0);
-        Block b = seq.getChildren().valueAt(1);
-        first.copyTo(a.getParameters().get("weight").getArray());
-        second.copyTo(b.getParameters().get("weight").getArray());
-        bias.copyTo(b.getParameters().get("bias").getArray());
-        return seq;
+        return LayerMethods.standardInput(factorized, input);
     }
 
     // ------------------------------------------------------------------------------------------

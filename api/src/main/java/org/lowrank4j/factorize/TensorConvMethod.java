@@ -457,17 +457,8 @@ final class TensorConvMethod extends FormatMethod {
             for (Convolution c : convs) {
                 seq.add(c);
             }
-            long[] input = new long[n + 2];
-            input[0] = 1;
-            input[1] = in;
-            for (int i = 0; i < n; i++) {
-                input[2 + i] = f.getDilation().get(i) * (kernel.get(i) - 1) + 1;
-            }
             NDArray anchor = weights.get(0);
-            seq.initialize(
-                    ws.target(),
-                    anchor.getDataType(),
-                    LayerMethods.standardInput(factorized, new Shape(input)));
+            seq.initialize(ws.target(), anchor.getDataType(), standardInput(f));
             for (int i = 0; i < convs.size(); i++) {
                 NDArray target = convs.get(i).getParameters().get("weight").getArray();
                 weights.get(i).toType(target.getDataType(), false).copyTo(target);
@@ -485,7 +476,54 @@ final class TensorConvMethod extends FormatMethod {
         }
     }
 
+    /**
+     * {@inheritDoc} A DJL convolution with the block's configuration whose kernel is the block's
+     * reconstructed one.
+     */
+    @Override
+    public Block toDense(Block factorized) {
+        FactorizedConv<?> f = requireProduced(factorized);
+        NDArray bias = f.getBias();
+        Convolution dense =
+                conv(
+                        f.getOrder(),
+                        f.getKernelShape(),
+                        f.getOutChannels(),
+                        f.getStride(),
+                        f.getPadding(),
+                        f.getDilation(),
+                        1,
+                        bias != null);
+        try (NDArray kernel = f.reconstructKernel()) {
+            dense.initialize(kernel.getManager(), kernel.getDataType(), standardInput(f));
+            kernel.copyTo(dense.getParameters().get("weight").getArray());
+            if (bias != null) {
+                bias.copyTo(dense.getParameters().get("bias").getArray());
+            }
+        } finally {
+            if (bias != null) {
+                bias.close();
+            }
+        }
+        return dense;
+    }
+
     // ------------------------------------------------------------------------------------------
+
+    /**
+     * The input shapes a block's standard or dense layers are initialised with: its own, else one
+     * kernel-sized input.
+     */
+    private static Shape standardInput(FactorizedConv<?> f) {
+        int n = f.getOrder();
+        long[] input = new long[n + 2];
+        input[0] = 1;
+        input[1] = f.getInChannels();
+        for (int i = 0; i < n; i++) {
+            input[2 + i] = f.getDilation().get(i) * (f.getKernelShape().get(i) - 1) + 1;
+        }
+        return LayerMethods.standardInput(f, new Shape(input));
+    }
 
     /** An uninitialised block with the conv's configuration and a rank. */
     private FactorizedConv<?> structure(Convolution conv, Shape weight, Rank rank) {

@@ -367,6 +367,12 @@ final class TensorizedLinearMethod extends FormatMethod {
         }
     }
 
+    /** {@inheritDoc} The dense layer is the exported one: a single {@link Linear}. */
+    @Override
+    public Block toDense(Block factorized) {
+        return toStandard(factorized);
+    }
+
     // ------------------------------------------------------------------------------------------
 
     /** The realised ranks of a block as the profile's modes take them. */

@@ -48,6 +48,16 @@ final class Nets {
         return out;
     }
 
+    /** The block at a path, found as {@link #blocks} finds paths. */
+    static Block at(Block root, String path) {
+        for (Map.Entry<Block, String> e : blocks(root).entrySet()) {
+            if (e.getValue().equals(path)) {
+                return e.getKey();
+            }
+        }
+        throw new AssertionError("no block at " + path);
+    }
+
     private static void collect(Block block, String path, Map<Block, String> out) {
         out.put(block, path);
         PairList<String, Block> children = block.getChildren();

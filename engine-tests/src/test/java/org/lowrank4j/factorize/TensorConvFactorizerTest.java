@@ -52,15 +52,6 @@ public class TensorConvFactorizerTest extends EngineTestBase {
     // ---------------------------------------------------------------------------------------
     // networks and helpers
 
-    private static Block at(Block root, String path) {
-        for (Map.Entry<Block, String> e : Nets.blocks(root).entrySet()) {
-            if (e.getValue().equals(path)) {
-                return e.getKey();
-            }
-        }
-        throw new AssertionError("no block at " + path);
-    }
-
     private static int count(Block root, Class<?> type) {
         int n = 0;
         for (Block b : Nets.blocks(root).keySet()) {
@@ -151,7 +142,7 @@ public class TensorConvFactorizerTest extends EngineTestBase {
             }
             for (FactorizeReport.Layer l : report.getSwapped()) {
                 Assert.assertEquals(l.getMethod(), methodName(f));
-                FactorizedConv<?> fc = (FactorizedConv<?>) at(net, l.getPath());
+                FactorizedConv<?> fc = (FactorizedConv<?>) Nets.at(net, l.getPath());
                 Assert.assertEquals(l.getRanks(), fc.getRank());
                 Assert.assertTrue(l.getImplementation().startsWith("auto: "), l.toString());
                 Assert.assertTrue(l.getWeightError() >= 0 && l.getWeightError() < 1, l.toString());
@@ -235,7 +226,7 @@ public class TensorConvFactorizerTest extends EngineTestBase {
                         report.getTotalAfter().getParameters(), parameterCount(net), what);
                 long flopsAfter = report.getTotalBefore().getFlops();
                 for (FactorizeReport.Layer l : report.getLayers()) {
-                    FactorizedConv<?> b = (FactorizedConv<?>) at(net, l.getPath());
+                    FactorizedConv<?> b = (FactorizedConv<?>) Nets.at(net, l.getPath());
                     long o = b.getOutChannels();
                     long c = b.getInChannels();
                     long kv = b.getKernelShape().size();
@@ -544,7 +535,8 @@ public class TensorConvFactorizerTest extends EngineTestBase {
                 Assert.assertTrue(l.getReason().startsWith("not cheaper"), l.getReason());
             }
         }
-        FactorizedConv<?> fc = (FactorizedConv<?>) at(net, report.getSwapped().get(0).getPath());
+        FactorizedConv<?> fc =
+                (FactorizedConv<?>) Nets.at(net, report.getSwapped().get(0).getPath());
         Shape in = new Shape(1, fc.getInChannels(), 8, 8);
         String factorized = LatencyMeter.signature(fc, in);
         fc.setImplementation(ConvImplementation.RECONSTRUCTED);
@@ -643,11 +635,11 @@ public class TensorConvFactorizerTest extends EngineTestBase {
         LayerMethod cp = LayerMethods.forConv(Factorization.CP);
         Assert.assertSame(LayerMethods.forName(cp.getName()), cp);
         Assert.assertTrue(LayerMethods.all().contains(cp));
-        Block linear = at(net, "08Linear");
+        Block linear = Nets.at(net, "08Linear");
         Assert.assertTrue(
                 cp.unsupportedReason(linear, new Shape[] {new Shape(2, 16)})
                         .contains("Linear is not accepted"));
-        Block conv = at(net, "01Conv2d");
+        Block conv = Nets.at(net, "01Conv2d");
         Assert.assertTrue(
                 cp.unsupportedReason(conv, new Shape[] {new Shape(2, 4, 8, 8)})
                         .contains("does not fit"));
@@ -715,7 +707,7 @@ public class TensorConvFactorizerTest extends EngineTestBase {
             Assert.assertEquals(report.getSwapped().size(), 4, report.toString());
             Assert.assertEquals(Timers.leafNanos(net, leaf), 12000, report.toString());
             for (FactorizeReport.Layer l : report.getSwapped()) {
-                FactorizedConv<?> fc = (FactorizedConv<?>) at(net, l.getPath());
+                FactorizedConv<?> fc = (FactorizedConv<?>) Nets.at(net, l.getPath());
                 Assert.assertEquals(fc.getImplementation(), fastest, l.toString());
                 Assert.assertEquals(
                         l.getImplementation(),
@@ -755,7 +747,7 @@ public class TensorConvFactorizerTest extends EngineTestBase {
                     l.getLatencyBefore() > 0 && Double.isFinite(l.getLatencyBefore()),
                     l.toString());
             if (l.isSwapped()) {
-                FactorizedConv<?> fc = (FactorizedConv<?>) at(net, l.getPath());
+                FactorizedConv<?> fc = (FactorizedConv<?>) Nets.at(net, l.getPath());
                 Assert.assertNotEquals(fc.getImplementation(), ConvImplementation.AUTO);
                 Assert.assertTrue(l.getLatencyAfter() < l.getLatencyBefore(), l.toString());
             } else {

@@ -52,6 +52,7 @@ import org.lowrank4j.factorize.FactorizeReport;
 import org.lowrank4j.factorize.Factorizer;
 import org.lowrank4j.factorize.LayerMethod;
 import org.lowrank4j.factorize.LayerMethods;
+import org.lowrank4j.factorize.ProgressiveCompression;
 import org.lowrank4j.factorize.RankSelector;
 import org.lowrank4j.tensor.Factorization;
 import org.lowrank4j.tensor.Rank;
@@ -87,6 +88,9 @@ public final class Demo {
     /** The ranks of the tensor formats, as fractions of each layer's parameters. */
     static final double[] TENSOR_RANK_FRACTIONS = {0.5, 0.3};
 
+    /** The schedule of the progressive row: it ends at 0.3, one of the one-shot fractions. */
+    static final double[] PROGRESSIVE_SCHEDULE = {0.7, 0.5, 0.3};
+
     private static final String MODEL_NAME = "compact-resnet";
     private static final int STEM_CHANNELS = 16;
     private static final int CLASSES = 10;
@@ -112,15 +116,27 @@ public final class Demo {
     /** One method of the comparison. */
     private record Method(String label, LayerMethod method, List<Choice> choices) {}
 
-    /** How the ranks of one run are chosen: a label for the table, and the selector. */
-    private record Choice(String label, RankSelector selector) {
+    /**
+     * How the ranks of one run are chosen: a label for the table, and the selector; or a schedule
+     * of fractions for progressive compression (the selector is then null).
+     */
+    private record Choice(String label, RankSelector selector, double[] schedule) {
 
         static List<Choice> fractions(double... fractions) {
             List<Choice> choices = new ArrayList<>();
             for (double f : fractions) {
-                choices.add(new Choice(String.valueOf(f), RankSelector.fixed(Rank.fraction(f))));
+                choices.add(
+                        new Choice(String.valueOf(f), RankSelector.fixed(Rank.fraction(f)), null));
             }
             return choices;
+        }
+
+        static Choice progressive(double... schedule) {
+            StringBuilder label = new StringBuilder();
+            for (double f : schedule) {
+                label.append(label.length() == 0 ? "" : "→").append(f);
+            }
+            return new Choice(label + ", progressive", null, schedule);
         }
     }
 
@@ -227,7 +243,15 @@ public final class Demo {
                         models.add(model);
                         rows.add(
                                 compressAndFineTune(
-                                        model, m, choice, options, train, test, originalConv));
+                                        model,
+                                        m,
+                                        choice,
+                                        options,
+                                        train,
+                                        test,
+                                        CostCounter.count(original.getBlock(), IMAGE)
+                                                        .getParameters()
+                                                - originalConv));
                     }
                 }
                 ResultTable table =
@@ -240,7 +264,10 @@ public final class Demo {
         }
     }
 
-    /** Compresses a model, evaluates it, fine-tunes it and evaluates it again. */
+    /**
+     * Compresses a model (at once, or step by step along the choice's schedule), evaluates it,
+     * fine-tunes it and evaluates it again.
+     */
     private static ResultRow compressAndFineTune(
             Model model,
             Method m,
@@ -248,9 +275,23 @@ public final class Demo {
             DemoOptions options,
             ArrayDataset train,
             ArrayDataset test,
-            long originalConv)
+            long otherParameters)
             throws IOException, TranslateException {
-        FactorizeReport report = compress(model, m.method(), choice.selector(), train);
+        long started = System.nanoTime();
+        FactorizeReport report;
+        double before;
+        if (choice.schedule() == null) {
+            report = compress(model, m.method(), choice.selector(), train);
+            before = accuracy(model, test);
+            System.out.printf(
+                    Locale.ROOT, "  accuracy right after compression: %s%n", percent(before));
+            fineTune(model, train, options.getFinetuneEpochs());
+        } else {
+            double[] last = new double[1];
+            report = progressive(model, m.method(), choice.schedule(), options, train, test, last);
+            before = last[0];
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
         Files.writeString(
                 options.getResults()
                         .resolve(
@@ -261,22 +302,68 @@ public final class Demo {
                                         + ".csv"),
                 report.toCsv(),
                 StandardCharsets.UTF_8);
-        double before = accuracy(model, test);
-        System.out.printf(Locale.ROOT, "  accuracy right after compression: %s%n", percent(before));
-        fineTune(model, train, options.getFinetuneEpochs());
         double after = accuracy(model, test);
         System.out.printf(Locale.ROOT, "  accuracy after fine-tuning: %s%n", percent(after));
+        long parameters = CostCounter.count(model.getBlock(), IMAGE).getParameters();
         return new ResultRow(
                 m.label(),
                 choice.label(),
                 ranks(report),
-                CostCounter.count(model.getBlock(), IMAGE).getParameters(),
-                originalConv - savedParameters(report),
+                parameters,
+                parameters - otherParameters, // only convolutions are swapped
                 flopsPerImage(model.getBlock()),
                 before,
                 after,
                 Double.NaN,
-                Double.NaN);
+                Double.NaN,
+                seconds);
+    }
+
+    /**
+     * Compresses a model step by step along a schedule, fine-tuning after each step; the
+     * fine-tuning epochs are shared out over the steps (at least one each). Returns the last step's
+     * report and puts the accuracy right after its compression in {@code last[0]}.
+     */
+    private static FactorizeReport progressive(
+            Model model,
+            LayerMethod method,
+            double[] schedule,
+            DemoOptions options,
+            ArrayDataset train,
+            ArrayDataset test,
+            double[] last) {
+        int epochs = Math.max(1, options.getFinetuneEpochs() / schedule.length);
+        List<FactorizeReport> steps =
+                ProgressiveCompression.builder()
+                        .setSchedule(schedule)
+                        .setFactorizer(
+                                f ->
+                                        factorizer(
+                                                method,
+                                                RankSelector.fixed(Rank.fraction(f)),
+                                                train))
+                        .setFineTuning(
+                                (step, fraction, report) -> {
+                                    summarize(report, method);
+                                    try {
+                                        last[0] = accuracy(model, test);
+                                        System.out.printf(
+                                                Locale.ROOT,
+                                                "  step %d (%s): accuracy right after compression"
+                                                        + " %s; fine-tuning %d epoch(s)%n",
+                                                step + 1,
+                                                fraction,
+                                                percent(last[0]),
+                                                epochs);
+                                        fineTune(model, train, epochs);
+                                    } catch (IOException | TranslateException e) {
+                                        throw new IllegalStateException(
+                                                "fine-tuning step " + (step + 1) + " failed", e);
+                                    }
+                                })
+                        .build()
+                        .compress(model.getBlock());
+        return steps.get(steps.size() - 1);
     }
 
     /**
@@ -321,7 +408,8 @@ public final class Demo {
                                     originalAccuracy,
                                     Double.NaN,
                                     ms[0],
-                                    1.0));
+                                    1.0,
+                                    Double.NaN));
             for (int i = 0; i < rows.size(); i++) {
                 ResultRow r = rows.get(i);
                 table.add(
@@ -335,7 +423,8 @@ public final class Demo {
                                 r.accuracyBefore(),
                                 r.accuracyAfter(),
                                 ms[i + 1],
-                                ms[0] / ms[i + 1]));
+                                ms[0] / ms[i + 1],
+                                r.seconds()));
             }
             return table;
         }
@@ -348,11 +437,9 @@ public final class Demo {
     private static List<Method> methods(boolean quick) {
         List<Method> methods = new ArrayList<>();
         if (quick) {
-            methods.add(
-                    new Method(
-                            "low-rank (data-aware)",
-                            LayerMethods.lowRank(),
-                            Choice.fractions(QUICK_RANK_FRACTION)));
+            List<Choice> lowRank = new ArrayList<>(Choice.fractions(QUICK_RANK_FRACTION));
+            lowRank.add(Choice.progressive(PROGRESSIVE_SCHEDULE));
+            methods.add(new Method("low-rank (data-aware)", LayerMethods.lowRank(), lowRank));
             for (Factorization f : TENSOR_FORMATS) {
                 methods.add(
                         new Method(
@@ -368,7 +455,10 @@ public final class Demo {
         lowRank.add(
                 new Choice(
                         "budget: 1/3 of the FLOPs",
-                        RankSelector.budget(Budget.flops(FLOP_BUDGET))));
+                        RankSelector.budget(Budget.flops(FLOP_BUDGET)),
+                        null));
+        // the same final size as 0.3, reached in three steps with fine-tuning between them
+        lowRank.add(Choice.progressive(PROGRESSIVE_SCHEDULE));
         methods.add(new Method("low-rank (data-aware)", LayerMethods.lowRank(), lowRank));
         for (Factorization f : TENSOR_FORMATS) {
             methods.add(
@@ -451,6 +541,13 @@ public final class Demo {
     /** Swaps the convolutions (all but the stem) for factorized ones. */
     private static FactorizeReport compress(
             Model model, LayerMethod method, RankSelector selector, Dataset train) {
+        FactorizeReport report = factorizer(method, selector, train).factorize(model.getBlock());
+        summarize(report, method);
+        return report;
+    }
+
+    /** The factorizer of the convolutions (all but the stem) with a method and a selector. */
+    private static Factorizer factorizer(LayerMethod method, RankSelector selector, Dataset train) {
         FactorizePolicy policy =
                 FactorizePolicy.builder()
                         .optLayerTypes(ai.djl.nn.convolutional.Conv2d.class)
@@ -466,7 +563,10 @@ public final class Demo {
         if (method.isDataAware()) {
             factorizer.optCalibration(train, CALIBRATION_BATCHES);
         }
-        FactorizeReport report = factorizer.build().factorize(model.getBlock());
+        return factorizer.build();
+    }
+
+    private static void summarize(FactorizeReport report, LayerMethod method) {
         System.out.printf(
                 Locale.ROOT,
                 "  %d convolutions factorized%s; parameters %,d -> %,d, multiply-accumulates"
@@ -479,7 +579,6 @@ public final class Demo {
                 report.getTotalAfter().getParameters(),
                 report.getTotalBefore().getFlops() / 1e6 / TEST_BATCH,
                 report.getTotalAfter().getFlops() / 1e6 / TEST_BATCH);
-        return report;
     }
 
     /** Fine-tunes with a new Trainer (one made before the swap would hold the old parameters). */
@@ -581,15 +680,6 @@ public final class Demo {
             if (c.getBlock() instanceof Convolution) {
                 n += c.getCost().getParameters();
             }
-        }
-        return n;
-    }
-
-    /** The convolution parameters the swaps saved (only convolutions are candidates). */
-    private static long savedParameters(FactorizeReport report) {
-        long n = 0;
-        for (FactorizeReport.Layer l : report.getSwapped()) {
-            n += l.getBefore().getParameters() - l.getAfter().getParameters();
         }
         return n;
     }

@@ -70,15 +70,25 @@ public class DemoPartsTest extends EngineTestBase {
         ResultTable t =
                 new ResultTable(
                         new ResultRow(
-                                "original", "", "", 1000, 900, 5_000_000, 0.99, Double.NaN, 10, 1));
+                                "original",
+                                "",
+                                "",
+                                1000,
+                                900,
+                                5_000_000,
+                                0.99,
+                                Double.NaN,
+                                10,
+                                1,
+                                Double.NaN));
         // within 0.5 points, 3× fewer conv parameters, faster: meets the target
-        t.add(new ResultRow("m", "0.3", "2-9", 400, 300, 2_000_000, 0.5, 0.986, 5, 2.0));
+        t.add(new ResultRow("m", "0.3", "2-9", 400, 300, 2_000_000, 0.5, 0.986, 5, 2.0, 12.25));
         // too large a drop
-        t.add(new ResultRow("m", "0.1", "1-3", 200, 100, 1_000_000, 0.2, 0.98, 4, 2.5));
+        t.add(new ResultRow("m", "0.1", "1-3", 200, 100, 1_000_000, 0.2, 0.98, 4, 2.5, 8));
         // not 3× fewer
-        t.add(new ResultRow("m", "0.5", "4-15", 700, 600, 3_000_000, 0.9, 0.99, 8, 1.2));
+        t.add(new ResultRow("m", "0.5", "4-15", 700, 600, 3_000_000, 0.9, 0.99, 8, 1.2, 9));
         // slower
-        t.add(new ResultRow("n, quoted", "0.3", "", 400, 300, 2_000_000, 0.9, 0.99, 12, 0.8));
+        t.add(new ResultRow("n, quoted", "0.3", "", 400, 300, 2_000_000, 0.9, 0.99, 12, 0.8, 10));
         return t;
     }
 
@@ -98,8 +108,9 @@ public class DemoPartsTest extends EngineTestBase {
         String[] csv = t.toCsv().split("\n");
         Assert.assertEquals(csv.length, 6);
         Assert.assertTrue(csv[0].startsWith("method,rank,layer_ranks,parameters,conv_parameters"));
-        Assert.assertEquals(csv[1], "original,,,1000,900,1.000,5000000,0.9900,,10.000,1.000");
-        Assert.assertEquals(csv[2], "m,0.3,2-9,400,300,3.000,2000000,0.5000,0.9860,5.000,2.000");
+        Assert.assertEquals(csv[1], "original,,,1000,900,1.000,5000000,0.9900,,10.000,1.000,");
+        Assert.assertEquals(
+                csv[2], "m,0.3,2-9,400,300,3.000,2000000,0.5000,0.9860,5.000,2.000,12.3");
         Assert.assertTrue(csv[5].startsWith("\"n, quoted\",0.3,,"), csv[5]);
 
         String[] md = t.toMarkdown().split("\n");
@@ -107,6 +118,7 @@ public class DemoPartsTest extends EngineTestBase {
         Assert.assertTrue(md[1].startsWith("|---|---|---|---:|"), md[1]);
         Assert.assertTrue(md[3].contains("| 98.60% |"), md[3]);
         Assert.assertTrue(md[3].contains("| 3.00 |"), md[3]);
+        Assert.assertTrue(md[3].endsWith("| 12.3 |"), md[3]);
 
         String[] text = t.toText().split("\n");
         Assert.assertEquals(text.length, 7);

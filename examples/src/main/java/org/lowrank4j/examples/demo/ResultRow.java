@@ -15,6 +15,7 @@ package org.lowrank4j.examples.demo;
  * @param accuracyAfter the test accuracy (0..1) after fine-tuning, NaN for the original
  * @param latencyMillis the median time of a forward pass of one batch, in milliseconds
  * @param speedup the original's median latency divided by this one's, measured in the same rounds
+ * @param seconds the wall time of compressing and fine-tuning, NaN for the original
  */
 public record ResultRow(
         String method,
@@ -26,7 +27,8 @@ public record ResultRow(
         double accuracyBefore,
         double accuracyAfter,
         double latencyMillis,
-        double speedup) {
+        double speedup,
+        double seconds) {
 
     /**
      * Returns the accuracy to judge the model by: after fine-tuning, or the original's.

@@ -22,7 +22,8 @@ public final class ResultTable {
         "acc. compressed",
         "acc. fine-tuned",
         "ms / batch",
-        "speed-up"
+        "speed-up",
+        "compress + tune (s)"
     };
 
     private final ResultRow original;
@@ -155,7 +156,8 @@ public final class ResultTable {
         StringBuilder sb =
                 new StringBuilder(
                         "method,rank,layer_ranks,parameters,conv_parameters,conv_reduction,flops,"
-                                + "accuracy_compressed,accuracy_finetuned,latency_ms,speedup\n");
+                                + "accuracy_compressed,accuracy_finetuned,latency_ms,speedup,"
+                                + "compress_finetune_s\n");
         for (ResultRow r : rows) {
             sb.append(csv(r.method()))
                     .append(',')
@@ -178,6 +180,8 @@ public final class ResultTable {
                     .append(number(r.latencyMillis(), 3))
                     .append(',')
                     .append(number(r.speedup(), 3))
+                    .append(',')
+                    .append(number(r.seconds(), 1))
                     .append('\n');
         }
         return sb.toString();
@@ -195,7 +199,8 @@ public final class ResultTable {
             percent(r.accuracyBefore()),
             percent(r.accuracyAfter()),
             String.format(Locale.ROOT, "%.2f", r.latencyMillis()),
-            String.format(Locale.ROOT, "%.2f×", r.speedup())
+            String.format(Locale.ROOT, "%.2f×", r.speedup()),
+            number(r.seconds(), 1)
         };
     }
 

@@ -18,11 +18,15 @@ import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.nn.transformer.TransformerEncoderBlock;
 import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.EasyTrain;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
+import ai.djl.training.dataset.ArrayDataset;
+import ai.djl.training.dataset.Dataset;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.util.ProgressBar;
+import ai.djl.translate.TranslateException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,6 +36,7 @@ import org.lowrank4j.factorize.FactorizePlan;
 import org.lowrank4j.factorize.FactorizePolicy;
 import org.lowrank4j.factorize.FactorizeReport;
 import org.lowrank4j.factorize.Factorizer;
+import org.lowrank4j.factorize.ProgressiveCompression;
 import org.lowrank4j.nn.ConvImplementation;
 import org.lowrank4j.tensor.Factorization;
 import org.lowrank4j.tensor.Rank;
@@ -260,6 +265,50 @@ public final class FactorizerExample {
             // end
             if (attention.getSwapped().size() != 6) {
                 throw new IllegalStateException("expected 6 swapped layers: " + attention);
+            }
+
+            try (Model progressive = Model.newInstance("progressive")) {
+                Block dense = resnet();
+                dense.initialize(manager, DataType.FLOAT32, new Shape(8, 3, 16, 16));
+                progressive.setBlock(dense); // stands for a trained model
+                // snippet:progressive
+                Dataset data =
+                        new ArrayDataset.Builder()
+                                .setData(images)
+                                .optLabels(labels)
+                                .setSampling(4, true)
+                                .build();
+                List<FactorizeReport> steps =
+                        ProgressiveCompression.builder()
+                                .setSchedule(0.7, 0.5, 0.3)
+                                .setFactorizer(
+                                        fraction ->
+                                                Factorizer.builder()
+                                                        .setPolicy(
+                                                                FactorizePolicy.builder()
+                                                                        .setRank(
+                                                                                Rank.fraction(
+                                                                                        fraction))
+                                                                        .optSkipFirst(true)
+                                                                        .build())
+                                                        .build())
+                                .setFineTuning(
+                                        (step, fraction, stepReport) -> {
+                                            // a new Trainer after every step
+                                            try (Trainer trainer = progressive.newTrainer(config)) {
+                                                EasyTrain.fit(trainer, 1, data, null);
+                                            } catch (IOException | TranslateException e) {
+                                                throw new IllegalStateException(e);
+                                            }
+                                        })
+                                .build()
+                                .compress(progressive.getBlock());
+                // the last step has the ranks and FLOPs of one factorization at 0.3
+                System.out.println(steps.get(2).getTotalAfter());
+                // end
+                if (steps.size() != 3 || steps.get(2).getSwapped().isEmpty()) {
+                    throw new IllegalStateException("expected three steps: " + steps);
+                }
             }
         } finally {
             deleteAll(dir);
