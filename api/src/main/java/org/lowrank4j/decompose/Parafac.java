@@ -110,9 +110,10 @@ public final class Parafac {
      *
      * @param tensor a float32 or float64 tensor of order at least 2, with finite values
      * @return the CP tensor (in the input's manager and data type) and its errors
-     * @throws IllegalArgumentException if the tensor has order below 2 or NaN/infinite values, the
-     *     rank request does not fit CP, or it resolves to a rank above {@link #MAX_ALS_RANK} (but
-     *     the exact largest one)
+     * @throws IllegalArgumentException if the tensor has order below 2 or NaN/infinite values, or
+     *     the rank request does not fit CP
+     * @throws RankTooLargeException if the request resolves to a rank above {@link #MAX_ALS_RANK}
+     *     (but the exact largest one)
      */
     public Decomposition<CPTensor> fit(NDArray tensor) {
         Inputs.check(tensor, 2, "Parafac");
@@ -122,7 +123,7 @@ public final class Parafac {
         DataType type = tensor.getDataType();
         long limit = Ranks.cpLimit(shape);
         if (r > MAX_ALS_RANK && r < limit) {
-            throw new IllegalArgumentException(
+            throw new RankTooLargeException(
                     "CP rank "
                             + r
                             + " for a tensor of shape "
@@ -137,7 +138,9 @@ public final class Parafac {
                             + MAX_ALS_RANK
                             + " are (or the largest rank, "
                             + limit
-                            + ", which is exact); ask for a lower rank, or use Tucker or TT");
+                            + ", which is exact); ask for a lower rank, or use Tucker or TT",
+                    r,
+                    MAX_ALS_RANK);
         }
         if (r == limit && l2Reg == 0) {
             CPTensor exact = fibres(tensor);

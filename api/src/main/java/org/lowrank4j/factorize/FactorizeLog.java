@@ -102,6 +102,10 @@ final class FactorizeLog {
         }
     }
 
+    static void undone(String note) {
+        logger.info("Swaps undone after measuring the whole model: {}", note);
+    }
+
     static void refactorized(int again, int kept) {
         logger.info(
                 "Factorized {} factorized layer(s) again from their current weights; {} kept as"

@@ -27,6 +27,7 @@ import org.lowrank4j.cost.BlockCost;
 import org.lowrank4j.cost.CostCounter;
 import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.cost.LayerCost;
+import org.lowrank4j.decompose.RankTooLargeException;
 import org.lowrank4j.engine.EngineCheck;
 import org.lowrank4j.engine.EngineHealth;
 import org.lowrank4j.internal.Engines;
@@ -282,15 +283,23 @@ public final class Factorizer {
         }
         List<BlockTree.Node> targets = new ArrayList<>();
         List<Block> replacements = new ArrayList<>();
+        List<Candidate> swapped = new ArrayList<>();
         for (Candidate c : selected) {
             if (c.reason == null) {
                 targets.add(c.node);
                 replacements.add(c.result.getBlock());
+                swapped.add(c);
             } else if (c.result != null) {
                 dispose(c.result.getBlock());
             }
         }
+        // measured layer by layer, the swaps are also measured together
+        double dense =
+                meter == null || swapped.isEmpty() ? Double.NaN : meter.measure(block, shapes);
         BlockTree.swap(targets, replacements);
+        if (meter != null) {
+            WholeModelCheck.keepIfFaster(block, shapes, meter, dense, swapped, notes);
+        }
         BlockCost totalAfter = CostCounter.count(block, shapes);
         List<FactorizeReport.Layer> layers = new ArrayList<>();
         List<FactorizePlan.Entry> entries = new ArrayList<>();
@@ -657,6 +666,14 @@ public final class Factorizer {
         LayerResult result;
         try {
             result = c.method.factorize(request);
+        } catch (RankTooLargeException e) {
+            if (!rank.isFraction() && policy.rankFor(c.node.path) != null) {
+                throw new IllegalArgumentException(
+                        "layer '" + c.node.path + "': " + e.getMessage(), e);
+            }
+            // a rank the user did not give: this layer stays dense, the others go on
+            c.reason = e.getMessage();
+            return;
         } catch (IllegalArgumentException e) {
             // name the layer, unless the method's message does already
             String named = "'" + c.node.path + "'";
@@ -915,6 +932,12 @@ public final class Factorizer {
          * layers) is fixed on the block. The report shows both latencies. Measurements are cached
          * by the meter per layer configuration, engine, device and threads. Without this meter, a
          * latency budget's meter does the same.
+         *
+         * <p>The whole model is measured too, dense and with the swaps: where it is slower with
+         * them (a model is more than its layers), swaps are undone, those of the smallest measured
+         * gain first, until it measures no slower; the report's notes and the undone layers'
+         * reasons say so. With a meter the factorized model is therefore never slower than the
+         * dense one as the meter measures it.
          *
          * @param meter the meter
          * @return this builder

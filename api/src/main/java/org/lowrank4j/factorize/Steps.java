@@ -8,7 +8,9 @@ import ai.djl.util.Progress;
  * {@link #step} (shown as done with DJL's {@code ProgressBar}), and {@link #end} completes the
  * stage even when it took fewer steps than announced.
  *
- * <p>A stage of unknown length is announced with 0 steps; its steps are counted but not shown as a
+ * <p>While a stage of known length runs, each step's detail ends with an estimate of the time the
+ * stage still takes, from the mean time of its steps so far: {@code "layer (about 40 s left)"}. A
+ * stage of unknown length is announced with 0 steps; its steps are counted but not shown as a
  * share.
  */
 final class Steps {
@@ -16,6 +18,7 @@ final class Steps {
     private final Progress progress;
     private long total;
     private long done;
+    private long started;
 
     private Steps(Progress progress) {
         this.progress = progress;
@@ -53,6 +56,7 @@ final class Steps {
     void begin(String message, long steps) {
         total = Math.max(0, steps);
         done = 0;
+        started = System.nanoTime();
         if (progress != null) {
             progress.reset(message, total);
         }
@@ -64,10 +68,19 @@ final class Steps {
      * @param detail what the step was (a layer's path), shown after the bar
      */
     void step(String detail) {
-        if (progress != null && (total == 0 || done < total)) {
-            progress.update(done, detail);
-        }
         done++;
+        if (progress != null && (total == 0 || done <= total)) {
+            progress.update(done - 1, done < total ? detail + " (" + left() + ")" : detail);
+        }
+    }
+
+    /** The time the stage still takes at the mean pace of its steps so far. */
+    private String left() {
+        double seconds = (System.nanoTime() - started) / 1e9 / done * (total - done);
+        if (seconds < 90) {
+            return "about " + Math.round(seconds) + " s left";
+        }
+        return "about " + Math.round(seconds / 60) + " min left";
     }
 
     /** Returns how many steps of the stage are done. */

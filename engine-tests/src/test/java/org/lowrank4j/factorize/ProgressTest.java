@@ -11,6 +11,8 @@ import ai.djl.training.evaluator.Accuracy;
 import ai.djl.util.Progress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.lowrank4j.tensor.Rank;
 import org.lowrank4j.testing.EngineTestBase;
 import org.testng.Assert;
@@ -21,9 +23,16 @@ public class ProgressTest extends EngineTestBase {
 
     private static final Shape IMAGE = new Shape(2, 3, 8, 8);
 
-    /** Records every call, one line each. */
+    /** The estimate of the time left that ends a step's detail while its stage runs. */
+    private static final Pattern LEFT = Pattern.compile(" \\(about \\d+ (s|min) left\\)$");
+
+    /**
+     * Records every call, one line each, the estimate of the time left taken off the details (and
+     * counted, per call, in {@link #estimates}).
+     */
     private static final class Recorder implements Progress {
         final List<String> calls = new ArrayList<>();
+        final List<Boolean> estimates = new ArrayList<>();
 
         @Override
         public void reset(String message, long max, String trailingMessage) {
@@ -47,7 +56,9 @@ public class ProgressTest extends EngineTestBase {
 
         @Override
         public void update(long progress, String message) {
-            calls.add("update " + progress + " " + message);
+            Matcher m = LEFT.matcher(message);
+            estimates.add(m.find());
+            calls.add("update " + progress + " " + m.replaceAll(""));
         }
     }
 
@@ -88,6 +99,10 @@ public class ProgressTest extends EngineTestBase {
             expected.add("update " + i + " " + layers.get(i));
         }
         Assert.assertEquals(progress.calls, expected);
+        // every step but the last of each stage says how long the stage still takes
+        Assert.assertEquals(
+                progress.estimates,
+                List.of(true, true, false, true, true, true, true, true, true, false));
     }
 
     @Test

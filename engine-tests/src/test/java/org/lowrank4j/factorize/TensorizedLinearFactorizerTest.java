@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.lowrank4j.cost.LinearCost;
 import org.lowrank4j.nn.ConvImplementation;
@@ -392,34 +393,55 @@ public class TensorizedLinearFactorizerTest extends EngineTestBase {
     }
 
     @Test
-    public void aCpRankTooLargeForAlsIsRefusedWithTheLayerAndTheModelKept() {
+    public void aCpRankTooLargeForAlsKeepsTheLayerDenseUnlessTheUserGaveIt() {
         Block net =
                 initialised(
                         new SequentialBlock()
                                 .add(Linear.builder().setUnits(16).build())
                                 .add(Linear.builder().setUnits(1024).build()),
                         new Shape(2, 1024));
-        FactorizePolicy policy =
+        FactorizePolicy.Builder policy =
                 FactorizePolicy.builder()
-                        .setRank(Rank.fraction(0.5))
                         .optLinearFactorization(Factorization.CP)
                         .optSkipFirst(false)
                         .optSkipLast(false)
-                        .optOnlyIfCheaper(false)
-                        .build();
-        // a 1024 x 1024 weight at half its parameters asks for CP rank 8192: refused with the
-        // layer named, the model as it was; the narrow layers of the same model are fitted
+                        .optOnlyIfCheaper(false);
+        // a 1024 x 1024 weight at half its parameters asks for CP rank 7282: from a fraction,
+        // the layer stays dense with the reason; the narrow layers of a model are fitted
         Block wide =
                 initialised(
                         new SequentialBlock().add(Linear.builder().setUnits(1024).build()),
                         new Shape(2, 1024));
+        Block layer = wide.getChildren().valueAt(0);
+        List<double[]> before = parameterValues(wide);
+        FactorizeReport kept =
+                Factorizer.builder()
+                        .setPolicy(policy.setRank(Rank.fraction(0.5)).build())
+                        .build()
+                        .factorize(wide);
+        Assert.assertTrue(kept.getSwapped().isEmpty());
+        String reason = kept.getLayers().get(0).getReason();
+        Assert.assertTrue(reason.contains("CP rank 7282"), reason);
+        Assert.assertTrue(reason.contains("ranks up to 2048"), reason);
+        Assert.assertSame(wide.getChildren().valueAt(0), layer);
+        Assert.assertEquals(parameterValues(wide).get(0), before.get(0));
+        Assert.assertEquals(
+                Factorizer.builder()
+                        .setPolicy(policy.setRank(Rank.fraction(0.5)).build())
+                        .build()
+                        .factorize(net)
+                        .getSwapped()
+                        .size(),
+                2);
+        // a rank the user gives is refused with the layer named, the model as it was
         assertRefusedUnchanged(
                 wide,
-                () -> Factorizer.builder().setPolicy(policy).build().factorize(wide),
-                "layer '01Linear': CP rank");
-        Assert.assertEquals(wide.getChildren().valueAt(0).getClass(), Linear.class);
-        Assert.assertEquals(
-                Factorizer.builder().setPolicy(policy).build().factorize(net).getSwapped().size(),
-                2);
+                () ->
+                        Factorizer.builder()
+                                .setPolicy(policy.setRank(Rank.of(8192)).build())
+                                .build()
+                                .factorize(wide),
+                "layer '01Linear': CP rank 8192");
+        Assert.assertSame(wide.getChildren().valueAt(0), layer);
     }
 }

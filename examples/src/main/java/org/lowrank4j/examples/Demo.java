@@ -789,7 +789,13 @@ public final class Demo {
                                 + " forward passes of a batch of %d test images after %d warm-up"
                                 + " passes; all models are timed together at the end of the run, in"
                                 + " rounds that run each model once in a rotating order, and the"
-                                + " speed-up is the original's median over the model's.\n\n",
+                                + " speed-up is the original's median over the model's. The"
+                                + " progressive row compresses along its schedule with"
+                                + " ProgressiveCompression, each step from the fine-tuned factors of"
+                                + " the one before, and shares the same fine-tuning epochs out over"
+                                + " its steps; its *acc. compressed* is right after the last step."
+                                + " *compress + tune (s)*: the wall time of compressing and"
+                                + " fine-tuning.\n\n",
                         options.getFinetuneEpochs(),
                         options.isQuick() ? QUICK_LATENCY_REPEATS : LATENCY_REPEATS,
                         TEST_BATCH,
