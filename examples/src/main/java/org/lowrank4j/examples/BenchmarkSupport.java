@@ -23,6 +23,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.LongSupplier;
+import org.lowrank4j.cost.LatencyCache;
+import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.engine.EngineCheck;
 import org.lowrank4j.factorize.FactorizePolicy;
 import org.lowrank4j.factorize.LayerMethods;
@@ -197,6 +199,36 @@ final class BenchmarkSupport {
         return f == Factorization.CP
                 ? b.optLayerTypes(Conv2d.class)
                 : b.optLayerTypes(Conv2d.class, Linear.class);
+    }
+
+    /**
+     * Runs a block until the process is warm: a freshly started JVM and engine time their first
+     * passes several times slower (compilation, allocator and primitive caches), longer than a
+     * meter's warm-up. Measures the block again and again (a new cache each time) until two
+     * measurements in a row agree within 5%, at most ten times.
+     *
+     * @param block the block, initialised
+     * @param input the input shape
+     * @param warmup the meter's untimed passes
+     * @param repeats the meter's timed passes
+     * @return the last measurement, in milliseconds
+     */
+    static double warmUp(Block block, Shape input, int warmup, int repeats) {
+        double last = Double.NaN;
+        for (int round = 0; round < 10; round++) {
+            double ms =
+                    LatencyMeter.builder()
+                            .optWarmup(warmup)
+                            .optRepeats(repeats)
+                            .optCache(new LatencyCache())
+                            .build()
+                            .measure(block, input);
+            if (Math.abs(ms - last) <= 0.05 * ms) {
+                return ms;
+            }
+            last = ms;
+        }
+        return last;
     }
 
     /**
