@@ -41,6 +41,15 @@ final class Nets {
         return net;
     }
 
+    /** Two linear layers with a ReLU between them, 24 then 10 units (not initialised). */
+    static SequentialBlock twoLinear() {
+        SequentialBlock net = new SequentialBlock();
+        net.add(Linear.builder().setUnits(24).build());
+        net.add(Activation.reluBlock());
+        net.add(Linear.builder().setUnits(10).build());
+        return net;
+    }
+
     /** Every block of the tree by identity, with its path, found independently of the library. */
     static Map<Block, String> blocks(Block root) {
         Map<Block, String> out = new IdentityHashMap<>();

@@ -7,7 +7,6 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.nn.core.Linear;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -32,11 +31,7 @@ public class ProgressiveCompressionTest extends EngineTestBase {
     private static final Shape IMAGE = new Shape(2, 8, 8, 8);
 
     private Block mlp() {
-        SequentialBlock net = new SequentialBlock();
-        net.add(Linear.builder().setUnits(24).build());
-        net.add(Activation.reluBlock());
-        net.add(Linear.builder().setUnits(10).build());
-        return initialised(net, FEATURES);
+        return initialised(Nets.twoLinear(), FEATURES);
     }
 
     private Block convs() {

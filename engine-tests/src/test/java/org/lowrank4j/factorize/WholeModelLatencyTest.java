@@ -1,9 +1,7 @@
 package org.lowrank4j.factorize;
 
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
-import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import java.util.function.ToLongFunction;
 import org.lowrank4j.cost.BlockTimer;
@@ -23,11 +21,7 @@ public class WholeModelLatencyTest extends EngineTestBase {
     private static final Shape FEATURES = new Shape(4, 16);
 
     private Block mlp() {
-        SequentialBlock net = new SequentialBlock();
-        net.add(Linear.builder().setUnits(24).build());
-        net.add(Activation.reluBlock());
-        net.add(Linear.builder().setUnits(10).build());
-        return initialised(net, FEATURES);
+        return initialised(Nets.twoLinear(), FEATURES);
     }
 
     /**

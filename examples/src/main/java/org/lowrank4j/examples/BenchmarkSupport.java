@@ -202,6 +202,25 @@ final class BenchmarkSupport {
     }
 
     /**
+     * Times a block with a meter and a cache of its own, so that nothing is read from another
+     * model's timings.
+     *
+     * @param block the block, initialised
+     * @param input the input shape
+     * @param warmup the untimed passes
+     * @param repeats the timed passes
+     * @return the median, in milliseconds
+     */
+    static double measure(Block block, Shape input, int warmup, int repeats) {
+        return LatencyMeter.builder()
+                .optWarmup(warmup)
+                .optRepeats(repeats)
+                .optCache(new LatencyCache())
+                .build()
+                .measure(block, input);
+    }
+
+    /**
      * Runs a block until the process is warm: a freshly started JVM and engine time their first
      * passes several times slower (compilation, allocator and primitive caches), longer than a
      * meter's warm-up. Measures the block again and again (a new cache each time) until two
@@ -216,13 +235,7 @@ final class BenchmarkSupport {
     static double warmUp(Block block, Shape input, int warmup, int repeats) {
         double last = Double.NaN;
         for (int round = 0; round < 10; round++) {
-            double ms =
-                    LatencyMeter.builder()
-                            .optWarmup(warmup)
-                            .optRepeats(repeats)
-                            .optCache(new LatencyCache())
-                            .build()
-                            .measure(block, input);
+            double ms = measure(block, input, warmup, repeats);
             if (Math.abs(ms - last) <= 0.05 * ms) {
                 return ms;
             }

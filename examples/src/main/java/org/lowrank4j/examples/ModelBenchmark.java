@@ -140,14 +140,7 @@ public final class ModelBenchmark {
                                                 false)
                                         .singletonOrThrow()
                                         .toFloatArray();
-                        // a meter of its own: every model is timed, none read from a cache
-                        double ms =
-                                LatencyMeter.builder()
-                                        .optWarmup(warmup)
-                                        .optRepeats(repeats)
-                                        .optCache(new LatencyCache())
-                                        .build()
-                                        .measure(net, in);
+                        double ms = BenchmarkSupport.measure(net, in, warmup, repeats);
                         if ("dense".equals(v[0])) {
                             dense.put(batch, ms);
                             denseLogits.put(batch, logits);
