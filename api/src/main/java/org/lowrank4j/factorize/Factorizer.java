@@ -380,61 +380,27 @@ public final class Factorizer {
             throw new IllegalStateException(
                     "the block is not initialised; a trained (initialised) block is accepted");
         }
-        if (producer(block) != null) {
+        if (LayerMethods.producerOf(block) != null) {
             throw new IllegalArgumentException(
                     "the block is itself a factorized layer ("
                             + BlockTree.typeName(block)
                             + "), which cannot be swapped in place; a model holding factorized"
                             + " layers is accepted");
         }
-        List<BlockTree.Node> targets = new ArrayList<>();
-        List<Block> stand = new ArrayList<>();
-        try {
-            for (BlockTree.Node n : BlockTree.nodes(block, containers)) {
-                LayerMethod m = producer(n.block);
-                if (m != null && n.parent != null && n.isFirstPlace()) {
-                    Block dense = m.toDense(n.block);
-                    if (dense != null) {
-                        targets.add(n);
-                        stand.add(dense);
-                    }
-                }
-            }
-        } catch (RuntimeException e) {
-            for (Block b : stand) {
-                dispose(b);
-            }
-            throw e;
-        }
-        if (targets.isEmpty()) {
-            throw new IllegalArgumentException(
-                    "the model holds no factorized layer to factorize again; a model factorized by"
-                            + " Factorizer.factorize is accepted (use factorize for a dense one)");
-        }
-        BlockTree.swap(targets, stand);
+        DenseStandIns stand = DenseStandIns.putIn(block, containers);
         FactorizeReport report;
         try {
             report = factorize(block);
         } catch (RuntimeException e) {
-            BlockTree.putBack(targets);
-            for (Block b : stand) {
-                dispose(b);
-            }
+            stand.undo();
             throw e;
         }
         Set<String> swapped = new HashSet<>();
         for (FactorizeReport.Layer layer : report.getSwapped()) {
             swapped.add(layer.getPath());
         }
-        List<BlockTree.Node> kept = new ArrayList<>();
-        for (int i = 0; i < targets.size(); i++) {
-            if (!swapped.contains(targets.get(i).path)) {
-                kept.add(targets.get(i));
-            }
-            dispose(stand.get(i));
-        }
-        BlockTree.putBack(kept);
-        FactorizeLog.refactorized(targets.size() - kept.size(), kept.size());
+        int kept = stand.takeOut(swapped);
+        FactorizeLog.refactorized(stand.size() - kept, kept);
         return report.withPlan(plan(block));
     }
 
@@ -564,7 +530,7 @@ public final class Factorizer {
         Objects.requireNonNull(block, "block must not be null");
         List<FactorizePlan.Entry> entries = new ArrayList<>();
         for (BlockTree.Node n : BlockTree.nodes(block, Set.of())) {
-            LayerMethod m = producer(n.block);
+            LayerMethod m = LayerMethods.producerOf(n.block);
             if (m != null && n.isFirstPlace()) {
                 entries.add(new FactorizePlan.Entry(n.path, m.getName(), m.describe(n.block)));
             }
@@ -584,7 +550,7 @@ public final class Factorizer {
      */
     public static Block toStandardBlocks(Block block) {
         Objects.requireNonNull(block, "block must not be null");
-        LayerMethod rootMethod = producer(block);
+        LayerMethod rootMethod = LayerMethods.producerOf(block);
         if (rootMethod != null) {
             return rootMethod.toStandard(block);
         }
@@ -592,7 +558,7 @@ public final class Factorizer {
         List<Block> replacements = new ArrayList<>();
         try {
             for (BlockTree.Node n : BlockTree.nodes(block, Set.of())) {
-                LayerMethod m = producer(n.block);
+                LayerMethod m = LayerMethods.producerOf(n.block);
                 if (m != null && n.parent != null && n.isFirstPlace()) {
                     Block standard = m.toStandard(n.block);
                     if (BlockTree.inLinearSlot(n) && !(standard instanceof Linear)) {
@@ -617,15 +583,6 @@ public final class Factorizer {
     }
 
     // ------------------------------------------------------------------------------------------
-
-    private static LayerMethod producer(Block block) {
-        for (LayerMethod m : LayerMethods.all()) {
-            if (m.produced(block)) {
-                return m;
-            }
-        }
-        return null;
-    }
 
     /**
      * Adds the measured latencies a latency budget spends: the whole model's before any swap, and

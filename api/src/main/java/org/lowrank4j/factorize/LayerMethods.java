@@ -152,6 +152,16 @@ public final class LayerMethods {
                 LOW_RANK, CP_LINEAR, TUCKER_LINEAR, TT_LINEAR, CP_CONV, TUCKER_CONV, TT_CONV);
     }
 
+    /** Returns the method that made a block, or {@code null} if none of {@link #all()} did. */
+    static LayerMethod producerOf(Block block) {
+        for (LayerMethod m : all()) {
+            if (m.produced(block)) {
+                return m;
+            }
+        }
+        return null;
+    }
+
     /**
      * Returns the method with a name, as written in plans.
      *
