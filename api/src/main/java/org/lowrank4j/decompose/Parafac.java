@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.stream.IntStream;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
 import org.lowrank4j.internal.Workspace;
@@ -147,8 +148,9 @@ public final class Parafac {
             double error = Inputs.relativeError(tensor, exact);
             return new Decomposition<>(exact, List.of(error), error, true);
         }
-        if (l2Reg == 0 && longModes(shape) == 2) {
-            CPTensor best = truncatedSvd(tensor, r, seed);
+        int[] longModes = longModes(shape);
+        if (l2Reg == 0 && longModes.length == 2) {
+            CPTensor best = truncatedSvd(tensor, longModes[0], longModes[1], r, seed);
             double error = Inputs.relativeError(tensor, best);
             return new Decomposition<>(best, List.of(error), error, true);
         }
@@ -326,33 +328,18 @@ public final class Parafac {
         }
     }
 
-    private static int longModes(Shape shape) {
-        int count = 0;
-        for (long d : shape.getShape()) {
-            if (d > 1) {
-                count++;
-            }
-        }
-        return count;
+    /** The modes longer than 1, in order. */
+    private static int[] longModes(Shape shape) {
+        return IntStream.range(0, shape.dimension()).filter(k -> shape.get(k) > 1).toArray();
     }
 
     /**
-     * The best CP tensor of rank {@code r} of a tensor with two modes longer than 1, a matrix: its
-     * truncated SVD (Eckart-Young), the singular values as weights and ones in the other modes.
+     * The best CP tensor of rank {@code r} of a tensor whose only modes longer than 1 are {@code a}
+     * and {@code b}, a matrix: its truncated SVD (Eckart-Young), the singular values as weights and
+     * ones in the other modes.
      */
-    private static CPTensor truncatedSvd(NDArray tensor, int r, long seed) {
+    private static CPTensor truncatedSvd(NDArray tensor, int a, int b, int r, long seed) {
         Shape shape = tensor.getShape();
-        int a = -1;
-        int b = -1;
-        for (int k = 0; k < shape.dimension(); k++) {
-            if (shape.get(k) > 1) {
-                if (a < 0) {
-                    a = k;
-                } else {
-                    b = k;
-                }
-            }
-        }
         NDManager manager = tensor.getManager();
         List<NDArray> factors = new ArrayList<>();
         NDArray weights;
@@ -368,7 +355,9 @@ public final class Parafac {
                 if (k == a) {
                     factors.add(svd.getU().duplicate());
                 } else if (k == b) {
-                    factors.add(svd.getVt().transpose().duplicate());
+                    try (NDArray v = svd.getVt().transpose()) {
+                        factors.add(v.duplicate());
+                    }
                 } else {
                     factors.add(manager.ones(new Shape(1, r), tensor.getDataType()));
                 }
@@ -475,14 +464,15 @@ public final class Parafac {
         int n = shape.dimension();
         int[] partner = new int[n];
         Arrays.fill(partner, -1);
-        for (int k = 0; k + 1 < n; k++) {
+        // a pair needs a mode outside it to contract first
+        for (int k = 0; n > 2 && k + 1 < n; k++) {
             long largest = 1;
             for (int j = 0; j < n; j++) {
                 if (j != k && j != k + 1) {
                     largest = Math.max(largest, shape.get(j));
                 }
             }
-            if (n > 2 && 4 * shape.get(k) * shape.get(k + 1) * largest <= shape.size()) {
+            if (4 * shape.get(k) * shape.get(k + 1) * largest <= shape.size()) {
                 partner[k] = k + 1;
                 partner[k + 1] = k;
                 k++;

@@ -2,6 +2,7 @@ package org.lowrank4j.factorize;
 
 import ai.djl.nn.Block;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -61,12 +62,17 @@ final class DenseStandIns {
     }
 
     /**
-     * Puts back the factorized blocks whose stand-in was not replaced and frees every stand-in.
+     * Puts back the factorized blocks whose stand-in the factorization did not replace and frees
+     * every stand-in.
      *
-     * @param replaced the paths the factorization swapped
+     * @param report the factorization's report
      * @return how many factorized blocks were put back
      */
-    int takeOut(Set<String> replaced) {
+    int takeOut(FactorizeReport report) {
+        Set<String> replaced = new HashSet<>();
+        for (FactorizeReport.Layer layer : report.getSwapped()) {
+            replaced.add(layer.getPath());
+        }
         List<BlockTree.Node> kept = new ArrayList<>();
         for (BlockTree.Node n : targets) {
             if (!replaced.contains(n.path)) {

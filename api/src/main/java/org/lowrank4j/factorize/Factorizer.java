@@ -395,11 +395,7 @@ public final class Factorizer {
             stand.undo();
             throw e;
         }
-        Set<String> swapped = new HashSet<>();
-        for (FactorizeReport.Layer layer : report.getSwapped()) {
-            swapped.add(layer.getPath());
-        }
-        int kept = stand.takeOut(swapped);
+        int kept = stand.takeOut(report);
         FactorizeLog.refactorized(stand.size() - kept, kept);
         return report.withPlan(plan(block));
     }
@@ -623,15 +619,13 @@ public final class Factorizer {
         LayerResult result;
         try {
             result = c.method.factorize(request);
-        } catch (RankTooLargeException e) {
-            if (!rank.isFraction() && policy.rankFor(c.node.path) != null) {
-                throw new IllegalArgumentException(
-                        "layer '" + c.node.path + "': " + e.getMessage(), e);
-            }
-            // a rank the user did not give: this layer stays dense, the others go on
-            c.reason = e.getMessage();
-            return;
         } catch (IllegalArgumentException e) {
+            boolean userRank = !rank.isFraction() && policy.rankFor(c.node.path) != null;
+            if (e instanceof RankTooLargeException && !userRank) {
+                // a rank the user did not give: this layer stays dense, the others go on
+                c.reason = e.getMessage();
+                return;
+            }
             // name the layer, unless the method's message does already
             String named = "'" + c.node.path + "'";
             if (e.getMessage() != null && e.getMessage().contains(named)) {

@@ -415,20 +415,13 @@ final class LowRankMethod implements LayerMethod {
 
     /** The input shapes a low-rank block's standard or dense layers are initialised with. */
     private static Shape standardInput(Block factorized) {
-        NDArray first = factorized.getParameters().get("first_weight").getArray();
+        long in = factorized.getParameters().get("first_weight").getArray().getShape().get(1);
         Shape input;
         if (factorized instanceof LowRankLinear) {
-            input = new Shape(1, first.getShape().get(1));
+            input = new Shape(1, in);
         } else {
             LowRankConv lr = (LowRankConv) factorized;
-            Shape k = lr.getKernelShape();
-            Shape d = lr.getDilation();
-            input =
-                    new Shape(
-                            1,
-                            first.getShape().get(1),
-                            d.get(0) * (k.get(0) - 1) + 1,
-                            d.get(1) * (k.get(1) - 1) + 1);
+            input = LayerMethods.smallestConvInput(in, lr.getKernelShape(), lr.getDilation());
         }
         return LayerMethods.standardInput(factorized, input);
     }

@@ -515,14 +515,10 @@ final class TensorConvMethod extends FormatMethod {
      * kernel-sized input.
      */
     private static Shape standardInput(FactorizedConv<?> f) {
-        int n = f.getOrder();
-        long[] input = new long[n + 2];
-        input[0] = 1;
-        input[1] = f.getInChannels();
-        for (int i = 0; i < n; i++) {
-            input[2 + i] = f.getDilation().get(i) * (f.getKernelShape().get(i) - 1) + 1;
-        }
-        return LayerMethods.standardInput(f, new Shape(input));
+        return LayerMethods.standardInput(
+                f,
+                LayerMethods.smallestConvInput(
+                        f.getInChannels(), f.getKernelShape(), f.getDilation()));
     }
 
     /** An uninitialised block with the conv's configuration and a rank. */

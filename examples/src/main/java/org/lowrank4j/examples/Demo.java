@@ -113,6 +113,9 @@ public final class Demo {
 
     private Demo() {}
 
+    /** A compressed model's last factorization and its accuracy right after it. */
+    private record Compressed(FactorizeReport report, double accuracy) {}
+
     /** One method of the comparison. */
     private record Method(String label, LayerMethod method, List<Choice> choices) {}
 
@@ -278,20 +281,21 @@ public final class Demo {
             long otherParameters)
             throws IOException, TranslateException {
         long started = System.nanoTime();
-        FactorizeReport report;
-        double before;
+        Compressed compressed;
         if (choice.schedule() == null) {
-            report = compress(model, m.method(), choice.selector(), train);
-            before = accuracy(model, test);
+            FactorizeReport once = compress(model, m.method(), choice.selector(), train);
+            compressed = new Compressed(once, accuracy(model, test));
             System.out.printf(
-                    Locale.ROOT, "  accuracy right after compression: %s%n", percent(before));
+                    Locale.ROOT,
+                    "  accuracy right after compression: %s%n",
+                    percent(compressed.accuracy()));
             fineTune(model, train, options.getFinetuneEpochs());
         } else {
-            double[] last = new double[1];
-            report = progressive(model, m.method(), choice.schedule(), options, train, test, last);
-            before = last[0];
+            compressed = progressive(model, m.method(), choice.schedule(), options, train, test);
         }
         double seconds = (System.nanoTime() - started) / 1e9;
+        FactorizeReport report = compressed.report();
+        double before = compressed.accuracy();
         Files.writeString(
                 options.getResults()
                         .resolve(
@@ -322,17 +326,17 @@ public final class Demo {
     /**
      * Compresses a model step by step along a schedule, fine-tuning after each step; the
      * fine-tuning epochs are shared out over the steps (at least one each). Returns the last step's
-     * report and puts the accuracy right after its compression in {@code last[0]}.
+     * report and the accuracy right after its compression.
      */
-    private static FactorizeReport progressive(
+    private static Compressed progressive(
             Model model,
             LayerMethod method,
             double[] schedule,
             DemoOptions options,
             ArrayDataset train,
-            ArrayDataset test,
-            double[] last) {
+            ArrayDataset test) {
         int epochs = Math.max(1, options.getFinetuneEpochs() / schedule.length);
+        List<Double> accuracies = new ArrayList<>();
         List<FactorizeReport> steps =
                 ProgressiveCompression.builder()
                         .setSchedule(schedule)
@@ -346,14 +350,14 @@ public final class Demo {
                                 (step, fraction, report) -> {
                                     summarize(report, method);
                                     try {
-                                        last[0] = accuracy(model, test);
+                                        accuracies.add(accuracy(model, test));
                                         System.out.printf(
                                                 Locale.ROOT,
                                                 "  step %d (%s): accuracy right after compression"
                                                         + " %s; fine-tuning %d epoch(s)%n",
                                                 step + 1,
                                                 fraction,
-                                                percent(last[0]),
+                                                percent(accuracies.get(step)),
                                                 epochs);
                                         fineTune(model, train, epochs);
                                     } catch (IOException | TranslateException e) {
@@ -363,7 +367,8 @@ public final class Demo {
                                 })
                         .build()
                         .compress(model.getBlock());
-        return steps.get(steps.size() - 1);
+        int last = steps.size() - 1;
+        return new Compressed(steps.get(last), accuracies.get(last));
     }
 
     /**
