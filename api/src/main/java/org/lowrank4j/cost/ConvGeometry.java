@@ -121,6 +121,25 @@ public final class ConvGeometry {
     }
 
     /**
+     * The smallest input a convolution takes, {@code (1, C, s_1, …, s_N)}: one position per spatial
+     * axis of its dilated kernel, {@code s_i = d_i·(k_i − 1) + 1}.
+     *
+     * @param channels the input channels {@code C}
+     * @param kernel the kernel shape
+     * @param dilation the dilation
+     * @return the shape
+     */
+    public static Shape smallestInput(long channels, Shape kernel, Shape dilation) {
+        long[] dims = new long[kernel.dimension() + 2];
+        dims[0] = 1;
+        dims[1] = channels;
+        for (int i = 0; i < kernel.dimension(); i++) {
+            dims[2 + i] = dilation.get(i) * (kernel.get(i) - 1) + 1;
+        }
+        return new Shape(dims);
+    }
+
+    /**
      * The output size along one dimension.
      *
      * @param size the input size

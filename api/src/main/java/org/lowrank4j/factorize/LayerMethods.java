@@ -44,20 +44,6 @@ public final class LayerMethods {
     }
 
     /**
-     * The smallest input {@code (1, C, s_1, …, s_N)} a convolution takes: one position per spatial
-     * axis of its dilated kernel.
-     */
-    static Shape smallestConvInput(long channels, Shape kernel, Shape dilation) {
-        long[] dims = new long[kernel.dimension() + 2];
-        dims[0] = 1;
-        dims[1] = channels;
-        for (int i = 0; i < kernel.dimension(); i++) {
-            dims[2 + i] = dilation.get(i) * (kernel.get(i) - 1) + 1;
-        }
-        return new Shape(dims);
-    }
-
-    /**
      * Returns the data-aware two-factor method: a 2-D convolution becomes a {@code kh×kw}
      * convolution to {@code rank} channels and a 1×1 convolution, a linear layer two linear layers.
      * Without calibration data the factors are the truncated SVD of the weight; with it, they

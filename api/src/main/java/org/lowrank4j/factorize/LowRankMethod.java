@@ -13,6 +13,7 @@ import ai.djl.nn.core.Linear;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.lowrank4j.cost.BlockCost;
+import org.lowrank4j.cost.ConvGeometry;
 import org.lowrank4j.cost.CostCounter;
 import org.lowrank4j.fit.InputStatistics;
 import org.lowrank4j.fit.LowRankFit;
@@ -421,7 +422,7 @@ final class LowRankMethod implements LayerMethod {
             input = new Shape(1, in);
         } else {
             LowRankConv lr = (LowRankConv) factorized;
-            input = LayerMethods.smallestConvInput(in, lr.getKernelShape(), lr.getDilation());
+            input = ConvGeometry.smallestInput(in, lr.getKernelShape(), lr.getDilation());
         }
         return LayerMethods.standardInput(factorized, input);
     }

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
+import org.lowrank4j.cost.ConvGeometry;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.nn.ConvImplementation;
 import org.lowrank4j.nn.FactorizedConv;
@@ -517,8 +518,7 @@ final class TensorConvMethod extends FormatMethod {
     private static Shape standardInput(FactorizedConv<?> f) {
         return LayerMethods.standardInput(
                 f,
-                LayerMethods.smallestConvInput(
-                        f.getInChannels(), f.getKernelShape(), f.getDilation()));
+                ConvGeometry.smallestInput(f.getInChannels(), f.getKernelShape(), f.getDilation()));
     }
 
     /** An uninitialised block with the conv's configuration and a rank. */

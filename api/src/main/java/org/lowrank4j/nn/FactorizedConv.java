@@ -1113,7 +1113,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                 this,
                 factorParameters.get(0).getArray(),
                 SourceLayer.inputShapes(
-                        source, SourceLayer.smallestConvInput(inChannels, kernelShape, dilation)));
+                        source, ConvGeometry.smallestInput(inChannels, kernelShape, dilation)));
     }
 
     private void checkBias(NDArray b) {

@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.util.Arrays;
 import java.util.Objects;
 import org.lowrank4j.cost.BlockCost;
+import org.lowrank4j.cost.ConvGeometry;
 import org.lowrank4j.cost.CostAware;
 import org.lowrank4j.cost.DescribedBlock;
 import org.lowrank4j.fit.InputStatistics;
@@ -152,8 +153,7 @@ public class LowRankConv extends AbstractBlock implements CostAware, DescribedBl
                 weight,
                 SourceLayer.inputShapes(
                         conv,
-                        SourceLayer.smallestConvInput(
-                                channels, block.kernelShape, block.dilation)));
+                        ConvGeometry.smallestInput(channels, block.kernelShape, block.dilation)));
         return block;
     }
 
@@ -348,7 +348,7 @@ public class LowRankConv extends AbstractBlock implements CostAware, DescribedBl
         SourceLayer.initialize(
                 block,
                 solution.getWa(),
-                SourceLayer.smallestConvInput(block.channels, block.kernelShape, block.dilation));
+                ConvGeometry.smallestInput(block.channels, block.kernelShape, block.dilation));
         return block;
     }
 

@@ -46,25 +46,6 @@ final class SourceLayer {
     }
 
     /**
-     * Returns the smallest input {@code (1, C, s_1, …, s_N)} of a convolution: one position per
-     * spatial axis of its dilated kernel.
-     *
-     * @param channels the input channels
-     * @param kernel the kernel shape
-     * @param dilation the dilation
-     * @return the shape
-     */
-    static Shape smallestConvInput(long channels, Shape kernel, Shape dilation) {
-        long[] dims = new long[kernel.dimension() + 2];
-        dims[0] = 1;
-        dims[1] = channels;
-        for (int i = 0; i < kernel.dimension(); i++) {
-            dims[2 + i] = dilation.get(i) * (kernel.get(i) - 1) + 1;
-        }
-        return new Shape(dims);
-    }
-
-    /**
      * Initialises a block whose parameters already hold their values, as DJL would on its first
      * forward pass: the input shapes are recorded and the parameters made ready for gradients, so
      * that the block can be saved, described and trained at once.
