@@ -67,7 +67,7 @@ public final class LayerMethods {
      * convolution with the core and a 1×1 convolution, as in a ResNet bottleneck. Grouped and
      * depthwise convolutions are kept, with the reason in the report.
      *
-     * <p>Ranks follow {@link org.lowrank4j.nn.FactorizedConv.Builder#setRank}: a fraction {@code f}
+     * <p>Ranks follow {@link org.lowrank4j.nn.FactorizedConvBuilder#setRank}: a fraction {@code f}
      * asks for about {@code f} of the dense parameters (TensorLy's rules); explicit ranks are one
      * CP rank; one Tucker rank for both channel modes, two (output, input) or one per mode of
      * {@code (O, C, k_1, …)}; one TT rank, the {@code N + 1} inner bonds of the {@code (C, k_1, …,

@@ -21,6 +21,7 @@ import org.lowrank4j.cost.ConvGeometry;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.nn.ConvImplementation;
 import org.lowrank4j.nn.FactorizedConv;
+import org.lowrank4j.nn.FactorizedConvBuilder;
 import org.lowrank4j.nn.TuckerConv;
 import org.lowrank4j.tensor.CPTensor;
 import org.lowrank4j.tensor.Factorization;
@@ -523,7 +524,7 @@ final class TensorConvMethod extends FormatMethod {
 
     /** An uninitialised block with the conv's configuration and a rank. */
     private FactorizedConv<?> structure(Convolution conv, Shape weight, Rank rank) {
-        FactorizedConv.Builder b =
+        FactorizedConvBuilder<?> b =
                 FactorizedConv.builder()
                         .setInChannels(Math.toIntExact(weight.get(1)))
                         .setOutChannels(Math.toIntExact(weight.get(0)))

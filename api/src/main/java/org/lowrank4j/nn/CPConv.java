@@ -21,19 +21,28 @@ import org.lowrank4j.tensor.Ranks;
  *
  * <p>Parameters, in {@link CPTensor#getArrays()} order: {@code weights} {@code (R)}, {@code
  * factor_out} {@code (O, R)}, {@code factor_in} {@code (C, R)}, {@code factor_s1} … {@code
- * factor_sN} {@code (k_i, R)}; then {@code bias} {@code (O)}. With {@link Builder#optLayers} a
- * {@code factor_layer} {@code (n, R)} follows the weights and the bias is {@code (n, O)}. The
- * factorized forward pass is a 1×1 convolution {@code C → R}, one depthwise 1-D convolution per
- * spatial dimension (with that dimension's stride, padding and dilation), and a 1×1 convolution
- * {@code R → O} whose matrix has the weights folded in. {@link ConvImplementation#MOBILENET}
- * replaces the 1-D convolutions by one depthwise convolution with the full spatial kernel. Build it
- * with {@link FactorizedConv#builder()}.
+ * factor_sN} {@code (k_i, R)}; then {@code bias} {@code (O)}. With {@link
+ * FactorizedConvBuilder#optLayers} a {@code factor_layer} {@code (n, R)} follows the weights and
+ * the bias is {@code (n, O)}. The factorized forward pass is a 1×1 convolution {@code C → R}, one
+ * depthwise 1-D convolution per spatial dimension (with that dimension's stride, padding and
+ * dilation), and a 1×1 convolution {@code R → O} whose matrix has the weights folded in. {@link
+ * ConvImplementation#MOBILENET} replaces the 1-D convolutions by one depthwise convolution with the
+ * full spatial kernel. Build it with {@link FactorizedConv#builder()}.
  */
 public final class CPConv extends FactorizedConv<CPTensor> {
 
     private final int rank;
 
-    CPConv(Builder builder, Rank request) {
+    /**
+     * Returns a builder of CP convolutions, whose {@code build()} returns a {@code CPConv}.
+     *
+     * @return the builder, its factorization set to CP
+     */
+    public static FactorizedConvBuilder<CPConv> builder() {
+        return new FactorizedConvBuilder<>(Factorization.CP);
+    }
+
+    CPConv(FactorizedConvBuilder<?> builder, Rank request) {
         super(builder, Factorization.CP);
         this.rank = Ranks.cp(layeredShape, request);
         List<String> names = new ArrayList<>();
@@ -171,12 +180,12 @@ public final class CPConv extends FactorizedConv<CPTensor> {
             out.add(v.duplicate());
         }
         NDArray v0 = values.get(0);
-        out.add(3 + mode, oneHotRows(v0.getManager(), size, rank, v0.getDataType()));
+        out.add(3 + mode, ConvConversion.oneHotRows(v0.getManager(), size, rank, v0.getDataType()));
         return out;
     }
 
     @Override
-    void configureInserted(Builder builder, int mode) {
+    void configureInserted(FactorizedConvBuilder<?> builder, int mode) {
         builder.setRank(Rank.of(rank));
     }
 

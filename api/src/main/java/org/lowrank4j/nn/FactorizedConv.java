@@ -14,7 +14,6 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.convolutional.Conv3d;
 import ai.djl.nn.convolutional.Convolution;
 import ai.djl.training.ParameterStore;
-import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
 import ai.djl.util.RandomUtils;
 import java.io.DataInputStream;
@@ -22,11 +21,9 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.lowrank4j.cost.BlockCost;
 import org.lowrank4j.cost.ConvCost;
@@ -38,7 +35,6 @@ import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.decompose.Decomposition;
 import org.lowrank4j.internal.Checks;
 import org.lowrank4j.internal.Engines;
-import org.lowrank4j.internal.HostArrays;
 import org.lowrank4j.internal.HostRandom;
 import org.lowrank4j.internal.OperandCache;
 import org.lowrank4j.internal.Workspace;
@@ -74,9 +70,10 @@ import org.lowrank4j.tensor.Rank;
  * #initFromTensor} and {@link #initFromDecomposition} set values explicitly, {@link #fromConv}
  * converts a DJL convolution.
  *
- * <p>{@link Builder#optLayers} holds several convolutions in one tensor ({@link #getConv(int)},
- * {@link #fromConvList}); {@link #transduct} grows a convolution by one spatial dimension; {@link
- * #tune} replaces the cost model's choice for {@link ConvImplementation#AUTO} by measurements.
+ * <p>{@link FactorizedConvBuilder#optLayers} holds several convolutions in one tensor ({@link
+ * #getConv(int)}, {@link #fromConvList}); {@link #transduct} grows a convolution by one spatial
+ * dimension; {@link #tune} replaces the cost model's choice for {@link ConvImplementation#AUTO} by
+ * measurements.
  *
  * <pre>{@code
  * FactorizedConv<?> conv = FactorizedConv.builder()
@@ -118,18 +115,12 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     private double initStd = Double.NaN;
     private long draws;
 
-    private final List<Parameter> factorParameters = new ArrayList<>();
-    private final List<Initializer> factorInitializers = new ArrayList<>();
-    private Parameter bias;
-
-    private NDManager pendingManager;
-    private NDList pending;
+    private FactorParameters params;
 
     private final OperandCache operands = new OperandCache();
-    private final Map<List<Object>, ConvImplementation> autoChoices = new ConcurrentHashMap<>();
-    private final Map<Shape, ConvImplementation> tunedChoices = new ConcurrentHashMap<>();
+    private final AutoChoices<Shape> choices = new AutoChoices<>();
 
-    FactorizedConv(Builder builder, Factorization factorization) {
+    FactorizedConv(FactorizedConvBuilder<?> builder, Factorization factorization) {
         super(VERSION);
         this.inChannels = builder.inChannels;
         this.outChannels = builder.outChannels;
@@ -163,28 +154,13 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
 
     /** Adds the factor parameters, then the bias; called once by each subclass constructor. */
     final void addFactorParameters(List<String> names, List<Shape> shapes) {
-        for (int i = 0; i < names.size(); i++) {
-            Initializer init = new FactorInitializer(i);
-            factorInitializers.add(init);
-            factorParameters.add(
-                    addParameter(
-                            Parameter.builder()
-                                    .setName(names.get(i))
-                                    .setType(Parameter.Type.WEIGHT)
-                                    .optShape(shapes.get(i))
-                                    .optInitializer(init)
-                                    .build()));
-        }
-        if (includeBias) {
-            bias =
-                    addParameter(
-                            Parameter.builder()
-                                    .setName("bias")
-                                    .setType(Parameter.Type.BIAS)
-                                    .optShape(biasShape)
-                                    .optInitializer(Initializer.ZEROS)
-                                    .build());
-        }
+        params =
+                new FactorParameters(
+                        names,
+                        shapes,
+                        includeBias ? biasShape : null,
+                        this::addParameter,
+                        this::drawValues);
     }
 
     /**
@@ -192,8 +168,8 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
      *
      * @return the builder
      */
-    public static Builder builder() {
-        return new Builder();
+    public static FactorizedConvBuilder<? extends FactorizedConv<?>> builder() {
+        return new FactorizedConvBuilder<>(null);
     }
 
     // ---------------------------------------------------------------- format-specific hooks
@@ -266,7 +242,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     abstract List<NDArray> insertMode(List<NDArray> values, int mode, int size);
 
     /** The builder settings (rank, fixed modes) of the block {@link #insertMode} values fit. */
-    abstract void configureInserted(Builder builder, int mode);
+    abstract void configureInserted(FactorizedConvBuilder<?> builder, int mode);
 
     /** Index of the inserted mode's parameter among the factor parameters. */
     abstract int insertedParameter(int mode);
@@ -277,7 +253,8 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     }
 
     /**
-     * Returns the number of convolutions the factorized tensor holds ({@link Builder#optLayers}).
+     * Returns the number of convolutions the factorized tensor holds ({@link
+     * FactorizedConvBuilder#optLayers}).
      *
      * @return the number of layers, 1 for an ordinary convolution
      */
@@ -393,7 +370,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     public void setImplementation(ConvImplementation implementation) {
         checkImplementation(implementation, factorization);
         this.implementation = implementation;
-        autoChoices.clear();
+        choices.forgetModelled();
     }
 
     /**
@@ -418,7 +395,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             throw new IllegalArgumentException("costModel null is not accepted; a CostModel is");
         }
         this.costModel = costModel;
-        autoChoices.clear();
+        choices.forgetModelled();
     }
 
     /**
@@ -427,11 +404,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
      * @return the parameter count
      */
     public long numParameters() {
-        long n = includeBias ? biasShape.size() : 0;
-        for (Parameter p : factorParameters) {
-            n += p.getShape().size();
-        }
-        return n;
+        return params.count();
     }
 
     /**
@@ -552,35 +525,26 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
         if (implementation != ConvImplementation.AUTO) {
             return implementation;
         }
-        if (!training) {
-            ConvImplementation tuned = tunedChoices.get(inputShape);
-            if (tuned != null) {
-                return tuned;
-            }
-        }
-        List<Object> key = List.of(inputShape, training);
-        ConvImplementation known = autoChoices.get(key);
-        if (known != null) {
-            return known;
-        }
+        return choices.choose(inputShape, training, () -> modelChoice(inputShape, training));
+    }
+
+    /** The cheapest implementation by the cost model; the dense one unless another clearly wins. */
+    private ConvImplementation modelChoice(Shape inputShape, boolean training) {
         ConvGeometry g = geometry(inputShape);
         ConvCost dense = cost(ConvImplementation.RECONSTRUCTED, inputShape, training);
         ConvImplementation best = ConvImplementation.RECONSTRUCTED;
         ConvCost bestCost = dense;
         CostModel model = getCostModel();
-        List<ConvImplementation> candidates = new ArrayList<>();
-        candidates.add(ConvImplementation.FACTORIZED);
-        if (factorization == Factorization.CP) {
-            candidates.add(ConvImplementation.MOBILENET);
-        }
-        for (ConvImplementation c : candidates) {
+        for (ConvImplementation c : implementations()) {
+            if (c == ConvImplementation.RECONSTRUCTED) {
+                continue;
+            }
             ConvCost cost = pipelineCost(c, g);
             if (model.beats(cost, dense) && model.estimate(cost) < model.estimate(bestCost)) {
                 best = c;
                 bestCost = cost;
             }
         }
-        autoChoices.put(key, best);
         return best;
     }
 
@@ -611,7 +575,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
         try {
             super.initialize(manager, dataType, inputShapes);
         } finally {
-            closePending();
+            params.closePending();
             invalidate();
         }
     }
@@ -624,41 +588,9 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             boolean training,
             PairList<String, Object> params) {
         NDArray x = inputs.head();
-        int layer = layerIndex(inputs);
+        int layer = ForwardChecks.layerIndex(inputs, layers, "convolution", "getConv");
         ConvImplementation impl = chooseImplementation(x.getShape(), training);
         return new NDList(forwardWith(impl, parameterStore, x, layer, training));
-    }
-
-    private int layerIndex(NDList inputs) {
-        if (layers == 1) {
-            if (inputs.size() > 1) {
-                throw new IllegalArgumentException(
-                        "a layer index is not accepted by a one-layer convolution; pass the input"
-                                + " alone");
-            }
-            return 0;
-        }
-        if (inputs.size() < 2 || inputs.get(1).size() != 1) {
-            throw new IllegalArgumentException(
-                    "a convolution of "
-                            + layers
-                            + " layers takes the input and a one-value layer index array, got "
-                            + inputs.size()
-                            + " array(s)");
-        }
-        return checkLayer(ForwardChecks.wholeNumbers(inputs.get(1), "layer index")[0]);
-    }
-
-    private int checkLayer(long layer) {
-        if (layer < 0 || layer >= layers) {
-            throw new IllegalArgumentException(
-                    "layer index "
-                            + layer
-                            + " is out of range; 0.."
-                            + (layers - 1)
-                            + " is accepted");
-        }
-        return (int) layer;
     }
 
     /** The forward pass of one layer (package-private for {@link LayerConv}). */
@@ -674,16 +606,13 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             int layer,
             boolean training) {
         ConvGeometry g = geometry(x.getShape());
-        ForwardChecks.check(getClass().getSimpleName(), factorParameters, x);
+        ForwardChecks.check(getClass().getSimpleName(), params.factors(), x);
         if (training) {
             // the optimizer updates the parameters in place after this pass
             invalidate();
         }
-        List<NDArray> values = new ArrayList<>();
-        for (Parameter p : factorParameters) {
-            values.add(parameterStore.getValue(p, x.getDevice(), training));
-        }
-        NDArray b = includeBias ? parameterStore.getValue(bias, x.getDevice(), training) : null;
+        List<NDArray> values = params.values(parameterStore, x.getDevice(), training);
+        NDArray b = params.biasValue(parameterStore, x.getDevice(), training);
         boolean pipeline =
                 impl == ConvImplementation.FACTORIZED || impl == ConvImplementation.MOBILENET;
         if (training) {
@@ -789,11 +718,10 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             NDManager manager, Shape inputShape, LatencyMeter meter) {
         geometry(inputShape);
         if (!isInitialized()) {
-            throw new IllegalStateException(
-                    "the block is not initialised; call initialize or an init method first");
+            throw FactorParameters.notInitialized();
         }
         List<ConvImplementation> candidates = implementations();
-        DataType type = factorParameters.get(0).getArray().getDataType();
+        DataType type = params.anchor().getDataType();
         Map<ConvImplementation, Double> medians =
                 Tuning.measure(
                         this,
@@ -805,7 +733,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                         type,
                         layers > 1,
                         meter);
-        tunedChoices.put(inputShape, Tuning.fastest(candidates, medians));
+        choices.measured(inputShape, Tuning.fastest(candidates, medians));
         return medians;
     }
 
@@ -835,7 +763,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                         this::setImplementation,
                         meter,
                         inputShape);
-        tunedChoices.put(inputShape, Tuning.fastest(candidates, measured));
+        choices.measured(inputShape, Tuning.fastest(candidates, measured));
         return measured;
     }
 
@@ -897,8 +825,8 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     @Override
     public void loadParameters(NDManager manager, DataInputStream is)
             throws IOException, MalformedModelException {
-        List<Parameter> all = new ArrayList<>(factorParameters);
-        all.add(includeBias ? bias : null);
+        List<Parameter> all = new ArrayList<>(params.factors());
+        all.add(params.bias());
         List<Shape> expected = BlockMetadata.shapes(all);
         super.loadParameters(manager, is);
         BlockMetadata.checkLoaded(configuration(), all, expected);
@@ -929,16 +857,8 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                 + ", rank="
                 + Arrays.toString(getRank())
                 + ", factors="
-                + parameterShapes()
+                + params.shapes()
                 + ")";
-    }
-
-    private List<Shape> parameterShapes() {
-        List<Shape> shapes = new ArrayList<>();
-        for (Parameter p : factorParameters) {
-            shapes.add(p.getShape());
-        }
-        return shapes;
     }
 
     // ---------------------------------------------------------------- initialisation
@@ -974,11 +894,10 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
         }
         this.decomposeFullWeight = decomposeFullWeight;
         this.initStd = std;
-        Parameter first = factorParameters.get(0);
-        if (!first.isInitialized()) {
+        if (!params.isInitialized()) {
             return;
         }
-        NDArray anchor = first.getArray();
+        NDArray anchor = params.anchor();
         try (NDManager scope = anchor.getManager().newSubManager()) {
             NDList values = drawValues(scope, anchor.getDataType());
             setValues(values, includeBias ? scope.zeros(biasShape, anchor.getDataType()) : null);
@@ -1082,7 +1001,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             throw new IllegalArgumentException("tensor null is not accepted");
         }
         NDList arrays = tensor.getArrays();
-        List<Shape> expected = parameterShapes();
+        List<Shape> expected = params.shapes();
         List<Shape> got = new ArrayList<>();
         for (NDArray a : arrays) {
             got.add(a.getShape());
@@ -1108,72 +1027,21 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     }
 
     /** Records a trained convolution's input shapes, so that the new block can be saved at once. */
-    private void takeInputShapes(Convolution source) {
+    void takeInputShapes(Convolution source) {
         SourceLayer.initialize(
                 this,
-                factorParameters.get(0).getArray(),
+                params.anchor(),
                 SourceLayer.inputShapes(
                         source, ConvGeometry.smallestInput(inChannels, kernelShape, dilation)));
     }
 
     private void checkBias(NDArray b) {
-        if (b == null) {
-            return;
-        }
-        Checks.finiteFloat(b, "bias");
-        if (!includeBias) {
-            throw new IllegalArgumentException(
-                    "bias of shape "
-                            + b.getShape()
-                            + " is not accepted: this block has no bias (build it with"
-                            + " optBias(true)); pass null");
-        }
-        if (!b.getShape().equals(biasShape)) {
-            throw new IllegalArgumentException(
-                    "bias of shape "
-                            + b.getShape()
-                            + " is not accepted; a "
-                            + biasShape
-                            + " bias or null is");
-        }
+        params.checkBias(b);
     }
 
     private void setValues(List<NDArray> values, NDArray biasValue) {
-        for (int i = 0; i < factorParameters.size(); i++) {
-            assign(factorParameters.get(i), values.get(i), factorInitializers.get(i));
-        }
-        if (includeBias) {
-            NDArray b = biasValue;
-            NDArray zeros = null;
-            if (b == null) {
-                zeros = values.get(0).getManager().zeros(biasShape, values.get(0).getDataType());
-                b = zeros;
-            }
-            assign(bias, b, Initializer.ZEROS);
-            if (zeros != null) {
-                zeros.close();
-            }
-        }
+        params.set(values, biasValue);
         invalidate();
-    }
-
-    private static void assign(Parameter p, NDArray value, Initializer restore) {
-        if (p.isInitialized()) {
-            NDArray target = p.getArray();
-            try (NDArray converted = value.toType(target.getDataType(), true)) {
-                converted.copyTo(target);
-            }
-        } else {
-            // a fresh contiguous copy made from the values: a decomposition may hand out strided
-            // views, and a parameter stored with other strides than the same values loaded from a
-            // file would give outputs that differ in the last bit after Model.load
-            p.setInitializer((m, s, t) -> HostArrays.create(m, HostArrays.toDoubles(value), s, t));
-            try {
-                p.initialize(value.getManager(), value.getDataType());
-            } finally {
-                p.setInitializer(restore);
-            }
-        }
     }
 
     /**
@@ -1183,15 +1051,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
      * @throws IllegalStateException if the block is not initialised
      */
     public T getDecomposition() {
-        List<NDArray> copies = new ArrayList<>();
-        for (Parameter p : factorParameters) {
-            if (!p.isInitialized()) {
-                throw new IllegalStateException(
-                        "the block is not initialised; call initialize or an init method first");
-            }
-            copies.add(p.getArray().duplicate());
-        }
-        return wrap(copies);
+        return wrap(params.copies());
     }
 
     /**
@@ -1201,14 +1061,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
      * @throws IllegalStateException if the block is not initialised
      */
     public NDArray getBias() {
-        if (!includeBias) {
-            return null;
-        }
-        if (!bias.isInitialized()) {
-            throw new IllegalStateException(
-                    "the block is not initialised; call initialize or an init method first");
-        }
-        return bias.getArray().duplicate();
+        return params.biasCopy();
     }
 
     /**
@@ -1230,40 +1083,6 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                 }
                 return ws.keep(NDArrays.stack(kernels));
             }
-        }
-    }
-
-    private NDList pendingValues(NDManager manager, DataType type) {
-        if (pending == null || pending.head().getDataType() != type) {
-            closePending();
-            pendingManager = manager.newSubManager();
-            pending = drawValues(pendingManager, type);
-        }
-        return pending;
-    }
-
-    private void closePending() {
-        if (pendingManager != null) {
-            pendingManager.close();
-        }
-        pendingManager = null;
-        pending = null;
-    }
-
-    /** Hands out the values of one factor from a random draw shared by all factors. */
-    private final class FactorInitializer implements Initializer {
-
-        private final int index;
-
-        FactorInitializer(int index) {
-            this.index = index;
-        }
-
-        @Override
-        public NDArray initialize(NDManager manager, Shape shape, DataType dataType) {
-            NDArray value = pendingValues(manager, dataType).get(index).duplicate();
-            value.attach(manager);
-            return value;
         }
     }
 
@@ -1291,47 +1110,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             Factorization factorization,
             ConvImplementation implementation,
             boolean decomposeWeights) {
-        if (!(conv instanceof Conv1d || conv instanceof Conv2d || conv instanceof Conv3d)) {
-            throw new IllegalArgumentException(
-                    (conv == null ? "null" : conv.getClass().getSimpleName())
-                            + " is not accepted; Conv1d, Conv2d or Conv3d is");
-        }
-        if (conv.getGroups() != 1) {
-            throw new IllegalArgumentException(
-                    "grouped convolution (groups="
-                            + conv.getGroups()
-                            + ") is not accepted; only groups=1 convolutions can be factorized");
-        }
-        Parameter weight = conv.getParameters().get("weight");
-        if (weight.getShape() == null) {
-            throw new IllegalStateException(
-                    "the convolution's weight shape is unknown; initialize the convolution first");
-        }
-        Shape w = weight.getShape();
-        FactorizedConv<?> block =
-                builder()
-                        .setInChannels(Math.toIntExact(w.get(1)))
-                        .setOutChannels(Math.toIntExact(w.get(0)))
-                        .setKernelShape(conv.getKernelShape())
-                        .setFactorization(factorization)
-                        .setRank(rank)
-                        .optImplementation(implementation)
-                        .optStride(conv.getStride())
-                        .optPadding(conv.getPadding())
-                        .optDilation(conv.getDilation())
-                        .optBias(conv.isIncludeBias())
-                        .build();
-        if (decomposeWeights) {
-            if (!weight.isInitialized()) {
-                throw new IllegalStateException(
-                        "the convolution's weight is not initialised; initialize it before"
-                                + " decomposing");
-            }
-            NDArray b = conv.isIncludeBias() ? conv.getParameters().get("bias").getArray() : null;
-            block.initFromTensor(weight.getArray(), b);
-            block.takeInputShapes(conv);
-        }
-        return block;
+        return ConvConversion.fromConv(conv, rank, factorization, implementation, decomposeWeights);
     }
 
     /**
@@ -1361,98 +1140,8 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             int stride,
             int dilation,
             boolean freezeExisting) {
-        if (layers > 1) {
-            throw new IllegalArgumentException(
-                    "transduct of a convolution of "
-                            + layers
-                            + " layers is not accepted; only one-layer convolutions can gain a"
-                            + " dimension");
-        }
-        if (order >= 3) {
-            throw new IllegalArgumentException(
-                    "transduct of an order-"
-                            + order
-                            + " convolution is not accepted; orders 1 and 2 can gain a dimension"
-                            + " (3 is the largest)");
-        }
-        if (mode < 0 || mode > order) {
-            throw new IllegalArgumentException(
-                    "mode " + mode + " is not accepted; a new dimension goes at 0.." + order);
-        }
-        if (kernelSize < 1 || padding < 0 || stride < 1 || dilation < 1) {
-            throw new IllegalArgumentException(
-                    "kernelSize "
-                            + kernelSize
-                            + ", padding "
-                            + padding
-                            + ", stride "
-                            + stride
-                            + ", dilation "
-                            + dilation
-                            + " are not accepted; kernelSize >= 1, padding >= 0, stride >= 1 and"
-                            + " dilation >= 1 are");
-        }
-        List<NDArray> values = new ArrayList<>();
-        for (Parameter p : factorParameters) {
-            if (!p.isInitialized()) {
-                throw new IllegalStateException(
-                        "the block is not initialised; call initialize or an init method first");
-            }
-            values.add(p.getArray());
-        }
-        Builder b =
-                builder()
-                        .setInChannels(inChannels)
-                        .setOutChannels(outChannels)
-                        .setKernelShape(insert(kernelShape, mode, kernelSize))
-                        .setFactorization(factorization)
-                        .optImplementation(implementation)
-                        .optStride(insert(this.stride, mode, stride))
-                        .optPadding(insert(this.padding, mode, padding))
-                        .optDilation(insert(this.dilation, mode, dilation))
-                        .optBias(includeBias)
-                        .optSeed(seed);
-        if (costModel != null) {
-            b.optCostModel(costModel);
-        }
-        configureInserted(b, mode);
-        @SuppressWarnings("unchecked")
-        FactorizedConv<T> next = (FactorizedConv<T>) b.build();
-        NDManager manager = values.get(0).getManager();
-        try (NDManager scope = manager.newSubManager()) {
-            List<NDArray> inserted;
-            try (Workspace ws = Workspace.of(scope)) {
-                List<NDArray> adopted = new ArrayList<>();
-                for (NDArray v : values) {
-                    adopted.add(ws.adopt(v));
-                }
-                inserted = new ArrayList<>();
-                for (NDArray a : insertMode(adopted, mode, kernelSize)) {
-                    inserted.add(ws.keep(a));
-                }
-            }
-            NDArray b0 = includeBias ? bias.getArray() : null;
-            // the values land in this block's manager, like its own parameters
-            List<NDArray> owned = new ArrayList<>();
-            for (NDArray a : inserted) {
-                NDArray copy = a.duplicate();
-                copy.attach(manager);
-                owned.add(copy);
-            }
-            next.initFromDecomposition(next.wrap(owned), b0);
-        }
-        if (freezeExisting) {
-            int fresh = next.insertedParameter(mode);
-            for (int i = 0; i < next.factorParameters.size(); i++) {
-                if (i != fresh) {
-                    next.factorParameters.get(i).freeze(true);
-                }
-            }
-            if (next.bias != null) {
-                next.bias.freeze(true);
-            }
-        }
-        return next;
+        return ConvConversion.transduct(
+                this, kernelSize, mode, padding, stride, dilation, freezeExisting);
     }
 
     /**
@@ -1464,12 +1153,12 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
      * @throws IllegalArgumentException if the index is out of range
      */
     public LayerConv getConv(int layer) {
-        return new LayerConv(this, checkLayer(layer));
+        return new LayerConv(this, ForwardChecks.checkLayer(layer, layers));
     }
 
     /**
      * Builds one factorized tensor for several convolutions of the same configuration (a block with
-     * {@link Builder#optLayers}), and decomposes their stacked kernels jointly.
+     * {@link FactorizedConvBuilder#optLayers}), and decomposes their stacked kernels jointly.
      *
      * @param convs at least one {@link Conv1d}, {@link Conv2d} or {@link Conv3d} of the same kind,
      *     channels, kernel, stride, padding, dilation and bias, with {@code groups == 1}
@@ -1489,104 +1178,8 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             Factorization factorization,
             ConvImplementation implementation,
             boolean decomposeWeights) {
-        if (convs == null || convs.isEmpty()) {
-            throw new IllegalArgumentException(
-                    "fromConvList needs at least one convolution, got none");
-        }
-        Convolution first = convs.get(0);
-        FactorizedConv<?> template = fromConv(first, rank, factorization, implementation, false);
-        Shape weightShape = first.getParameters().get("weight").getShape();
-        for (int i = 1; i < convs.size(); i++) {
-            Convolution c = convs.get(i);
-            Parameter w = c == null ? null : c.getParameters().get("weight");
-            if (c == null
-                    || c.getClass() != first.getClass()
-                    || c.getGroups() != 1
-                    || w.getShape() == null
-                    || !w.getShape().equals(weightShape)
-                    || !c.getStride().equals(first.getStride())
-                    || !c.getPadding().equals(first.getPadding())
-                    || !c.getDilation().equals(first.getDilation())
-                    || c.isIncludeBias() != first.isIncludeBias()) {
-                throw new IllegalArgumentException(
-                        "convolution "
-                                + i
-                                + " ("
-                                + (c == null ? "null" : describe(c))
-                                + ") is not accepted; all must match convolution 0 ("
-                                + describe(first)
-                                + ")");
-            }
-        }
-        FactorizedConv<?> block =
-                builder()
-                        .setInChannels(template.inChannels)
-                        .setOutChannels(template.outChannels)
-                        .setKernelShape(template.kernelShape)
-                        .setFactorization(factorization)
-                        .setRank(rank)
-                        .optImplementation(implementation)
-                        .optStride(template.stride)
-                        .optPadding(template.padding)
-                        .optDilation(template.dilation)
-                        .optBias(template.includeBias)
-                        .optLayers(convs.size())
-                        .build();
-        if (decomposeWeights) {
-            NDList kernels = new NDList();
-            NDList biases = new NDList();
-            for (Convolution c : convs) {
-                Parameter w = c.getParameters().get("weight");
-                if (!w.isInitialized()) {
-                    throw new IllegalStateException(
-                            "a convolution's weight is not initialised; initialize it before"
-                                    + " decomposing");
-                }
-                kernels.add(w.getArray());
-                if (c.isIncludeBias()) {
-                    biases.add(c.getParameters().get("bias").getArray());
-                }
-            }
-            try (NDArray stacked = NDArrays.stack(kernels);
-                    NDArray bias = biases.isEmpty() ? null : NDArrays.stack(biases)) {
-                block.initFromTensor(stacked, bias);
-            }
-            block.takeInputShapes(convs.get(0));
-        }
-        return block;
-    }
-
-    private static String describe(Convolution c) {
-        return c.getClass().getSimpleName()
-                + " weight "
-                + c.getParameters().get("weight").getShape()
-                + ", stride "
-                + c.getStride()
-                + ", padding "
-                + c.getPadding()
-                + ", dilation "
-                + c.getDilation()
-                + ", groups "
-                + c.getGroups()
-                + ", bias "
-                + c.isIncludeBias();
-    }
-
-    private static Shape insert(Shape shape, int mode, long value) {
-        long[] v = new long[shape.dimension() + 1];
-        for (int i = 0, j = 0; i < v.length; i++) {
-            v[i] = i == mode ? value : shape.get(j++);
-        }
-        return new Shape(v);
-    }
-
-    /** A {@code (size, columns)} matrix with ones in row {@code size / 2}. */
-    static NDArray oneHotRows(NDManager manager, int size, long columns, DataType type) {
-        double[] v = new double[Math.toIntExact(size * columns)];
-        for (int c = 0; c < columns; c++) {
-            v[(size / 2) * (int) columns + c] = 1;
-        }
-        return org.lowrank4j.internal.HostArrays.create(manager, v, new Shape(size, columns), type);
+        return ConvConversion.fromConvList(
+                convs, rank, factorization, implementation, decomposeWeights);
     }
 
     // ---------------------------------------------------------------- checks
@@ -1648,406 +1241,23 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                 + ")";
     }
 
-    /** Builds a {@link FactorizedConv}. */
-    public static final class Builder {
+    /** The bias parameter, or null without bias. */
+    Parameter biasParameter() {
+        return params.bias();
+    }
 
-        private int inChannels;
-        private int outChannels;
-        private Shape kernelShape;
-        private int kernelSize;
-        private int setOrder;
-        private Factorization factorization;
-        private Rank rank;
-        private ConvImplementation implementation = ConvImplementation.FACTORIZED;
-        private Shape stride;
-        private Shape padding;
-        private Shape dilation;
-        private boolean bias = true;
-        private int[] fixedModes = new int[0];
-        private boolean spatialFixed;
-        private Long seed;
-        private int layers = 1;
-        private CostModel costModel;
-        Shape resolvedKernel;
+    /** The seed of initialisation and decomposition. */
+    long seed() {
+        return seed;
+    }
 
-        Builder() {}
-
-        /**
-         * Sets the number of input channels (required).
-         *
-         * @param inChannels {@code C}, at least 1
-         * @return this builder
-         */
-        public Builder setInChannels(int inChannels) {
-            this.inChannels = inChannels;
-            return this;
-        }
-
-        /**
-         * Sets the number of output channels (required).
-         *
-         * @param outChannels {@code O}, at least 1
-         * @return this builder
-         */
-        public Builder setOutChannels(int outChannels) {
-            this.outChannels = outChannels;
-            return this;
-        }
-
-        /**
-         * Sets the spatial kernel shape, which also fixes the order (required, or {@link
-         * #setKernelSize} with {@link #setOrder}).
-         *
-         * @param kernelShape {@code (k_1, …, k_N)}, {@code N} from 1 to 3, each at least 1
-         * @return this builder
-         */
-        public Builder setKernelShape(Shape kernelShape) {
-            this.kernelShape = kernelShape;
-            return this;
-        }
-
-        /**
-         * Sets one kernel size for every spatial dimension (with {@link #setOrder}).
-         *
-         * @param kernelSize the size, at least 1
-         * @return this builder
-         */
-        public Builder setKernelSize(int kernelSize) {
-            this.kernelSize = kernelSize;
-            return this;
-        }
-
-        /**
-         * Sets the number of spatial dimensions (with {@link #setKernelSize}; must agree with
-         * {@link #setKernelShape} if both are given).
-         *
-         * @param order 1, 2 or 3
-         * @return this builder
-         */
-        public Builder setOrder(int order) {
-            this.setOrder = order;
-            return this;
-        }
-
-        /**
-         * Sets the format of the kernel (required).
-         *
-         * @param factorization CP, TUCKER or TT
-         * @return this builder
-         */
-        public Builder setFactorization(Factorization factorization) {
-            this.factorization = factorization;
-            return this;
-        }
-
-        /**
-         * Sets the rank (required): {@link Rank#same()}, a fraction, one value, or one value per
-         * mode (Tucker: modes {@code (O, C, k_1, …)}) or per bond (TT: {@code N + 1} inner bonds of
-         * the {@code (C, k_1, …, k_N, O)} train, or all {@code N + 3}).
-         *
-         * @param rank the rank
-         * @return this builder
-         */
-        public Builder setRank(Rank rank) {
-            this.rank = rank;
-            return this;
-        }
-
-        /**
-         * Sets how the forward pass is computed (default {@link ConvImplementation#FACTORIZED}).
-         *
-         * @param implementation the implementation; MOBILENET only with CP
-         * @return this builder
-         */
-        public Builder optImplementation(ConvImplementation implementation) {
-            this.implementation = implementation;
-            return this;
-        }
-
-        /**
-         * Sets the stride (default 1 everywhere).
-         *
-         * @param stride one value per spatial dimension, each at least 1
-         * @return this builder
-         */
-        public Builder optStride(Shape stride) {
-            this.stride = stride;
-            return this;
-        }
-
-        /**
-         * Sets the zero padding on each side (default 0 everywhere).
-         *
-         * @param padding one value per spatial dimension, each at least 0
-         * @return this builder
-         */
-        public Builder optPadding(Shape padding) {
-            this.padding = padding;
-            return this;
-        }
-
-        /**
-         * Sets the dilation (default 1 everywhere).
-         *
-         * @param dilation one value per spatial dimension, each at least 1
-         * @return this builder
-         */
-        public Builder optDilation(Shape dilation) {
-            this.dilation = dilation;
-            return this;
-        }
-
-        /**
-         * Sets whether a bias is added (default true).
-         *
-         * @param bias whether to add a bias
-         * @return this builder
-         */
-        public Builder optBias(boolean bias) {
-            this.bias = bias;
-            return this;
-        }
-
-        /**
-         * Sets the modes of the kernel a Tucker factorization keeps at full rank, without a factor
-         * (Tucker only; default none). Modes index {@code (O, C, k_1, …, k_N)}: 0 is the output, 1
-         * the input, {@code 2..N+1} the spatial modes.
-         *
-         * @param modes the fixed modes
-         * @return this builder
-         */
-        public Builder optFixedRankModes(int... modes) {
-            this.fixedModes = modes == null ? new int[0] : modes.clone();
-            this.spatialFixed = false;
-            return this;
-        }
-
-        /**
-         * Sets the fixed modes by preset (Tucker only): {@code "spatial"} keeps every spatial mode
-         * at full rank, the Tucker-2 convolution (1×1, core convolution, 1×1).
-         *
-         * @param preset {@code "spatial"}
-         * @return this builder
-         * @throws IllegalArgumentException if the preset is another one
-         */
-        public Builder optFixedRankModes(String preset) {
-            if (!"spatial".equals(preset)) {
-                throw new IllegalArgumentException(
-                        "fixed rank modes preset '"
-                                + preset
-                                + "' is not accepted; 'spatial' (or explicit mode indices) is");
-            }
-            this.fixedModes = new int[0];
-            this.spatialFixed = true;
-            return this;
-        }
-
-        /**
-         * Sets the seed of random initialisation and decomposition (default: drawn from DJL's
-         * {@link RandomUtils}, so {@code Engine.setRandomSeed} makes it reproducible).
-         *
-         * @param seed the seed
-         * @return this builder
-         */
-        public Builder optSeed(long seed) {
-            this.seed = seed;
-            return this;
-        }
-
-        /**
-         * Sets the number of convolutions parametrised jointly by one factorized tensor (default
-         * 1). The tensor gets a leading layer mode ({@code (n, O, C, k…)}; tensor train {@code (n,
-         * C, k…, O)}) and the bias is {@code (n, O)}; the forward pass takes the input and a
-         * one-value layer index array, and {@link FactorizedConv#getConv(int)} gives one layer as a
-         * block of its own.
-         *
-         * @param layers the number of layers, at least 1
-         * @return this builder
-         */
-        public Builder optLayers(int layers) {
-            this.layers = layers;
-            return this;
-        }
-
-        /**
-         * Sets the cost model {@link ConvImplementation#AUTO} decides with (by default the one
-         * fitted to the block's engine, {@link CostModel#forEngine}).
-         *
-         * @param costModel the cost model
-         * @return this builder
-         * @throws IllegalArgumentException if it is null
-         */
-        public Builder optCostModel(CostModel costModel) {
-            if (costModel == null) {
-                throw new IllegalArgumentException(
-                        "costModel null is not accepted; a CostModel is (leave it unset for the"
-                                + " engine's model)");
-            }
-            this.costModel = costModel;
-            return this;
-        }
-
-        /**
-         * Builds the block, resolving the rank to the realisable one for the kernel's shape.
-         *
-         * @return a {@link CPConv}, {@link TuckerConv} or {@link TTConv}
-         * @throws IllegalArgumentException if a required value is missing or a value is not
-         *     accepted (each message names it and what is accepted)
-         */
-        public FactorizedConv<?> build() {
-            if (inChannels < 1) {
-                throw new IllegalArgumentException(
-                        "inChannels " + inChannels + " is not accepted; call setInChannels(>= 1)");
-            }
-            if (outChannels < 1) {
-                throw new IllegalArgumentException(
-                        "outChannels "
-                                + outChannels
-                                + " is not accepted; call setOutChannels(>= 1)");
-            }
-            resolvedKernel = resolveKernel();
-            int n = resolvedKernel.dimension();
-            checkPerDimension(stride, "stride", n, 1);
-            checkPerDimension(padding, "padding", n, 0);
-            checkPerDimension(dilation, "dilation", n, 1);
-            if (factorization == null || factorization == Factorization.DENSE) {
-                throw new IllegalArgumentException(
-                        "factorization "
-                                + factorization
-                                + " is not accepted; CP, TUCKER or TT is (use DJL's Conv"
-                                + n
-                                + "d for a dense convolution)");
-            }
-            if (rank == null) {
-                throw new IllegalArgumentException("rank null is not accepted; call setRank(Rank)");
-            }
-            checkImplementation(implementation, factorization);
-            if (layers < 1) {
-                throw new IllegalArgumentException(
-                        "layers " + layers + " is not accepted; optLayers takes a value >= 1");
-            }
-            int[] fixed = fixedModes;
-            if (spatialFixed) {
-                fixed = new int[n];
-                for (int i = 0; i < n; i++) {
-                    fixed[i] = i + 2;
-                }
-            }
-            if (fixed.length > 0 && factorization != Factorization.TUCKER) {
-                throw new IllegalArgumentException(
-                        "fixed rank modes "
-                                + Arrays.toString(fixed)
-                                + " are not accepted for "
-                                + factorization
-                                + "; only TUCKER has them");
-            }
-            for (int m : fixed) {
-                if (m < 0 || m > n + 1) {
-                    throw new IllegalArgumentException(
-                            "fixed rank mode "
-                                    + m
-                                    + " is not accepted; the modes of an order-"
-                                    + n
-                                    + " kernel (O, C, k…) are 0.."
-                                    + (n + 1));
-                }
-            }
-            switch (factorization) {
-                case CP:
-                    return new CPConv(this, rank);
-                case TUCKER:
-                    return new TuckerConv(this, rank, fixed);
-                default:
-                    return new TTConv(this, rank);
-            }
-        }
-
-        private Shape resolveKernel() {
-            Shape k = kernelShape;
-            if (k == null) {
-                if (kernelSize < 1) {
-                    throw new IllegalArgumentException(
-                            "kernel size "
-                                    + kernelSize
-                                    + " is not accepted; call setKernelShape(Shape) or"
-                                    + " setKernelSize(>= 1) with setOrder(1..3)");
-                }
-                if (setOrder < 1 || setOrder > 3) {
-                    throw new IllegalArgumentException(
-                            "order "
-                                    + setOrder
-                                    + " is not accepted; setOrder takes 1, 2 or 3 (or give"
-                                    + " setKernelShape)");
-                }
-                return ConvOps.filled(setOrder, kernelSize);
-            }
-            int n = k.dimension();
-            if (n < 1 || n > 3) {
-                throw new IllegalArgumentException(
-                        "kernel shape "
-                                + k
-                                + " is not accepted; 1 to 3 spatial sizes (k_1..k_N) are");
-            }
-            if (setOrder != 0 && setOrder != n) {
-                throw new IllegalArgumentException(
-                        "kernel shape "
-                                + k
-                                + " has order "
-                                + n
-                                + " but setOrder("
-                                + setOrder
-                                + ") asks for "
-                                + setOrder
-                                + "; they must agree");
-            }
-            if (kernelSize != 0) {
-                for (long d : k.getShape()) {
-                    if (d != kernelSize) {
-                        throw new IllegalArgumentException(
-                                "kernel shape "
-                                        + k
-                                        + " disagrees with setKernelSize("
-                                        + kernelSize
-                                        + "); give one of them");
-                    }
-                }
-            }
-            for (long d : k.getShape()) {
-                if (d < 1) {
-                    throw new IllegalArgumentException(
-                            "kernel shape " + k + " is not accepted; every size must be >= 1");
-                }
-            }
-            return k;
-        }
-
-        private static void checkPerDimension(Shape s, String name, int n, long min) {
-            if (s == null) {
-                return;
-            }
-            if (s.dimension() != n) {
-                throw new IllegalArgumentException(
-                        name
-                                + " "
-                                + s
-                                + " is not accepted; an order-"
-                                + n
-                                + " convolution takes "
-                                + n
-                                + " values, each >= "
-                                + min);
-            }
-            for (long v : s.getShape()) {
-                if (v < min) {
-                    throw new IllegalArgumentException(
-                            name + " " + s + " is not accepted; every value must be >= " + min);
-                }
-            }
-        }
+    /** The cost model set on the block, or null for the engine's. */
+    CostModel configuredCostModel() {
+        return costModel;
     }
 
     /** Unmodifiable view of the factor parameters, in the format's array order. */
     List<Parameter> factorParameters() {
-        return Collections.unmodifiableList(factorParameters);
+        return params.factors();
     }
 }

@@ -23,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
-import java.util.concurrent.ConcurrentHashMap;
 import org.lowrank4j.cost.BlockCost;
 import org.lowrank4j.cost.CostAware;
 import org.lowrank4j.cost.DescribedBlock;
@@ -95,8 +94,7 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
     private Parameter bias;
 
     private final OperandCache operands = new OperandCache();
-    private final Map<Long, ConvImplementation> tunedChoices = new ConcurrentHashMap<>();
-    private final Map<List<Object>, ConvImplementation> modelChoices = new ConcurrentHashMap<>();
+    private final AutoChoices<Long> choices = new AutoChoices<>();
 
     FactorizedLinear(Builder builder) {
         super(VERSION);
@@ -299,8 +297,7 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
         }
         parameters.clear();
         factors = new ArrayList<>();
-        modelChoices.clear();
-        tunedChoices.clear();
+        choices.forgetAll();
         for (String name : weight.names()) {
             factors.add(
                     addParameter(
@@ -438,16 +435,11 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
         if (implementation != ConvImplementation.AUTO) {
             return implementation;
         }
-        if (!training) {
-            ConvImplementation tuned = tunedChoices.get(batch);
-            if (tuned != null) {
-                return tuned;
-            }
-        }
         // the choice depends on the layout alone, which only createParameters changes
-        return modelChoices.computeIfAbsent(
-                List.of(batch, training),
-                k -> {
+        return choices.choose(
+                batch,
+                training,
+                () -> {
                     LinearCost.Weights w = LinearCost.Weights.forEngine(Engines.nameOf(this));
                     long factorized = weight.factorizedCost(batch).total(w);
                     long reconstructed =
@@ -513,7 +505,7 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
                         type,
                         weight.layered(),
                         meter);
-        tunedChoices.put(inputShape.size() / weight.in, Tuning.fastest(candidates, medians));
+        choices.measured(inputShape.size() / weight.in, Tuning.fastest(candidates, medians));
         return medians;
     }
 
@@ -550,7 +542,7 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
                         this::setImplementation,
                         meter,
                         inputShapes);
-        tunedChoices.put(inputShapes[0].size() / weight.in, Tuning.fastest(candidates, measured));
+        choices.measured(inputShapes[0].size() / weight.in, Tuning.fastest(candidates, measured));
         return measured;
     }
 
@@ -621,7 +613,7 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
      * @throws IllegalArgumentException if the index is out of range
      */
     public Block getLinear(int layer) {
-        checkLayer(layer);
+        ForwardChecks.checkLayer(layer, weight.layers);
         return new LayerView(this, layer);
     }
 
@@ -634,7 +626,7 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
      * @throws IllegalArgumentException if the index is out of range
      */
     public NDArray reconstructWeight(int layer) {
-        checkLayer(layer);
+        ForwardChecks.checkLayer(layer, weight.layers);
         requireWeights();
         List<NDArray> values = new ArrayList<>();
         for (Parameter p : factors) {
@@ -732,36 +724,7 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
             throw new IllegalArgumentException(
                     "FactorizedLinear needs an input (..., " + weight.in + "), got none");
         }
-        if (inputs.size() == 1) {
-            if (weight.layered()) {
-                throw new IllegalArgumentException(
-                        "this block has "
-                                + weight.layers
-                                + " layers and needs the layer index as a second input;"
-                                + " (input, index) is accepted, or use getLinear(i)");
-            }
-            return 0;
-        }
-        NDArray index = inputs.get(1);
-        if (index.getShape().size() != 1) {
-            throw new IllegalArgumentException(
-                    "layer index of shape "
-                            + index.getShape()
-                            + " is not accepted; a single integer is");
-        }
-        long value = ForwardChecks.wholeNumbers(index, "layer index")[0];
-        checkLayer(value);
-        return (int) value;
-    }
-
-    private void checkLayer(long layer) {
-        if (layer < 0 || layer >= weight.layers) {
-            throw new IllegalArgumentException(
-                    "layer index "
-                            + layer
-                            + " is out of range; accepted are 0.."
-                            + (weight.layers - 1));
-        }
+        return ForwardChecks.layerIndex(inputs, weight.layers, "linear layer", "getLinear");
     }
 
     private void checkWidth(Shape in) {

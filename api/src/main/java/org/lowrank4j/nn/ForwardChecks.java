@@ -1,6 +1,7 @@
 package org.lowrank4j.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import java.util.List;
@@ -99,5 +100,70 @@ final class ForwardChecks {
             out[i] = (long) v;
         }
         return out;
+    }
+
+    /**
+     * Reads the layer index of a forward pass of a block that holds {@code layers} layers in one
+     * tensor: a one-layer block takes the input alone, a block of several layers the input and a
+     * one-value, whole-number index array.
+     *
+     * @param inputs the pass's inputs, the first one the data
+     * @param layers the number of layers, at least 1
+     * @param noun what one layer is ("convolution"), for the messages
+     * @param view the block's method that gives one layer as a block of its own, for the messages
+     * @return the index, {@code 0..layers-1}
+     * @throws IllegalArgumentException if an index is given to a one-layer block, missing, not one
+     *     whole number, or out of range
+     */
+    static int layerIndex(NDList inputs, int layers, String noun, String view) {
+        if (layers == 1) {
+            if (inputs.size() > 1) {
+                throw new IllegalArgumentException(
+                        "a layer index is not accepted by a one-layer "
+                                + noun
+                                + "; pass the input alone");
+            }
+            return 0;
+        }
+        if (inputs.size() < 2) {
+            throw new IllegalArgumentException(
+                    "a "
+                            + noun
+                            + " of "
+                            + layers
+                            + " layers takes the input and a one-value layer index array, got "
+                            + inputs.size()
+                            + " array(s); or use "
+                            + view
+                            + "(i), one layer as a block of its own");
+        }
+        NDArray index = inputs.get(1);
+        if (index.size() != 1) {
+            throw new IllegalArgumentException(
+                    "layer index of shape "
+                            + index.getShape()
+                            + " is not accepted; a one-value layer index array is");
+        }
+        return checkLayer(wholeNumbers(index, "layer index")[0], layers);
+    }
+
+    /**
+     * Refuses a layer index out of range.
+     *
+     * @param layer the index
+     * @param layers the number of layers
+     * @return the index
+     * @throws IllegalArgumentException if it is not in {@code 0..layers-1}
+     */
+    static int checkLayer(long layer, int layers) {
+        if (layer < 0 || layer >= layers) {
+            throw new IllegalArgumentException(
+                    "layer index "
+                            + layer
+                            + " is out of range; 0.."
+                            + (layers - 1)
+                            + " is accepted");
+        }
+        return (int) layer;
     }
 }

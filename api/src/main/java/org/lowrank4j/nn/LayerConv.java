@@ -13,7 +13,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 
 /**
- * One layer of a {@link FactorizedConv} built with {@link FactorizedConv.Builder#optLayers}, as a
+ * One layer of a {@link FactorizedConv} built with {@link FactorizedConvBuilder#optLayers}, as a
  * block of its own: it takes the input alone and shares the factorized tensor (its only child is
  * the shared block). Get it from {@link FactorizedConv#getConv(int)}.
  *

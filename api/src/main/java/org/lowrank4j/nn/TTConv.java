@@ -32,7 +32,17 @@ public final class TTConv extends FactorizedConv<TTTensor> {
     private final Shape trainShape;
     private final int[] kernelRanks;
 
-    TTConv(Builder builder, Rank request) {
+    /**
+     * Returns a builder of tensor-train convolutions, whose {@code build()} returns a {@code
+     * TTConv}.
+     *
+     * @return the builder, its factorization set to TT
+     */
+    public static FactorizedConvBuilder<TTConv> builder() {
+        return new FactorizedConvBuilder<>(Factorization.TT);
+    }
+
+    TTConv(FactorizedConvBuilder<?> builder, Rank request) {
         super(builder, Factorization.TT);
         int off = layers > 1 ? 1 : 0;
         long[] t = new long[order + 2 + off];
@@ -184,7 +194,7 @@ public final class TTConv extends FactorizedConv<TTTensor> {
     }
 
     @Override
-    void configureInserted(Builder builder, int mode) {
+    void configureInserted(FactorizedConvBuilder<?> builder, int mode) {
         int[] r = new int[ranks.length + 1];
         for (int i = 0, j = 0; i < r.length; i++) {
             r[i] = i == mode + 2 ? ranks[mode + 1] : ranks[j++];

@@ -25,18 +25,19 @@ import org.lowrank4j.tensor.TuckerTensor;
  * <p>Parameters, in {@link TuckerTensor#getArrays()} order: {@code core} {@code (r_0, r_1, r_2, …)}
  * and the factors of the modes that have one: {@code factor_out} {@code (O, r_0)}, {@code
  * factor_in} {@code (C, r_1)}, {@code factor_s1} … {@code (k_i, r_{i+1})}; then {@code bias}. Modes
- * fixed with {@link Builder#optFixedRankModes} keep their full size and have no factor (fixing the
- * spatial modes gives the Tucker-2 convolution of a ResNet bottleneck). With {@link
- * Builder#optLayers} the tensor has a leading layer mode with a {@code factor_layer} (explicit
- * ranks then start with the layer mode's). The factorized forward pass is a 1×1 convolution {@code
- * C → r_1}, one full convolution with the core (spatial factors folded in, with the block's stride,
- * padding and dilation), and a 1×1 convolution {@code r_0 → O}. When the core's spatial ranks are
- * small (their product {@code R} well below the kernel's volume, as a fraction rank often gives),
- * the middle convolution is replaced, if the block's {@link #getCostModel() cost model} finds it
- * cheaper, by a depthwise convolution that filters each of the {@code r_1} channels with the {@code
- * R} spatial kernels the factors span, followed by one 1×1 convolution {@code r_1·R → O} with the
- * core and the output factor folded together. In inference the kernels of either pipeline are built
- * once and cached until the parameters change. Build it with {@link FactorizedConv#builder()}.
+ * fixed with {@link FactorizedConvBuilder#optFixedRankModes} keep their full size and have no
+ * factor (fixing the spatial modes gives the Tucker-2 convolution of a ResNet bottleneck). With
+ * {@link FactorizedConvBuilder#optLayers} the tensor has a leading layer mode with a {@code
+ * factor_layer} (explicit ranks then start with the layer mode's). The factorized forward pass is a
+ * 1×1 convolution {@code C → r_1}, one full convolution with the core (spatial factors folded in,
+ * with the block's stride, padding and dilation), and a 1×1 convolution {@code r_0 → O}. When the
+ * core's spatial ranks are small (their product {@code R} well below the kernel's volume, as a
+ * fraction rank often gives), the middle convolution is replaced, if the block's {@link
+ * #getCostModel() cost model} finds it cheaper, by a depthwise convolution that filters each of the
+ * {@code r_1} channels with the {@code R} spatial kernels the factors span, followed by one 1×1
+ * convolution {@code r_1·R → O} with the core and the output factor folded together. In inference
+ * the kernels of either pipeline are built once and cached until the parameters change. Build it
+ * with {@link FactorizedConv#builder()}.
  */
 public final class TuckerConv extends FactorizedConv<TuckerTensor> {
 
@@ -46,7 +47,16 @@ public final class TuckerConv extends FactorizedConv<TuckerTensor> {
     private final int[] kernelRanks;
     private final boolean[] kernelHasFactor;
 
-    TuckerConv(Builder builder, Rank request, int[] fixedModes) {
+    /**
+     * Returns a builder of Tucker convolutions, whose {@code build()} returns a {@code TuckerConv}.
+     *
+     * @return the builder, its factorization set to TUCKER
+     */
+    public static FactorizedConvBuilder<TuckerConv> builder() {
+        return new FactorizedConvBuilder<>(Factorization.TUCKER);
+    }
+
+    TuckerConv(FactorizedConvBuilder<?> builder, Rank request, int[] fixedModes) {
         super(builder, Factorization.TUCKER);
         off = layers > 1 ? 1 : 0;
         int n = order + 2 + off;
@@ -376,12 +386,12 @@ public final class TuckerConv extends FactorizedConv<TuckerTensor> {
             out.add(null);
         }
         NDArray v0 = values.get(0);
-        out.set(inserted, oneHotRows(v0.getManager(), size, 1, v0.getDataType()));
+        out.set(inserted, ConvConversion.oneHotRows(v0.getManager(), size, 1, v0.getDataType()));
         return out;
     }
 
     @Override
-    void configureInserted(Builder builder, int mode) {
+    void configureInserted(FactorizedConvBuilder<?> builder, int mode) {
         int axis = 2 + mode;
         int[] r = new int[ranks.length + 1];
         List<Integer> fixed = new ArrayList<>();

@@ -14,13 +14,52 @@ import org.testng.annotations.Test;
 /** Every bad argument gets an IllegalArgumentException naming it, and changes nothing. */
 public class FactorizedConvBadInputTest extends EngineTestBase {
 
-    private static FactorizedConv.Builder valid(Factorization f) {
+    private static FactorizedConvBuilder<?> valid(Factorization f) {
         return FactorizedConv.builder()
                 .setInChannels(4)
                 .setOutChannels(5)
                 .setKernelShape(new Shape(3, 3))
                 .setFactorization(f)
                 .setRank(Rank.fraction(0.5));
+    }
+
+    @Test
+    public void formatBuildersBuildTheirFormatOnly() {
+        CPConv cp =
+                CPConv.builder()
+                        .setInChannels(4)
+                        .setOutChannels(5)
+                        .setKernelSize(3)
+                        .setOrder(2)
+                        .setRank(Rank.of(3))
+                        .build();
+        Assert.assertEquals(cp.getFactorization(), Factorization.CP);
+        Assert.assertEquals(cp.getRank(), new int[] {3});
+        TuckerConv tucker =
+                TuckerConv.builder()
+                        .setInChannels(4)
+                        .setOutChannels(5)
+                        .setKernelSize(3)
+                        .setOrder(2)
+                        .setRank(Rank.fraction(0.5))
+                        .optFixedRankModes("spatial")
+                        .build();
+        Assert.assertEquals(tucker.getFixedRankModes(), new int[] {2, 3});
+        TTConv tt =
+                TTConv.builder()
+                        .setInChannels(4)
+                        .setOutChannels(5)
+                        .setKernelSize(3)
+                        .setOrder(1)
+                        .setRank(Rank.of(2))
+                        .build();
+        Assert.assertEquals(tt.getFactorization(), Factorization.TT);
+        assertIllegalArgument(
+                () -> CPConv.builder().setFactorization(Factorization.TUCKER),
+                "factorization TUCKER is not accepted by this builder, which builds CP");
+        assertIllegalArgument(() -> TTConv.builder().setFactorization(null), "factorization null");
+        // the generic builder still builds every format
+        Assert.assertTrue(valid(Factorization.TT).build() instanceof TTConv);
     }
 
     @Test

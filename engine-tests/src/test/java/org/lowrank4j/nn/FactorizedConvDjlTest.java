@@ -39,7 +39,7 @@ import org.testng.annotations.Test;
 /** Gradients, training, saving and loading, output shapes and array bookkeeping in DJL. */
 public class FactorizedConvDjlTest extends EngineTestBase {
 
-    private static FactorizedConv.Builder tiny(Factorization f) {
+    private static FactorizedConvBuilder<?> tiny(Factorization f) {
         return FactorizedConv.builder()
                 .setInChannels(2)
                 .setOutChannels(3)

@@ -34,7 +34,7 @@ public class FactorizedConvInitTest extends EngineTestBase {
         return Math.sqrt(s / a.size());
     }
 
-    private static FactorizedConv.Builder small(Factorization f) {
+    private static FactorizedConvBuilder<?> small(Factorization f) {
         return FactorizedConv.builder()
                 .setInChannels(6)
                 .setOutChannels(5)

@@ -27,7 +27,7 @@ public class FactorizedConvTest extends EngineTestBase {
         return new Shape(v);
     }
 
-    static FactorizedConv.Builder anisotropic(Factorization f, int order) {
+    static FactorizedConvBuilder<?> anisotropic(Factorization f, int order) {
         long[] kernel = {3, 2, 3};
         long[] k = new long[order];
         System.arraycopy(kernel, 0, k, 0, order);

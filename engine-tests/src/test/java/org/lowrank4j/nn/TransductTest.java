@@ -31,7 +31,7 @@ public class TransductTest extends EngineTestBase {
     public void grownConvolutionActsFrameByFrame() {
         for (Factorization f : FactorizedConvTest.FORMATS) {
             for (int order = 1; order <= 2; order++) {
-                FactorizedConv.Builder b = FactorizedConvTest.anisotropic(f, order);
+                FactorizedConvBuilder<?> b = FactorizedConvTest.anisotropic(f, order);
                 if (f == Factorization.TUCKER && order == 2) {
                     b.optFixedRankModes("spatial");
                 }

@@ -32,7 +32,7 @@ public class TuckerSeparableTest extends EngineTestBase {
         long[] kernel = {3, 2, 3};
         long[] k = new long[order];
         System.arraycopy(kernel, 0, k, 0, order);
-        FactorizedConv.Builder b =
+        FactorizedConvBuilder<?> b =
                 FactorizedConv.builder()
                         .setInChannels(CHANNELS)
                         .setOutChannels(CHANNELS + 1)

@@ -26,6 +26,7 @@ import org.lowrank4j.cost.CostModel;
 import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.nn.ConvImplementation;
 import org.lowrank4j.nn.FactorizedConv;
+import org.lowrank4j.nn.FactorizedConvBuilder;
 import org.lowrank4j.tensor.Factorization;
 import org.lowrank4j.tensor.Rank;
 
@@ -172,7 +173,7 @@ public final class CostModelCalibration {
                     {"TT_FACTORIZED", Factorization.TT, ConvImplementation.FACTORIZED, null},
                 };
                 for (Object[] v : variants) {
-                    FactorizedConv.Builder b =
+                    FactorizedConvBuilder<?> b =
                             FactorizedConv.builder()
                                     .setInChannels(c)
                                     .setOutChannels(c)

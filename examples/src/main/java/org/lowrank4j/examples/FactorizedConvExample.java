@@ -85,13 +85,14 @@ public final class FactorizedConvExample {
 
     // snippet:from-random
     static void fromRandom(NDManager manager, NDArray x) {
-        FactorizedConv<?> conv =
-                FactorizedConv.builder()
+        // CPConv.builder() builds CP and returns a CPConv; FactorizedConv.builder() builds any
+        // format chosen by setFactorization
+        CPConv conv =
+                CPConv.builder()
                         .setInChannels(16)
                         .setOutChannels(32)
                         .setKernelSize(3)
                         .setOrder(2)
-                        .setFactorization(Factorization.CP)
                         .setRank(Rank.fraction(0.5))
                         .optPadding(new Shape(1, 1))
                         .build();
@@ -106,7 +107,7 @@ public final class FactorizedConvExample {
                 conv.numDenseParameters(),
                 y.getShape());
         // the factors, typed by the format
-        try (CPTensor kernel = ((CPConv) conv).getDecomposition()) {
+        try (CPTensor kernel = conv.getDecomposition()) {
             System.out.println("its kernel: " + kernel);
         }
     }
@@ -180,18 +181,16 @@ public final class FactorizedConvExample {
         // 32):
         // the bottleneck of a ResNet block
         TuckerConv conv =
-                (TuckerConv)
-                        FactorizedConv.builder()
-                                .setInChannels(16)
-                                .setOutChannels(32)
-                                .setKernelSize(3)
-                                .setOrder(2)
-                                .setFactorization(Factorization.TUCKER)
-                                .setRank(Rank.fraction(0.25))
-                                .optFixedRankModes("spatial")
-                                .optPadding(new Shape(1, 1))
-                                .optImplementation(ConvImplementation.AUTO)
-                                .build();
+                TuckerConv.builder()
+                        .setInChannels(16)
+                        .setOutChannels(32)
+                        .setKernelSize(3)
+                        .setOrder(2)
+                        .setRank(Rank.fraction(0.25))
+                        .optFixedRankModes("spatial")
+                        .optPadding(new Shape(1, 1))
+                        .optImplementation(ConvImplementation.AUTO)
+                        .build();
         conv.initialize(manager, DataType.FLOAT32, x.getShape());
         System.out.println(
                 "Tucker-2 core "
