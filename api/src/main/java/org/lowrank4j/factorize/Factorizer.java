@@ -7,19 +7,16 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.convolutional.Convolution;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.dataset.Dataset;
 import ai.djl.util.Pair;
 import ai.djl.util.Progress;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -27,7 +24,6 @@ import org.lowrank4j.cost.BlockCost;
 import org.lowrank4j.cost.CostCounter;
 import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.cost.LayerCost;
-import org.lowrank4j.decompose.RankTooLargeException;
 import org.lowrank4j.engine.EngineCheck;
 import org.lowrank4j.engine.EngineHealth;
 import org.lowrank4j.internal.Engines;
@@ -143,25 +139,16 @@ public final class Factorizer {
             totalBefore = totalBefore.plus(c.getCost());
         }
         List<String> refused = new ArrayList<>();
-        List<Candidate> candidates = new ArrayList<>();
         for (BlockTree.Node n : nodes) {
-            if (n.refusedBy != null && n.block.getChildren().isEmpty() && isLayer(n.block)) {
-                String r = n.refusedBy;
-                if (!refused.contains(r)) {
-                    refused.add(r);
-                }
-            }
-            if (isLayer(n.block) && policy.isCandidate(n.block) && n.isFirstPlace()) {
-                candidates.add(new Candidate(n, costs.get(n.path)));
+            String r = n.refusedBy;
+            boolean layer = n.block.getChildren().isEmpty() && Candidates.isLayer(n.block);
+            if (r != null && layer && !refused.contains(r)) {
+                refused.add(r);
             }
         }
-        select(candidates);
-        List<Candidate> selected = new ArrayList<>();
-        for (Candidate c : candidates) {
-            if (c.reason == null) {
-                selected.add(c);
-            }
-        }
+        Candidates layers = new Candidates(policy);
+        List<Candidate> candidates = layers.collect(nodes, costs);
+        List<Candidate> selected = Candidates.selected(candidates);
         if (selected.isEmpty()) {
             StringBuilder why = new StringBuilder();
             for (Candidate c : candidates) {
@@ -171,7 +158,7 @@ public final class Factorizer {
             throw new IllegalArgumentException(
                     "the policy selects no layer of the model"
                             + (candidates.isEmpty()
-                                    ? "; the model has no layer of the types " + typeNames(policy)
+                                    ? "; the model has no layer of the types " + layers.typeNames()
                                     : "; the candidates were kept because " + why));
         }
         // the meter that decides AUTO by measurement and keeps swaps that measure slower: the
@@ -229,9 +216,9 @@ public final class Factorizer {
                 }
                 Rank rank = policy.rankFor(c.node.path);
                 if (rank == null) {
-                    rank = selector.select(profile(c, recorders.get(c)));
+                    rank = selector.select(layers.profile(c, recorders.get(c)));
                 }
-                fit(c, rank, recorders.get(c), made, meter);
+                layers.fit(c, rank, recorders.get(c), made, meter);
                 steps.step(c.node.path);
                 if (c.reason == null) {
                     othersParams += c.after.getParameters() - c.before.getParameters();
@@ -243,14 +230,16 @@ public final class Factorizer {
                 RankSelector selector = policy.selectorFor(global.get(0).node.path);
                 List<LayerProfile> profiles = new ArrayList<>();
                 for (Candidate c : global) {
-                    profiles.add(profile(c, recorders.get(c)));
+                    profiles.add(layers.profile(c, recorders.get(c)));
                     steps.step(c.node.path);
                 }
                 ModelProfile model =
                         ModelProfile.of(
                                 profiles, totalBefore, BlockCost.of(othersParams, othersFlops));
                 if (budgetMeter != null) {
-                    model = withLatency(model, block, shapes, selected, global, budgetMeter);
+                    model =
+                            Candidates.withLatency(
+                                    model, block, shapes, selected, global, budgetMeter);
                 }
                 Map<String, Rank> chosen =
                         selector instanceof Selectors.BudgetSelector
@@ -264,7 +253,7 @@ public final class Factorizer {
                             c.latencyBefore = meter.measure(c.node.block, c.inputShapes());
                         }
                     } else {
-                        fit(c, rank, recorders.get(c), made, meter);
+                        layers.fit(c, rank, recorders.get(c), made, meter);
                     }
                     steps.step(c.node.path);
                 }
@@ -301,50 +290,17 @@ public final class Factorizer {
             WholeModelCheck.keepIfFaster(block, shapes, meter, dense, swapped, notes);
         }
         BlockCost totalAfter = CostCounter.count(block, shapes);
-        List<FactorizeReport.Layer> layers = new ArrayList<>();
+        List<FactorizeReport.Layer> lines = new ArrayList<>();
         List<FactorizePlan.Entry> entries = new ArrayList<>();
         for (Candidate c : candidates) {
+            lines.add(c.reportLayer());
             if (c.reason == null) {
-                LayerResult r = c.result;
-                layers.add(
-                        new FactorizeReport.Layer(
-                                c.node.path,
-                                BlockTree.typeName(c.node.block),
-                                BlockTree.typeName(r.getBlock()),
-                                c.method.getName(),
-                                r.getRanks(),
-                                r.getImplementation(),
-                                c.before,
-                                c.after,
-                                r.getWeightError(),
-                                r.getOutputNmse(),
-                                c.latencyBefore,
-                                c.latencyAfter,
-                                null));
-                entries.add(
-                        new FactorizePlan.Entry(
-                                c.node.path, c.method.getName(), c.method.describe(r.getBlock())));
-            } else {
-                layers.add(
-                        new FactorizeReport.Layer(
-                                c.node.path,
-                                BlockTree.typeName(c.node.block),
-                                null,
-                                null,
-                                new int[0],
-                                null,
-                                c.before,
-                                c.before,
-                                Double.NaN,
-                                Double.NaN,
-                                c.latencyBefore,
-                                c.latencyAfter,
-                                c.reason));
+                entries.add(c.planEntry());
             }
         }
         FactorizeReport report =
                 new FactorizeReport(
-                        layers, totalBefore, totalAfter, refused, notes, FactorizePlan.of(entries));
+                        lines, totalBefore, totalAfter, refused, notes, FactorizePlan.of(entries));
         Set<String> unprofitable = new HashSet<>();
         for (Candidate c : candidates) {
             if (c.unprofitable) {
@@ -415,23 +371,13 @@ public final class Factorizer {
         for (LayerCost c : CostCounter.layers(block, shapes)) {
             costs.put(c.getPath(), c);
         }
-        List<Candidate> candidates = new ArrayList<>();
-        for (BlockTree.Node n : BlockTree.nodes(block, containers)) {
-            if (isLayer(n.block) && policy.isCandidate(n.block) && n.isFirstPlace()) {
-                candidates.add(new Candidate(n, costs.get(n.path)));
-            }
-        }
-        select(candidates);
-        List<Candidate> selected = new ArrayList<>();
-        for (Candidate c : candidates) {
-            if (c.reason == null) {
-                selected.add(c);
-            }
-        }
+        Candidates layers = new Candidates(policy);
+        List<Candidate> selected =
+                Candidates.selected(layers.collect(BlockTree.nodes(block, containers), costs));
         if (selected.isEmpty()) {
             throw new IllegalArgumentException(
                     "the policy selects no layer of the model; layers of the types "
-                            + typeNames(policy)
+                            + layers.typeNames()
                             + " that pass its filters are accepted");
         }
         return selected;
@@ -580,187 +526,6 @@ public final class Factorizer {
 
     // ------------------------------------------------------------------------------------------
 
-    /**
-     * Adds the measured latencies a latency budget spends: the whole model's before any swap, and
-     * the rest's after the swaps already decided (the model less the layers the budget chooses for,
-     * plus what the other swapped layers changed).
-     */
-    private static ModelProfile withLatency(
-            ModelProfile model,
-            Block block,
-            Shape[] shapes,
-            List<Candidate> selected,
-            List<Candidate> global,
-            LatencyMeter meter) {
-        double before = meter.measure(block, shapes);
-        double others = before;
-        for (Candidate c : global) {
-            others -= meter.measure(c.node.block, c.inputShapes());
-        }
-        for (Candidate c : selected) {
-            if (!global.contains(c) && c.reason == null && c.result != null) {
-                others += c.latencyAfter - c.latencyBefore;
-            }
-        }
-        return model.withLatency(before, Math.max(0, others));
-    }
-
-    /** Factorizes one candidate at a rank, and decides whether the swap pays. */
-    private void fit(
-            Candidate c, Rank rank, LayerRecorder recorder, List<Block> made, LatencyMeter meter) {
-        LayerRequest request =
-                new LayerRequest(
-                        c.node.path,
-                        c.node.block,
-                        c.inputShapes(),
-                        rank,
-                        policy.getImplementation(),
-                        recorder);
-        LayerResult result;
-        try {
-            result = c.method.factorize(request);
-        } catch (IllegalArgumentException e) {
-            boolean userRank = !rank.isFraction() && policy.rankFor(c.node.path) != null;
-            if (e instanceof RankTooLargeException && !userRank) {
-                // a rank the user did not give: this layer stays dense, the others go on
-                c.reason = e.getMessage();
-                return;
-            }
-            // name the layer, unless the method's message does already
-            String named = "'" + c.node.path + "'";
-            if (e.getMessage() != null && e.getMessage().contains(named)) {
-                throw e;
-            }
-            throw new IllegalArgumentException("layer " + named + ": " + e.getMessage(), e);
-        }
-        made.add(result.getBlock());
-        if (meter != null) {
-            // AUTO is decided by measurement: every implementation is timed, the fastest fixed
-            Block b = result.getBlock();
-            c.latencyBefore = meter.measure(c.node.block, c.inputShapes());
-            c.latencyAfter =
-                    Latencies.fastest(
-                            meter, b, c.inputShapes(), policy.isOnlyIfCheaper() ? c.before : null);
-            if (b instanceof FactorizedConv
-                    && policy.getImplementation() == ConvImplementation.AUTO) {
-                result =
-                        LayerResult.of(
-                                b,
-                                result.getRanks(),
-                                "auto, measured: "
-                                        + ((FactorizedConv<?>) b)
-                                                .getImplementation()
-                                                .name()
-                                                .toLowerCase(Locale.ROOT),
-                                result.getWeightError(),
-                                result.getOutputNmse());
-            }
-        }
-        c.result = result;
-        c.after = CostCounter.layer(result.getBlock(), c.inputShapes());
-        if (policy.isOnlyIfCheaper() && !c.after.isCheaperThan(c.before)) {
-            c.unprofitable = true;
-            c.reason =
-                    "not cheaper at rank "
-                            + Arrays.toString(result.getRanks())
-                            + ": parameters "
-                            + c.before.getParameters()
-                            + " -> "
-                            + c.after.getParameters()
-                            + ", FLOPs "
-                            + c.before.getFlops()
-                            + " -> "
-                            + c.after.getFlops();
-        }
-        if (c.reason == null && meter != null) {
-            if (c.latencyAfter >= c.latencyBefore) {
-                c.unprofitable = true;
-                c.reason =
-                        String.format(
-                                Locale.ROOT,
-                                "measured slower than the dense layer: %.4g ms -> %.4g ms",
-                                c.latencyBefore,
-                                c.latencyAfter);
-            }
-        }
-    }
-
-    /** The profile of a candidate, for a rank selector. */
-    private LayerProfile profile(Candidate c, LayerRecorder recorder) {
-        try {
-            return c.method.profile(
-                    new LayerRequest(
-                            c.node.path,
-                            c.node.block,
-                            c.inputShapes(),
-                            null,
-                            policy.getImplementation(),
-                            recorder));
-        } catch (UnsupportedOperationException e) {
-            throw new IllegalArgumentException(
-                    "layer '"
-                            + c.node.path
-                            + "' needs its rank chosen by "
-                            + policy.selectorFor(c.node.path)
-                            + ", but "
-                            + e.getMessage(),
-                    e);
-        }
-    }
-
-    private static boolean isLayer(Block block) {
-        return block instanceof Convolution || block instanceof Linear;
-    }
-
-    /** Decides which candidates are selected, giving a reason to the others. */
-    private void select(List<Candidate> candidates) {
-        for (int i = 0; i < candidates.size(); i++) {
-            Candidate c = candidates.get(i);
-            BlockTree.Node n = c.node;
-            c.method = policy.methodFor(n.path, n.block);
-            if (n.parent == null) {
-                c.reason = "the root block cannot be replaced in place";
-            } else if (n.refusedBy != null) {
-                c.reason =
-                        "inside "
-                                + n.refusedBy
-                                + ", which forwards through fields and cannot be rewritten";
-            } else if (c.cost == null) {
-                c.reason = "its input shape is unknown";
-            } else if (!policy.acceptsPath(n.path)) {
-                c.reason = "excluded by the path filter";
-            } else if (policy.isSkipFirst() && i == 0) {
-                c.reason = "first layer, skipped by the policy";
-            } else if (policy.isSkipLast() && i == candidates.size() - 1) {
-                c.reason = "last layer, skipped by the policy";
-            } else {
-                c.reason = sizeReason(c);
-                if (c.reason == null) {
-                    c.reason = c.method.unsupportedReason(n.block, c.inputShapes());
-                }
-            }
-        }
-    }
-
-    private String sizeReason(Candidate c) {
-        Shape in = c.cost.getInputShapes()[0];
-        Shape out = c.cost.getOutputShapes()[0];
-        if (c.node.block instanceof Linear) {
-            long din = in.get(in.dimension() - 1);
-            long dout = out.get(out.dimension() - 1);
-            long min = policy.getMinFeatures();
-            return Math.min(din, dout) < min
-                    ? din + " -> " + dout + " features, fewer than minFeatures " + min
-                    : null;
-        }
-        long cin = in.get(1);
-        long cout = out.get(1);
-        long min = policy.getMinChannels();
-        return Math.min(cin, cout) < min
-                ? cin + " -> " + cout + " channels, fewer than minChannels " + min
-                : null;
-    }
-
     private Shape[] modelInputShapes(Block block) {
         if (inputShapes != null) {
             return inputShapes.clone();
@@ -810,41 +575,6 @@ public final class Factorizer {
             }
         }
         return b.toString();
-    }
-
-    private static String typeNames(FactorizePolicy policy) {
-        StringBuilder b = new StringBuilder();
-        for (Class<? extends Block> t : policy.getLayerTypes()) {
-            b.append(b.length() == 0 ? "" : ", ").append(t.getSimpleName());
-        }
-        return b.toString();
-    }
-
-    /** A layer of a candidate type, and what happens to it. */
-    static final class Candidate {
-        final BlockTree.Node node;
-        final LayerCost cost;
-        final BlockCost before;
-        LayerMethod method;
-        String reason;
-
-        /** Whether the layer was fitted and kept because its swap would not pay. */
-        boolean unprofitable;
-
-        LayerResult result;
-        BlockCost after;
-        double latencyBefore = Double.NaN;
-        double latencyAfter = Double.NaN;
-
-        Candidate(BlockTree.Node node, LayerCost cost) {
-            this.node = node;
-            this.cost = cost;
-            this.before = cost == null ? BlockCost.ZERO : cost.getCost();
-        }
-
-        Shape[] inputShapes() {
-            return cost.getInputShapes();
-        }
     }
 
     /** Builds a {@link Factorizer}. */

@@ -102,7 +102,7 @@ public final class SensitivitySweep {
         }
         Factorizer factorizer = fb.build();
         long started = System.nanoTime();
-        List<Factorizer.Candidate> targets = factorizer.selectedLayers(block);
+        List<Candidate> targets = factorizer.selectedLayers(block);
         int inputs = factorizer.inputShapes(block).length;
         try (NDManager owned = NDManager.newBaseManager()) {
             List<NDList[]> data = load(owned, inputs);
@@ -112,7 +112,7 @@ public final class SensitivitySweep {
             double baseline = evaluate(block, data);
             steps.step("baseline");
             List<SensitivityReport.Layer> layers = new ArrayList<>();
-            for (Factorizer.Candidate c : targets) {
+            for (Candidate c : targets) {
                 SensitivityReport.Layer layer = sweepLayer(block, c, data, baseline, steps);
                 FactorizeLog.sweptLayer(layer);
                 layers.add(layer);
@@ -126,7 +126,7 @@ public final class SensitivitySweep {
     }
 
     private SensitivityReport.Layer sweepLayer(
-            Block root, Factorizer.Candidate c, List<NDList[]> data, double baseline, Steps steps) {
+            Block root, Candidate c, List<NDList[]> data, double baseline, Steps steps) {
         BlockTree.Node node = c.node;
         LayerProfile profile;
         try {

@@ -34,25 +34,25 @@ final class WholeModelCheck {
             Shape[] shapes,
             LatencyMeter meter,
             double dense,
-            List<Factorizer.Candidate> swapped,
+            List<Candidate> swapped,
             List<String> notes) {
         double measured = meter.measure(block, shapes);
         if (!(measured > dense) || swapped.isEmpty()) {
             return;
         }
         double first = measured;
-        List<Factorizer.Candidate> order = new ArrayList<>(swapped);
+        List<Candidate> order = new ArrayList<>(swapped);
         order.sort(Comparator.comparingDouble(c -> c.latencyBefore - c.latencyAfter));
         int undone = 0;
         while (measured > dense && undone < order.size()) {
             int n = Math.max(1, (order.size() - undone + 1) / 2);
-            List<Factorizer.Candidate> batch = order.subList(undone, undone + n);
+            List<Candidate> batch = order.subList(undone, undone + n);
             List<BlockTree.Node> nodes = new ArrayList<>();
-            for (Factorizer.Candidate c : batch) {
+            for (Candidate c : batch) {
                 nodes.add(c.node);
             }
             BlockTree.putBack(nodes);
-            for (Factorizer.Candidate c : batch) {
+            for (Candidate c : batch) {
                 Factorizer.dispose(c.result.getBlock());
                 c.unprofitable = true;
                 c.reason =

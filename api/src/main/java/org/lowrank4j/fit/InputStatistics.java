@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.convolutional.Conv2d;
 import org.lowrank4j.internal.Checks;
 import org.lowrank4j.internal.Workspace;
 
@@ -176,31 +175,14 @@ public final class InputStatistics implements AutoCloseable {
                 }
                 patchKernel =
                         ws.keep(
-                                LowRankFit.patchKernel(
+                                Patches.kernel(
                                         manager,
                                         (int) channels,
                                         (int) kernelShape.get(0),
                                         (int) kernelShape.get(1),
                                         x.getDataType()));
             }
-            long n = s.get(0);
-            long imagesPerChunk = Math.max(1, CHUNK / (ho * wo * features));
-            for (long start = 0; start < n; start += imagesPerChunk) {
-                long end = Math.min(n, start + imagesPerChunk);
-                NDArray xc = x.get(new NDIndex("{}:{}", start, end));
-                NDArray cols =
-                        Conv2d.conv2d(
-                                        xc,
-                                        patchKernel,
-                                        null,
-                                        stride,
-                                        padding,
-                                        dilation,
-                                        (int) channels)
-                                .singletonOrThrow();
-                NDArray rows = cols.transpose(0, 2, 3, 1).reshape(-1, features);
-                stats.add(GramStats.f64(rows), null);
-            }
+            Patches.accumulate(stats, x, patchKernel, stride, padding, dilation, ho * wo, CHUNK);
         }
     }
 
@@ -291,9 +273,8 @@ public final class InputStatistics implements AutoCloseable {
     }
 
     private long outSize(long in, int axis) {
-        long span = dilation.get(axis) * (kernelShape.get(axis) - 1) + 1;
-        long room = in + 2 * padding.get(axis) - span;
-        return room < 0 ? 0 : room / stride.get(axis) + 1;
+        return Patches.outSize(
+                in, kernelShape.get(axis), stride.get(axis), padding.get(axis), dilation.get(axis));
     }
 
     private static void check(Shape setting, String name, long min) {

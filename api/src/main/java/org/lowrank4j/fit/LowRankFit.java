@@ -1,19 +1,12 @@
 package org.lowrank4j.fit;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.convolutional.Conv2d;
-import org.ejml.data.DMatrixRMaj;
 import org.lowrank4j.internal.Checks;
-import org.lowrank4j.internal.HostArrays;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.linalg.HostLinalg;
-import org.lowrank4j.linalg.LeadingEigen;
-import org.lowrank4j.linalg.Svd;
-import org.lowrank4j.linalg.TruncatedSvd;
 
 /**
  * Data-aware low-rank factorization of linear and convolution layers.
@@ -186,7 +179,7 @@ public final class LowRankFit {
      */
     public LowRankSolution fitMatrix(
             NDArray x, NDArray y, NDArray wa, NDArray wb, NDArray bias, int rank) {
-        checkRank(rank);
+        FitChecks.checkRank(rank);
         return matrix(x, y, wa, wb, bias, rank, Double.NaN);
     }
 
@@ -207,7 +200,7 @@ public final class LowRankFit {
      */
     public LowRankSolution fitMatrix(
             NDArray x, NDArray y, NDArray wa, NDArray wb, NDArray bias, double rankFraction) {
-        checkFraction(rankFraction);
+        FitChecks.checkFraction(rankFraction);
         return matrix(x, y, wa, wb, bias, 0, rankFraction);
     }
 
@@ -250,7 +243,7 @@ public final class LowRankFit {
             Shape padding,
             Shape dilation,
             int groups) {
-        checkRank(rank);
+        FitChecks.checkRank(rank);
         return conv(x, wa, wb, biasA, biasB, rank, Double.NaN, stride, padding, dilation, groups);
     }
 
@@ -285,7 +278,7 @@ public final class LowRankFit {
             Shape padding,
             Shape dilation,
             int groups) {
-        checkFraction(rankFraction);
+        FitChecks.checkFraction(rankFraction);
         return conv(x, wa, wb, biasA, biasB, 0, rankFraction, stride, padding, dilation, groups);
     }
 
@@ -308,7 +301,7 @@ public final class LowRankFit {
      */
     public LowRankSolution fitMatrix(
             InputStatistics stats, NDArray weight, NDArray bias, int rank) {
-        checkRank(rank);
+        FitChecks.checkRank(rank);
         if (stats.isConv2d()) {
             throw new IllegalArgumentException(
                     "statistics of convolution patches are not accepted by fitMatrix; use"
@@ -328,21 +321,23 @@ public final class LowRankFit {
         }
         long d = weight.getShape().get(0);
         long m = weight.getShape().get(1);
-        checkBias(bias, m, "bias");
+        FitChecks.checkBias(bias, m, "bias");
         DataType type = weight.getDataType();
         try (Workspace ws = Workspace.of(weight)) {
-            adoptAll(ws, weight, bias);
+            FitChecks.adoptAll(ws, weight, bias);
             NDArray w0 = GramStats.f64(weight);
             NDArray b0 = bias == null ? null : GramStats.f64(bias);
-            Factors f = fromStatistics(ws, stats, w0, b0, rank, d, m);
+            FitProblem.Solution f = fromStatistics(ws, stats, w0, b0, rank, d, m);
             if (f.full) {
                 return LowRankSolution.full(
-                        ws.keep(f.a.toType(type, true)), keepBias(ws, f.bias, type), f.nmse);
+                        ws.keep(f.a.toType(type, true)),
+                        FitChecks.keepBias(ws, f.bias, type),
+                        f.nmse);
             }
             return LowRankSolution.factorized(
                     ws.keep(f.a.toType(type, true)),
                     ws.keep(f.b.toType(type, true)),
-                    keepBias(ws, f.bias, type),
+                    FitChecks.keepBias(ws, f.bias, type),
                     f.rank,
                     f.nmse);
         }
@@ -364,7 +359,7 @@ public final class LowRankFit {
      */
     public LowRankSolution fitConv2d(
             InputStatistics stats, NDArray kernel, NDArray bias, int rank) {
-        checkRank(rank);
+        FitChecks.checkRank(rank);
         Checks.dims(kernel, 4, "kernel");
         Checks.floatType(kernel, "kernel");
         Shape ks = kernel.getShape();
@@ -387,14 +382,14 @@ public final class LowRankFit {
         long m = ks.get(0);
         long c = ks.get(1);
         long d = stats.getFeatures();
-        checkBias(bias, m, "bias");
+        FitChecks.checkBias(bias, m, "bias");
         DataType type = kernel.getDataType();
         try (Workspace ws = Workspace.of(kernel)) {
-            adoptAll(ws, kernel, bias);
+            FitChecks.adoptAll(ws, kernel, bias);
             NDArray w0 = GramStats.f64(kernel).reshape(m, d).transpose();
             NDArray b0 = bias == null ? null : GramStats.f64(bias);
-            Factors f = fromStatistics(ws, stats, w0, b0, rank, d, m);
-            NDArray kept = keepBias(ws, f.bias, type);
+            FitProblem.Solution f = fromStatistics(ws, stats, w0, b0, rank, d, m);
+            NDArray kept = FitChecks.keepBias(ws, f.bias, type);
             if (f.full) {
                 NDArray full = f.a.transpose().reshape(ks).toType(type, true);
                 return LowRankSolution.full(ws.keep(full), kept, f.nmse);
@@ -455,9 +450,9 @@ public final class LowRankFit {
                                 + " rows");
             }
         }
-        checkBias(bias, m, "bias");
+        FitChecks.checkBias(bias, m, "bias");
         try (Workspace ws = Workspace.of(weight)) {
-            adoptAll(ws, weight, bias);
+            FitChecks.adoptAll(ws, weight, bias);
             GramStats gram = stats.gram();
             for (NDArray a : gram.arrays()) {
                 ws.adopt(a);
@@ -467,14 +462,14 @@ public final class LowRankFit {
                 w0 = w0.reshape(m, d).transpose();
             }
             NDArray b0 = bias == null ? null : GramStats.f64(bias);
-            Problem p = Problem.fromWeight(gram, w0, b0, b0 != null);
+            FitProblem p = FitProblem.fromWeight(gram, w0, b0, b0 != null);
             NDArray q = w0.transpose().matMul(p.c);
             double[] values = HostLinalg.symmetricEigenvalues(HostLinalg.toHost(q));
             return new OutputSpectrum(values, p.totalSs);
         }
     }
 
-    private Factors fromStatistics(
+    private FitProblem.Solution fromStatistics(
             Workspace ws, InputStatistics stats, NDArray w0, NDArray b0, int k, long d, long m) {
         GramStats gram = stats.gram();
         // the statistics' accumulators stay in their own manager; derived arrays go to the scope
@@ -482,8 +477,8 @@ public final class LowRankFit {
         for (NDArray a : held) {
             ws.adopt(a);
         }
-        Problem p = Problem.fromWeight(gram, w0, b0, b0 != null);
-        return solve(ws, p, w0, b0, true, k, d, m);
+        FitProblem p = FitProblem.fromWeight(gram, w0, b0, b0 != null);
+        return p.solve(ws.manager(), w0, b0, true, k, solver, iterations, requireSpeedup);
     }
 
     /**
@@ -572,15 +567,15 @@ public final class LowRankFit {
                                 + ")");
             }
         }
-        checkBias(bias, m, "bias");
-        int k = resolveRank(rank, fraction, d, m);
+        FitChecks.checkBias(bias, m, "bias");
+        int k = FitChecks.resolveRank(rank, fraction, d, m);
         DataType type = wa.getDataType();
         try (Workspace ws = Workspace.of(wa)) {
-            adoptAll(ws, x, y, wa, wb, bias);
+            FitChecks.adoptAll(ws, x, y, wa, wb, bias);
             // inside the workspace, so that the checks' temporary copies are freed with it
             Checks.finiteFloat(x, "X");
             Checks.finiteFloat(y, "Y");
-            finiteWeights(wa, wb, bias, null);
+            FitChecks.finiteWeights(wa, wb, bias, null);
             NDArray w0 = GramStats.f64(wa);
             if (wb != null) {
                 w0 = w0.matMul(GramStats.f64(wb));
@@ -598,16 +593,19 @@ public final class LowRankFit {
                     stats.add(GramStats.f64(xc), GramStats.f64(yc));
                 }
             }
-            Problem p = Problem.fromTargets(stats, bias != null);
-            Factors f = solve(ws, p, w0, b0, false, k, d, m);
+            FitProblem p = FitProblem.fromTargets(stats, bias != null);
+            FitProblem.Solution f =
+                    p.solve(ws.manager(), w0, b0, false, k, solver, iterations, requireSpeedup);
             if (f.full) {
                 return LowRankSolution.full(
-                        ws.keep(f.a.toType(type, true)), keepBias(ws, f.bias, type), f.nmse);
+                        ws.keep(f.a.toType(type, true)),
+                        FitChecks.keepBias(ws, f.bias, type),
+                        f.nmse);
             }
             return LowRankSolution.factorized(
                     ws.keep(f.a.toType(type, true)),
                     ws.keep(f.b.toType(type, true)),
-                    keepBias(ws, f.bias, type),
+                    FitChecks.keepBias(ws, f.bias, type),
                     f.rank,
                     f.nmse);
         }
@@ -635,9 +633,9 @@ public final class LowRankFit {
                             + " is not supported; only ordinary convolutions (groups 1) are"
                             + " accepted");
         }
-        checkSetting(stride, "stride", 1);
-        checkSetting(padding, "padding", 0);
-        checkSetting(dilation, "dilation", 1);
+        FitChecks.checkSetting(stride, "stride", 1);
+        FitChecks.checkSetting(padding, "padding", 0);
+        FitChecks.checkSetting(dilation, "dilation", 1);
         Checks.dims(x, 4, "X");
         Checks.floatType(x, "X");
         Checks.dims(wa, 4, "Wa");
@@ -687,11 +685,11 @@ public final class LowRankFit {
                                 + ", 1, 1)");
             }
             m = s.get(0);
-            checkBias(biasB, m, "biasB");
+            FitChecks.checkBias(biasB, m, "biasB");
         }
-        checkBias(biasA, r0, "biasA");
-        long ho = outSize(h, kh, stride.get(0), padding.get(0), dilation.get(0));
-        long wo = outSize(w, kw, stride.get(1), padding.get(1), dilation.get(1));
+        FitChecks.checkBias(biasA, r0, "biasA");
+        long ho = Patches.outSize(h, kh, stride.get(0), padding.get(0), dilation.get(0));
+        long wo = Patches.outSize(w, kw, stride.get(1), padding.get(1), dilation.get(1));
         if (ho < 1 || wo < 1) {
             throw new IllegalArgumentException(
                     "a kernel of shape "
@@ -708,12 +706,12 @@ public final class LowRankFit {
                             + wo);
         }
         long d = c * kh * kw;
-        int k = resolveRank(rank, fraction, d, m);
+        int k = FitChecks.resolveRank(rank, fraction, d, m);
         DataType type = wa.getDataType();
         try (Workspace ws = Workspace.of(wa)) {
-            adoptAll(ws, x, wa, wb, biasA, biasB);
+            FitChecks.adoptAll(ws, x, wa, wb, biasA, biasB);
             Checks.finiteFloat(x, "X");
-            finiteWeights(wa, wb, biasA, biasB);
+            FitChecks.finiteWeights(wa, wb, biasA, biasB);
             NDArray w0 = GramStats.f64(wa).reshape(r0, d).transpose(); // (D, r0)
             NDArray b0 = biasA == null ? null : GramStats.f64(biasA);
             if (wb != null) {
@@ -726,26 +724,15 @@ public final class LowRankFit {
                     b0 = b0 == null ? GramStats.f64(biasB) : b0.add(GramStats.f64(biasB));
                 }
             }
-            NDArray eye = patchKernel(ws.manager(), (int) c, (int) kh, (int) kw, x.getDataType());
+            NDArray eye =
+                    Patches.kernel(ws.manager(), (int) c, (int) kh, (int) kw, x.getDataType());
             GramStats stats = new GramStats(ws.manager(), false);
-            long perImage = ho * wo * d;
-            long imagesPerChunk = Math.max(1, chunkSize / perImage);
-            for (long start = 0; start < n; start += imagesPerChunk) {
-                long end = Math.min(n, start + imagesPerChunk);
-                try (Workspace chunk = Workspace.of(ws.manager())) {
-                    NDArray xc = x.get(new NDIndex("{}:{}", start, end));
-                    chunk.adopt(xc);
-                    NDArray cols =
-                            Conv2d.conv2d(xc, eye, null, stride, padding, dilation, (int) c)
-                                    .singletonOrThrow();
-                    NDArray rows = cols.transpose(0, 2, 3, 1).reshape(-1, d);
-                    stats.add(GramStats.f64(rows), null);
-                }
-            }
+            Patches.accumulate(stats, x, eye, stride, padding, dilation, ho * wo, chunkSize);
             boolean hasBias = b0 != null;
-            Problem p = Problem.fromWeight(stats, w0, b0, hasBias);
-            Factors f = solve(ws, p, w0, b0, true, k, d, m);
-            NDArray bias = keepBias(ws, f.bias, type);
+            FitProblem p = FitProblem.fromWeight(stats, w0, b0, hasBias);
+            FitProblem.Solution f =
+                    p.solve(ws.manager(), w0, b0, true, k, solver, iterations, requireSpeedup);
+            NDArray bias = FitChecks.keepBias(ws, f.bias, type);
             if (f.full) {
                 NDArray kernel = f.a.transpose().reshape(m, c, kh, kw).toType(type, true);
                 return LowRankSolution.full(ws.keep(kernel), bias, f.nmse);
@@ -757,277 +744,8 @@ public final class LowRankFit {
         }
     }
 
-    /** The depthwise one-hot kernel whose convolution lays out every patch along the channels. */
-    static NDArray patchKernel(NDManager manager, int c, int kh, int kw, DataType type) {
-        int k = kh * kw;
-        double[] values = new double[c * k * k];
-        for (int ch = 0; ch < c; ch++) {
-            for (int i = 0; i < kh; i++) {
-                for (int j = 0; j < kw; j++) {
-                    int out = ch * k + i * kw + j;
-                    values[(out * kh + i) * kw + j] = 1;
-                }
-            }
-        }
-        return HostArrays.create(manager, values, new Shape((long) c * k, 1, kh, kw), type);
-    }
-
-    private static long outSize(long in, long k, long stride, long pad, long dil) {
-        long span = dil * (k - 1) + 1;
-        long room = in + 2 * pad - span;
-        return room < 0 ? 0 : room / stride + 1;
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // the solver
-
-    /** The statistics the solver works from, all float64 in the workspace. */
-    private static final class Problem {
-        long n;
-        boolean centred;
-        NDArray g; // Xᵀ X (centred if with a bias)
-        NDArray c; // Xᵀ Y (centred if with a bias)
-        double tyy; // trace of Yᵀ Y (centred if with a bias)
-        NDArray xMean; // (D)
-        NDArray yMean; // (M)
-        double totalSs; // sum of squared deviations of all elements of Y from their mean
-
-        static Problem fromTargets(GramStats stats, boolean centred) {
-            Problem p = new Problem();
-            p.n = stats.rows();
-            p.g = stats.centredXx();
-            p.c = stats.centredXy();
-            p.xMean = stats.meanX();
-            p.yMean = stats.meanY();
-            p.finish(stats.centredYyTrace(), centred);
-            return p;
-        }
-
-        static Problem fromWeight(GramStats stats, NDArray w0, NDArray b0, boolean centred) {
-            Problem p = new Problem();
-            p.n = stats.rows();
-            p.g = stats.centredXx();
-            p.c = p.g.matMul(w0);
-            p.xMean = stats.meanX();
-            NDArray ym = p.xMean.reshape(1, -1).matMul(w0).reshape(-1);
-            p.yMean = b0 == null ? ym : ym.add(b0);
-            p.finish(w0.mul(p.c).sum().getDouble(), centred);
-            return p;
-        }
-
-        private void finish(double centredTyy, boolean withBias) {
-            double[] ym = yMean.toDoubleArray();
-            double grand = 0;
-            for (double v : ym) {
-                grand += v;
-            }
-            grand /= ym.length;
-            double spread = 0;
-            double sq = 0;
-            for (double v : ym) {
-                spread += (v - grand) * (v - grand);
-                sq += v * v;
-            }
-            totalSs = centredTyy + n * spread;
-            centred = withBias;
-            if (withBias) {
-                tyy = centredTyy;
-            } else {
-                NDArray xm = xMean.reshape(-1, 1);
-                g = g.add(xm.matMul(xm.transpose()).mul(n));
-                c = c.add(xm.matMul(yMean.reshape(1, -1)).mul(n));
-                tyy = centredTyy + n * sq;
-            }
-        }
-
-        /** Sum of squared errors of {@code X · A · B + bias} ({@code B == null}: A is full). */
-        double sse(NDArray a, NDArray b, NDArray bias) {
-            double cross;
-            double quad;
-            NDArray xw;
-            if (b == null) {
-                cross = a.mul(c).sum().getDouble();
-                quad = a.mul(g.matMul(a)).sum().getDouble();
-                xw = xMean.reshape(1, -1).matMul(a).reshape(-1);
-            } else {
-                NDArray at = a.transpose();
-                cross = at.matMul(c).mul(b).sum().getDouble();
-                quad = at.matMul(g).matMul(a).mul(b.matMul(b.transpose())).sum().getDouble();
-                xw = xMean.reshape(1, -1).matMul(a).matMul(b).reshape(-1);
-            }
-            double sse = tyy - 2 * cross + quad;
-            if (centred) {
-                NDArray off = bias == null ? yMean.sub(xw) : yMean.sub(xw).sub(bias);
-                sse += n * off.mul(off).sum().getDouble();
-            }
-            return Math.max(0, sse);
-        }
-
-        double nmse(double sse) {
-            if (totalSs <= 0) {
-                return sse <= 0 ? 0 : Double.POSITIVE_INFINITY;
-            }
-            return sse / totalSs;
-        }
-
-        /** The bias that is optimal for the product {@code A · B}. */
-        NDArray refitBias(NDArray a, NDArray b) {
-            return yMean.sub(xMean.reshape(1, -1).matMul(a).matMul(b).reshape(-1));
-        }
-    }
-
-    /** A solution in float64, in the workspace, in matrix layout. */
-    private static final class Factors {
-        boolean full;
-        NDArray a;
-        NDArray b;
-        NDArray bias;
-        int rank;
-        double nmse;
-    }
-
-    private Factors solve(
-            Workspace ws, Problem p, NDArray w0, NDArray b0, boolean exact, int k, long d, long m) {
-        long small = Math.min(d, m);
-        Factors f = new Factors();
-        boolean noSaving = k >= small || (long) k * (d + m) >= d * m;
-        if (requireSpeedup && noSaving) {
-            f.full = true;
-            f.rank = -1;
-            f.a = w0;
-            f.bias = b0;
-            f.nmse = p.nmse(p.sse(w0, null, b0));
-            return f;
-        }
-        int r = (int) Math.min(k, small);
-        NDManager manager = ws.manager();
-        NDArray wStar = exact ? w0 : leastSquares(manager, p, w0);
-        NDArray a;
-        NDArray b;
-        if (solver == Solver.CLOSED_FORM) {
-            NDArray q = wStar.transpose().matMul(p.c);
-            NDArray v = LeadingEigen.leading(q, r).getVectors();
-            a = wStar.matMul(v);
-            b = v.transpose();
-        } else {
-            Svd svd = TruncatedSvd.leading(w0, r);
-            a = svd.getU().mul(svd.getS().reshape(1, r));
-            b = svd.getVt();
-            for (int it = 0; it < iterations; it++) {
-                // A = W* Bᵀ (B Bᵀ)⁻¹
-                NDArray bbt = b.matMul(b.transpose());
-                NDArray rhs = b.matMul(wStar.transpose());
-                a = solveHost(manager, bbt, rhs).transpose();
-                // B = (Aᵀ G A)⁻¹ Aᵀ C
-                NDArray at = a.transpose();
-                b = solveHost(manager, at.matMul(p.g).matMul(a), at.matMul(p.c));
-            }
-        }
-        f.rank = r;
-        f.a = a;
-        f.b = b;
-        f.bias = p.centred ? p.refitBias(a, b) : null;
-        f.nmse = p.nmse(p.sse(a, b, f.bias));
-        return f;
-    }
-
-    /** A least-squares solution {@code W*} of {@code G W = C}, the one closest to {@code W0}. */
-    private static NDArray leastSquares(NDManager manager, Problem p, NDArray w0) {
-        NDArray residual = p.c.sub(p.g.matMul(w0));
-        DMatrixRMaj delta =
-                HostLinalg.solveSymmetric(HostLinalg.toHost(p.g), HostLinalg.toHost(residual));
-        return w0.add(HostLinalg.toEngine(manager, delta, DataType.FLOAT64));
-    }
-
-    private static NDArray solveHost(NDManager manager, NDArray a, NDArray b) {
-        DMatrixRMaj x = HostLinalg.solve(HostLinalg.toHost(a), HostLinalg.toHost(b));
-        return HostLinalg.toEngine(manager, x, DataType.FLOAT64);
-    }
-
     // ------------------------------------------------------------------------------------------
     // helpers
-
-    private static NDArray keepBias(Workspace ws, NDArray bias, DataType type) {
-        return bias == null ? null : ws.keep(bias.toType(type, true));
-    }
-
-    /** Refuses NaN or infinite values in the weights and biases being factorized. */
-    private static void finiteWeights(NDArray wa, NDArray wb, NDArray biasA, NDArray biasB) {
-        Checks.finiteFloat(wa, "Wa");
-        NDArray[] optional = {wb, biasA, biasB};
-        String[] names = {"Wb", "bias", "second bias"};
-        for (int i = 0; i < optional.length; i++) {
-            if (optional[i] != null) {
-                Checks.finiteFloat(optional[i], names[i]);
-            }
-        }
-    }
-
-    private static void adoptAll(Workspace ws, NDArray... arrays) {
-        for (int i = 0; i < arrays.length; i++) {
-            NDArray a = arrays[i];
-            if (a == null) {
-                continue;
-            }
-            boolean seen = false;
-            for (int j = 0; j < i; j++) {
-                seen |= arrays[j] == a;
-            }
-            if (!seen) {
-                ws.adopt(a);
-            }
-        }
-    }
-
-    private static void checkBias(NDArray bias, long size, String name) {
-        if (bias == null) {
-            return;
-        }
-        Checks.floatType(bias, name);
-        if (bias.getShape().dimension() != 1 || bias.getShape().get(0) != size) {
-            throw new IllegalArgumentException(
-                    name
-                            + " has shape "
-                            + bias.getShape()
-                            + "; a 1-D array of "
-                            + size
-                            + " values is accepted");
-        }
-    }
-
-    private static void checkSetting(Shape setting, String name, long min) {
-        if (setting == null || setting.dimension() != 2) {
-            throw new IllegalArgumentException(
-                    name + " " + setting + " is not accepted; two values (height, width) are");
-        }
-        for (long v : setting.getShape()) {
-            if (v < min) {
-                throw new IllegalArgumentException(
-                        name + " " + setting + " is not accepted; every value must be >= " + min);
-            }
-        }
-    }
-
-    private static void checkRank(int rank) {
-        if (rank < 1) {
-            throw new IllegalArgumentException(
-                    "rank " + rank + " is not accepted; it must be >= 1");
-        }
-    }
-
-    private static void checkFraction(double fraction) {
-        if (!(fraction > 0 && fraction <= 1)) {
-            throw new IllegalArgumentException(
-                    "rank fraction " + fraction + " is not accepted; it must lie in (0, 1]");
-        }
-    }
-
-    private static int resolveRank(int rank, double fraction, long d, long m) {
-        if (Double.isNaN(fraction)) {
-            return rank;
-        }
-        return (int) Math.max(1, Math.rint(fraction * Math.min(d, m)));
-    }
 
     /** Builds a {@link LowRankFit}. */
     public static final class Builder {

@@ -2,7 +2,6 @@ package org.lowrank4j.nn;
 
 import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -12,8 +11,8 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.Pair;
 import ai.djl.util.PairList;
+import ai.djl.util.RandomUtils;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -22,13 +21,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Random;
 import org.lowrank4j.cost.BlockCost;
 import org.lowrank4j.cost.CostAware;
 import org.lowrank4j.cost.DescribedBlock;
 import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.cost.LinearCost;
-import org.lowrank4j.internal.Checks;
 import org.lowrank4j.internal.Engines;
 import org.lowrank4j.internal.OperandCache;
 import org.lowrank4j.internal.Workspace;
@@ -58,14 +55,14 @@ import org.lowrank4j.tensor.Tensorize;
  * each call's batch size, or the faster as measured by {@link #tune}. {@link
  * ConvImplementation#MOBILENET} is not accepted.
  *
- * <p>With {@link Builder#optLayers(int) several layers}, the layers share one factorization with a
- * leading layer mode (a TT-matrix with a leading {@code (L, 1)} pair for TT), the forward pass
- * takes the layer index as a second input (an integer scalar) and {@link #getLinear(int)} returns a
- * block for one layer that shares the parameters.
+ * <p>With {@link FactorizedLinearBuilder#optLayers(int) several layers}, the layers share one
+ * factorization with a leading layer mode (a TT-matrix with a leading {@code (L, 1)} pair for TT),
+ * the forward pass takes the layer index as a second input (an integer scalar) and {@link
+ * #getLinear(int)} returns a block for one layer that shares the parameters.
  *
  * <p>New blocks are initialised so that the reconstructed weight has the standard deviation set
- * with {@link Builder#optInitStd(double)} (default {@code 1/√in}), whatever the format; the bias
- * starts at zero. {@link #fromLinear} builds one from a trained {@link Linear}.
+ * with {@link FactorizedLinearBuilder#optInitStd(double)} (default {@code 1/√in}), whatever the
+ * format; the bias starts at zero. {@link #fromLinear} builds one from a trained {@link Linear}.
  *
  * <pre>{@code
  * FactorizedLinear layer = FactorizedLinear.builder()
@@ -83,7 +80,7 @@ import org.lowrank4j.tensor.Tensorize;
  */
 public class FactorizedLinear extends AbstractBlock implements CostAware, DescribedBlock {
 
-    private static final byte VERSION = 2;
+    static final byte VERSION = 2;
 
     private TensorizedWeight weight;
     private boolean useBias;
@@ -96,7 +93,7 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
     private final OperandCache operands = new OperandCache();
     private final AutoChoices<Long> choices = new AutoChoices<>();
 
-    FactorizedLinear(Builder builder) {
+    FactorizedLinear(FactorizedLinearBuilder builder) {
         super(VERSION);
         this.weight =
                 TensorizedWeight.resolve(
@@ -108,7 +105,7 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
         this.useBias = builder.bias;
         this.implementation = builder.implementation;
         this.initStd = builder.initStd;
-        this.seed = builder.seed == null ? new Random().nextLong() : builder.seed;
+        this.seed = builder.seed == null ? RandomUtils.RANDOM.nextLong() : builder.seed;
         createParameters();
     }
 
@@ -117,8 +114,8 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
      *
      * @return the builder
      */
-    public static Builder builder() {
-        return new Builder();
+    public static FactorizedLinearBuilder builder() {
+        return new FactorizedLinearBuilder();
     }
 
     /**
@@ -160,8 +157,8 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
 
     /**
      * Factorizes several trained linear layers of the same shape jointly, as the layers of one
-     * block ({@link Builder#optLayers(int)}); the block's {@link #getLinear(int)} views replace
-     * them.
+     * block ({@link FactorizedLinearBuilder#optLayers(int)}); the block's {@link #getLinear(int)}
+     * views replace them.
      *
      * @param linears initialised linear layers with equal weight shapes, at least one
      * @param inShape the tensorized input features, or {@code null} for automatic shapes
@@ -178,116 +175,21 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
             Shape outShape,
             Rank rank,
             Factorization factorization) {
-        if (linears == null || linears.isEmpty()) {
-            throw new IllegalArgumentException(
-                    "fromLinearList needs at least one linear layer, got none");
-        }
-        List<NDArray> weights = new ArrayList<>();
-        List<NDArray> biases = new ArrayList<>();
-        Shape wShape = null;
-        for (int i = 0; i < linears.size(); i++) {
-            Parameter w = linears.get(i).getParameters().get("weight");
-            if (w == null || !w.isInitialized()) {
-                throw new IllegalArgumentException(
-                        "linear layer "
-                                + i
-                                + " has no initialised weight; initialised layers are accepted");
-            }
-            Shape s = w.getArray().getShape();
-            if (wShape != null && !wShape.equals(s)) {
-                throw new IllegalArgumentException(
-                        "linear layer "
-                                + i
-                                + " has weight shape "
-                                + s
-                                + "; all layers must have the shape "
-                                + wShape);
-            }
-            wShape = s;
-            Checks.finiteFloat(w.getArray(), "weight of linear layer " + i);
-            weights.add(w.getArray());
-            Parameter b = linears.get(i).getParameters().get("bias");
-            NDArray bias = b == null || !b.isInitialized() ? null : b.getArray();
-            if (bias != null) {
-                Checks.finiteFloat(bias, "bias of linear layer " + i);
-            }
-            biases.add(bias);
-        }
-        long out = wShape.get(0);
-        long in = wShape.get(1);
-        if (inShape == null || outShape == null) {
-            Pair<Shape, Shape> auto = Tensorize.shapes(in, out, 3);
-            inShape = inShape == null ? auto.getKey() : inShape;
-            outShape = outShape == null ? auto.getValue() : outShape;
-        }
-        checkProduct(inShape, in, "input");
-        checkProduct(outShape, out, "output");
-        boolean anyBias = biases.stream().anyMatch(b -> b != null);
-        int layers = linears.size();
-        Builder builder =
-                builder()
-                        .setInTensorizedFeatures(inShape)
-                        .setOutTensorizedFeatures(outShape)
-                        .setFactorization(factorization)
-                        .setRank(rank)
-                        .optBias(anyBias)
-                        .optLayers(layers)
-                        .optSeed(0);
-        builder.validate();
-        NDArray anchor = weights.get(0);
-        FactorizedLinear block;
-        try (Workspace ws = Workspace.of(anchor)) {
-            NDList stack = new NDList();
-            for (NDArray w : weights) {
-                stack.add(ws.adopt(w));
-            }
-            NDArray stacked = layers == 1 ? stack.get(0) : NDArrays.stack(stack);
-            NDList arrays = new NDList();
-            TensorizedWeight tw =
-                    TensorizedWeight.decompose(
-                            stacked, factorization, outShape, inShape, layers, rank, arrays);
-            block = new FactorizedLinear(builder);
-            block.weight = tw;
-            block.createParameters();
-            DataType type = anchor.getDataType();
-            for (int i = 0; i < arrays.size(); i++) {
-                NDArray a = arrays.get(i);
-                block.factors.get(i).setArray(ws.keep(contiguous(a.toType(type, false))));
-            }
-            if (anyBias) {
-                NDList bs = new NDList();
-                for (NDArray b : biases) {
-                    bs.add(b == null ? ws.manager().zeros(new Shape(out), type) : ws.adopt(b));
-                }
-                NDArray b = layers == 1 ? bs.get(0) : NDArrays.stack(bs);
-                block.bias.setArray(ws.keep(contiguous(b.toType(type, false))));
-            }
-        }
-        SourceLayer.initialize(
-                block, anchor, SourceLayer.inputShapes(linears.get(0), new Shape(1, in)));
-        return block;
+        return LinearConversion.fromLinearList(linears, inShape, outShape, rank, factorization);
     }
 
-    private static NDArray contiguous(NDArray a) {
-        return a.reshape(-1).duplicate().reshape(a.getShape());
-    }
-
-    private static void checkProduct(Shape shape, long features, String side) {
-        if (shape.size() != features) {
-            throw new IllegalArgumentException(
-                    "tensorized "
-                            + side
-                            + " shape "
-                            + shape
-                            + " has "
-                            + shape.size()
-                            + " entries; the layer has "
-                            + features
-                            + " "
-                            + side
-                            + " features, so a shape whose product is "
-                            + features
-                            + " is accepted");
+    /**
+     * Gives a block built from a builder the weight of a decomposition: its layout and values
+     * (contiguous, in the parameters' manager), and the bias values (or null).
+     */
+    void adopt(TensorizedWeight decomposed, List<NDArray> values, NDArray biasValue) {
+        weight = decomposed;
+        createParameters();
+        for (int i = 0; i < values.size(); i++) {
+            factors.get(i).setArray(values.get(i));
+        }
+        if (biasValue != null) {
+            bias.setArray(biasValue);
         }
     }
 
@@ -614,7 +516,7 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
      */
     public Block getLinear(int layer) {
         ForwardChecks.checkLayer(layer, weight.layers);
-        return new LayerView(this, layer);
+        return new LinearLayerView(this, layer);
     }
 
     /**
@@ -870,242 +772,13 @@ public class FactorizedLinear extends AbstractBlock implements CostAware, Descri
                 + ")";
     }
 
-    private static void checkImplementation(ConvImplementation implementation) {
+    static void checkImplementation(ConvImplementation implementation) {
         if (implementation == null || implementation == ConvImplementation.MOBILENET) {
             throw new IllegalArgumentException(
                     "implementation "
                             + implementation
                             + " is not accepted for a linear layer; FACTORIZED, RECONSTRUCTED or"
                             + " AUTO are");
-        }
-    }
-
-    /** One layer of a multi-layer {@link FactorizedLinear}, sharing its parameters. */
-    private static final class LayerView extends AbstractBlock {
-
-        private final FactorizedLinear parent;
-        private final int layer;
-
-        LayerView(FactorizedLinear parent, int layer) {
-            super(VERSION);
-            this.parent = addChildBlock("shared", parent);
-            this.layer = layer;
-        }
-
-        @Override
-        protected NDList forwardInternal(
-                ParameterStore parameterStore,
-                NDList inputs,
-                boolean training,
-                PairList<String, Object> params) {
-            return new NDList(parent.forwardLayer(parameterStore, inputs.get(0), layer, training));
-        }
-
-        @Override
-        public Shape[] getOutputShapes(Shape[] inputShapes) {
-            return parent.getOutputShapes(inputShapes);
-        }
-
-        @Override
-        protected void initializeChildBlocks(
-                NDManager manager, DataType dataType, Shape... inputShapes) {
-            parent.initialize(manager, dataType, inputShapes[0]);
-        }
-
-        @Override
-        public String toString() {
-            return "Layer " + layer + " of " + parent;
-        }
-    }
-
-    /** Builds a {@link FactorizedLinear}. */
-    public static final class Builder {
-
-        private Shape inShape;
-        private Shape outShape;
-        private Factorization factorization;
-        private Rank rank;
-        private boolean bias = true;
-        private ConvImplementation implementation = ConvImplementation.AUTO;
-        private int layers = 1;
-        private double initStd = Double.NaN;
-        private Long seed;
-
-        Builder() {}
-
-        /**
-         * Sets the tensorized input features (required); their product is the input size.
-         *
-         * @param shape the shape {@code (I_0, …)}
-         * @return this builder
-         */
-        public Builder setInTensorizedFeatures(Shape shape) {
-            this.inShape = shape;
-            return this;
-        }
-
-        /**
-         * Sets the tensorized output features (required); their product is the output size.
-         *
-         * @param shape the shape {@code (O_0, …)}
-         * @return this builder
-         */
-        public Builder setOutTensorizedFeatures(Shape shape) {
-            this.outShape = shape;
-            return this;
-        }
-
-        /**
-         * Sets the format (required).
-         *
-         * @param factorization CP, TUCKER, TT (block-TT) or DENSE
-         * @return this builder
-         */
-        public Builder setFactorization(Factorization factorization) {
-            this.factorization = factorization;
-            return this;
-        }
-
-        /**
-         * Sets the rank (required except for DENSE). Fractions follow TensorLy's rules on the
-         * weight tensor ({@link org.lowrank4j.tensor.Ranks}); explicit values are one CP rank, one
-         * or one-per-mode Tucker ranks, one or per-bond TT ranks. Ranks above what the format can
-         * realise are clipped.
-         *
-         * @param rank the rank request
-         * @return this builder
-         */
-        public Builder setRank(Rank rank) {
-            this.rank = rank;
-            return this;
-        }
-
-        /**
-         * Sets whether the layer adds a bias (default true).
-         *
-         * @param bias whether to add a bias
-         * @return this builder
-         */
-        public Builder optBias(boolean bias) {
-            this.bias = bias;
-            return this;
-        }
-
-        /**
-         * Sets how the forward pass is computed (default AUTO).
-         *
-         * @param implementation FACTORIZED, RECONSTRUCTED or AUTO
-         * @return this builder
-         */
-        public Builder optImplementation(ConvImplementation implementation) {
-            this.implementation = implementation;
-            return this;
-        }
-
-        /**
-         * Sets the number of layers sharing one factorization (default 1).
-         *
-         * @param layers at least 1
-         * @return this builder
-         */
-        public Builder optLayers(int layers) {
-            this.layers = layers;
-            return this;
-        }
-
-        /**
-         * Sets the standard deviation of the reconstructed weight at initialisation (default {@code
-         * 1/√in}).
-         *
-         * @param std finite and greater than 0
-         * @return this builder
-         * @throws IllegalArgumentException if {@code std} is NaN, infinite or not positive
-         */
-        public Builder optInitStd(double std) {
-            if (!(std > 0) || Double.isInfinite(std)) {
-                throw new IllegalArgumentException(
-                        "init std " + std + " is not accepted; it must be finite and > 0");
-            }
-            this.initStd = std;
-            return this;
-        }
-
-        /**
-         * Sets the seed of the initial values (default: a random seed).
-         *
-         * @param seed the seed
-         * @return this builder
-         */
-        public Builder optSeed(long seed) {
-            this.seed = seed;
-            return this;
-        }
-
-        void validate() {
-            if (inShape == null || outShape == null) {
-                throw new IllegalArgumentException(
-                        "tensorized "
-                                + (inShape == null ? "input" : "output")
-                                + " features are not set; set a shape such as (4, 8, 16)");
-            }
-            checkDims(inShape, "input");
-            checkDims(outShape, "output");
-            if (factorization == null) {
-                throw new IllegalArgumentException(
-                        "factorization is not set; CP, TUCKER, TT or DENSE are accepted");
-            }
-            if (rank == null && factorization != Factorization.DENSE) {
-                throw new IllegalArgumentException(
-                        "rank is not set; set one such as Rank.fraction(0.5) or Rank.of(8)");
-            }
-            checkImplementation(implementation);
-            if (layers < 1) {
-                throw new IllegalArgumentException(
-                        "layers " + layers + " is not accepted; it must be >= 1");
-            }
-            if (!Double.isNaN(initStd) && (!Double.isFinite(initStd) || initStd <= 0)) {
-                throw new IllegalArgumentException(
-                        "init std " + initStd + " is not accepted; it must be finite and > 0");
-            }
-            if (factorization == Factorization.TT && inShape.dimension() != outShape.dimension()) {
-                throw new IllegalArgumentException(
-                        "block-TT needs input and output shapes of the same order, got "
-                                + inShape
-                                + " and "
-                                + outShape
-                                + "; pad the shorter one with 1s");
-            }
-        }
-
-        private static void checkDims(Shape shape, String side) {
-            if (shape.dimension() < 1) {
-                throw new IllegalArgumentException(
-                        "tensorized " + side + " shape " + shape + " is empty; order >= 1 is");
-            }
-            for (long d : shape.getShape()) {
-                if (d < 1) {
-                    throw new IllegalArgumentException(
-                            "tensorized "
-                                    + side
-                                    + " shape "
-                                    + shape
-                                    + " has a mode of size "
-                                    + d
-                                    + "; sizes >= 1 are accepted");
-                }
-            }
-        }
-
-        /**
-         * Builds the block; its parameters get their values in {@code initialize}.
-         *
-         * @return the block
-         * @throws IllegalArgumentException if a required value is missing or a value is out of
-         *     range, or the rank does not fit the shapes
-         */
-        public FactorizedLinear build() {
-            validate();
-            return new FactorizedLinear(this);
         }
     }
 }

@@ -234,7 +234,7 @@ public class FactorizedLinearTrainingTest extends EngineTestBase {
         Assert.assertEquals(block.getImplementation(), ConvImplementation.AUTO);
         assertClose(run(block, good), before, 0);
 
-        FactorizedLinear.Builder b =
+        FactorizedLinearBuilder b =
                 FactorizedLinear.builder()
                         .setInTensorizedFeatures(new Shape(2, 4))
                         .setOutTensorizedFeatures(new Shape(2, 3));
