@@ -16,8 +16,8 @@ import org.lowrank4j.cost.CostCounter;
 import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.fit.OutputSpectrum;
 import org.lowrank4j.internal.Checks;
+import org.lowrank4j.internal.HostLinalg;
 import org.lowrank4j.internal.Workspace;
-import org.lowrank4j.linalg.HostLinalg;
 import org.lowrank4j.tensor.Rank;
 
 /**

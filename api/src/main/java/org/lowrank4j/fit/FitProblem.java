@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import org.ejml.data.DMatrixRMaj;
-import org.lowrank4j.linalg.HostLinalg;
+import org.lowrank4j.internal.HostLinalg;
 import org.lowrank4j.linalg.LeadingEigen;
 import org.lowrank4j.linalg.Svd;
 import org.lowrank4j.linalg.TruncatedSvd;

@@ -5,8 +5,8 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import org.lowrank4j.internal.Checks;
+import org.lowrank4j.internal.HostLinalg;
 import org.lowrank4j.internal.Workspace;
-import org.lowrank4j.linalg.HostLinalg;
 
 /**
  * Data-aware low-rank factorization of linear and convolution layers.

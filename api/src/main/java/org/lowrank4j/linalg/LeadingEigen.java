@@ -13,6 +13,7 @@ import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
 import org.ejml.interfaces.decomposition.CholeskyDecomposition_F64;
 import org.lowrank4j.internal.Checks;
 import org.lowrank4j.internal.HostArrays;
+import org.lowrank4j.internal.HostLinalg;
 import org.lowrank4j.internal.HostRandom;
 import org.lowrank4j.internal.Workspace;
 

@@ -1,6 +1,12 @@
 package org.lowrank4j.linalg;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import org.ejml.data.DMatrixRMaj;
+import org.lowrank4j.internal.HostArrays;
+import org.lowrank4j.internal.HostLinalg;
 
 /**
  * A (truncated) singular value decomposition {@code A ≈ U · diag(S) · Vt}.
@@ -25,6 +31,26 @@ public final class Svd implements AutoCloseable {
         this.u = u;
         this.s = s;
         this.vt = vt;
+    }
+
+    /**
+     * Computes the thin SVD of a small matrix on the host (EJML, double precision), singular values
+     * descending; {@link TruncatedSvd} gives the leading triplets of a large one.
+     *
+     * @param matrix a 2-D array {@code (m, n)}
+     * @return {@code U (m, k)}, {@code S (k)}, {@code Vt (k, n)} with {@code k = min(m, n)}, in the
+     *     input's manager and data type
+     */
+    public static Svd of(NDArray matrix) {
+        DMatrixRMaj u = new DMatrixRMaj(1, 1);
+        DMatrixRMaj vt = new DMatrixRMaj(1, 1);
+        double[] s = HostLinalg.svd(HostLinalg.toHost(matrix), u, vt);
+        NDManager manager = matrix.getManager();
+        DataType type = matrix.getDataType();
+        return new Svd(
+                HostLinalg.toEngine(manager, u, type),
+                HostArrays.create(manager, s, new Shape(s.length), type),
+                HostLinalg.toEngine(manager, vt, type));
     }
 
     /**

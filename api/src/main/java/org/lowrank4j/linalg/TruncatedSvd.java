@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import java.util.Random;
 import org.lowrank4j.internal.Checks;
 import org.lowrank4j.internal.HostArrays;
+import org.lowrank4j.internal.HostLinalg;
 import org.lowrank4j.internal.HostRandom;
 import org.lowrank4j.internal.Workspace;
 

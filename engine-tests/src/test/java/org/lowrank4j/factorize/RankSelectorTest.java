@@ -19,7 +19,7 @@ import org.lowrank4j.fit.InputStatistics;
 import org.lowrank4j.fit.LowRankFit;
 import org.lowrank4j.fit.LowRankSolution;
 import org.lowrank4j.fit.OutputSpectrum;
-import org.lowrank4j.linalg.HostLinalg;
+import org.lowrank4j.internal.HostLinalg;
 import org.lowrank4j.nn.LowRankLinear;
 import org.lowrank4j.tensor.Rank;
 import org.lowrank4j.testing.EngineTestBase;

@@ -22,7 +22,7 @@ import org.lowrank4j.cost.BlockCost;
 import org.lowrank4j.cost.BlockTimer;
 import org.lowrank4j.cost.CostCounter;
 import org.lowrank4j.cost.LatencyMeter;
-import org.lowrank4j.linalg.HostLinalg;
+import org.lowrank4j.internal.HostLinalg;
 import org.lowrank4j.nn.ConvImplementation;
 import org.lowrank4j.nn.FactorizedLinear;
 import org.lowrank4j.tensor.Factorization;

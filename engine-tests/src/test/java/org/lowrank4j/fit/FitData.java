@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.Random;
 import org.ejml.data.DMatrixRMaj;
-import org.lowrank4j.linalg.HostLinalg;
+import org.lowrank4j.internal.HostLinalg;
 
 /** Synthetic correlated data and an independent reference optimum, computed on the host. */
 final class FitData {

@@ -3,6 +3,7 @@ package org.lowrank4j.linalg;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import org.lowrank4j.internal.HostLinalg;
 import org.lowrank4j.testing.EngineTestBase;
 import org.testng.Assert;
 import org.testng.annotations.Test;
@@ -32,7 +33,7 @@ public class LinalgTest extends EngineTestBase {
         NDArray a =
                 q.mul(manager.create(new double[] {1, 5, -2, 3}).reshape(1, 4))
                         .matMul(q.transpose());
-        try (SymmetricEigen eig = HostLinalg.symmetricEigen(a)) {
+        try (SymmetricEigen eig = SymmetricEigen.of(a)) {
             Assert.assertEquals(eig.getValues().toDoubleArray(), new double[] {5, 3, 1, -2}, 1e-10);
             Assert.assertEquals(
                     HostLinalg.symmetricEigenvalues(HostLinalg.toHost(a)),
@@ -48,7 +49,7 @@ public class LinalgTest extends EngineTestBase {
     public void hostSvdReconstructs() {
         for (DataType type : new DataType[] {DataType.FLOAT32, DataType.FLOAT64}) {
             NDArray a = randn(4, type, 7, 5);
-            try (Svd svd = HostLinalg.svd(a)) {
+            try (Svd svd = Svd.of(a)) {
                 Assert.assertEquals(svd.getU().getShape(), new Shape(7, 5));
                 Assert.assertEquals(svd.getVt().getShape(), new Shape(5, 5));
                 Assert.assertEquals(svd.getU().getDataType(), type);
@@ -83,7 +84,7 @@ public class LinalgTest extends EngineTestBase {
     @Test
     public void truncatedSvdMatchesFullSvdOnNoise() {
         NDArray a = randn(11, DataType.FLOAT64, 60, 30);
-        try (Svd full = HostLinalg.svd(a);
+        try (Svd full = Svd.of(a);
                 Svd gram =
                         TruncatedSvd.builder()
                                 .optMethod(TruncatedSvd.Method.GRAM)

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.Random;
-import org.lowrank4j.linalg.HostLinalg;
+import org.lowrank4j.internal.HostLinalg;
 import org.lowrank4j.tensor.TensorOps;
 
 /** Convolution kernels with the decaying spectra trained kernels have, made from a seed. */

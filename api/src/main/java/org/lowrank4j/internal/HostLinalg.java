@@ -1,4 +1,4 @@
-package org.lowrank4j.linalg;
+package org.lowrank4j.internal;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -16,15 +16,14 @@ import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
 import org.ejml.interfaces.decomposition.QRDecomposition;
 import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
 import org.ejml.interfaces.linsol.LinearSolverDense;
-import org.lowrank4j.internal.Checks;
-import org.lowrank4j.internal.HostArrays;
 
 /**
  * Small dense linear algebra on the host, in double precision, through EJML.
  *
  * <p>The {@link NDArray} methods copy their input to the host, solve there and return arrays of the
  * input's data type in the input's manager (so on its device). They are meant for small problems (a
- * few thousand rows at most); {@link TruncatedSvd} handles large matrices.
+ * few thousand rows at most); {@code org.lowrank4j.linalg.TruncatedSvd} handles large matrices. Not
+ * part of the public API: the library's public linear algebra is in {@code org.lowrank4j.linalg}.
  */
 public final class HostLinalg {
 
@@ -151,22 +150,6 @@ public final class HostLinalg {
     }
 
     /**
-     * Eigendecomposition of a symmetric matrix, eigenvalues descending.
-     *
-     * @param symmetric a square symmetric 2-D array
-     * @return the eigenvalues and eigenvectors, in the input's manager and data type
-     */
-    public static SymmetricEigen symmetricEigen(NDArray symmetric) {
-        DMatrixRMaj vectors = new DMatrixRMaj(1, 1);
-        double[] values = symmetricEigen(toHost(symmetric), vectors);
-        NDManager manager = symmetric.getManager();
-        DataType type = symmetric.getDataType();
-        return new SymmetricEigen(
-                HostArrays.create(manager, values, new Shape(values.length), type),
-                toEngine(manager, vectors, type));
-    }
-
-    /**
      * Thin SVD of a host matrix, singular values descending.
      *
      * @param matrix the {@code (m, n)} matrix (only read)
@@ -195,25 +178,6 @@ public final class HostLinalg {
             s[i] = w.get(i, i);
         }
         return s;
-    }
-
-    /**
-     * Thin SVD of a small matrix on the host, singular values descending.
-     *
-     * @param matrix a 2-D array {@code (m, n)}
-     * @return {@code U (m, k)}, {@code S (k)}, {@code Vt (k, n)} with {@code k = min(m, n)}, in the
-     *     input's manager and data type
-     */
-    public static Svd svd(NDArray matrix) {
-        DMatrixRMaj u = new DMatrixRMaj(1, 1);
-        DMatrixRMaj vt = new DMatrixRMaj(1, 1);
-        double[] s = svd(toHost(matrix), u, vt);
-        NDManager manager = matrix.getManager();
-        DataType type = matrix.getDataType();
-        return new Svd(
-                toEngine(manager, u, type),
-                HostArrays.create(manager, s, new Shape(s.length), type),
-                toEngine(manager, vt, type));
     }
 
     /**
