@@ -167,7 +167,7 @@ public final class Factorizer {
         for (Candidate c : selected) {
             RankSelector s = policy.selectorFor(c.node.path);
             if (s.isGlobal()) {
-                budgetMeter = Selectors.latencyMeter(s);
+                budgetMeter = s.latencyMeter();
                 break;
             }
         }
@@ -241,10 +241,7 @@ public final class Factorizer {
                             Candidates.withLatency(
                                     model, block, shapes, selected, global, budgetMeter);
                 }
-                Map<String, Rank> chosen =
-                        selector instanceof Selectors.BudgetSelector
-                                ? ((Selectors.BudgetSelector) selector).selectAll(model, notes)
-                                : selector.selectAll(model);
+                Map<String, Rank> chosen = selector.selectAll(model, notes);
                 for (Candidate c : global) {
                     Rank rank = chosen.get(c.node.path);
                     if (rank == null) {

@@ -1,6 +1,7 @@
 package org.lowrank4j.factorize;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.lowrank4j.cost.LatencyMeter;
 import org.lowrank4j.tensor.Rank;
@@ -156,6 +157,31 @@ public interface RankSelector {
             out.put(layer.getPath(), select(layer));
         }
         return out;
+    }
+
+    /**
+     * Chooses the ranks of several layers together, as {@link #selectAll(ModelProfile)} does, and
+     * may add sentences for the report's notes (a budget that cannot be met, for example). The
+     * factorizer calls this one; the default adds no note.
+     *
+     * @param model the layers' profiles and the rest of the model's cost
+     * @param notes where sentences for {@link FactorizeReport#getNotes()} go
+     * @return a rank per layer path; a layer without an entry is kept dense
+     */
+    default Map<String, Rank> selectAll(ModelProfile model, List<String> notes) {
+        return selectAll(model);
+    }
+
+    /**
+     * Returns the meter a global selector spends a latency budget with. When it is not null, the
+     * factorizer measures with it: the model's latency before the swaps and that of the layers the
+     * selector does not choose for ({@link ModelProfile#withLatency}), AUTO by measurement, and the
+     * whole model after the swaps (undoing those that make it slower).
+     *
+     * @return the meter, or null (the default) for a selector that spends no latency budget
+     */
+    default LatencyMeter latencyMeter() {
+        return null;
     }
 
     /**

@@ -153,6 +153,11 @@ final class Selectors {
 
         @Override
         public Map<String, Rank> selectAll(ModelProfile model) {
+            return selectAll(model, new ArrayList<>());
+        }
+
+        @Override
+        public Map<String, Rank> selectAll(ModelProfile model, List<String> notes) {
             if (!inner.isGlobal()) {
                 return RankSelector.super.selectAll(model);
             }
@@ -160,7 +165,7 @@ final class Selectors {
             for (LayerProfile l : model.getLayers()) {
                 stepped.add(l.withRankStep(multiple));
             }
-            Map<String, Rank> chosen = inner.selectAll(model.withLayers(stepped));
+            Map<String, Rank> chosen = inner.selectAll(model.withLayers(stepped), notes);
             Map<String, Rank> out = new LinkedHashMap<>();
             for (LayerProfile l : stepped) {
                 Rank r = chosen.get(l.getPath());
@@ -169,6 +174,11 @@ final class Selectors {
                 }
             }
             return out;
+        }
+
+        @Override
+        public LatencyMeter latencyMeter() {
+            return inner.latencyMeter();
         }
 
         private Rank round(LayerProfile layer, Rank rank) {
@@ -217,6 +227,11 @@ final class Selectors {
         }
 
         @Override
+        public LatencyMeter latencyMeter() {
+            return meter;
+        }
+
+        @Override
         public boolean isGlobal() {
             return true;
         }
@@ -231,7 +246,8 @@ final class Selectors {
          * when even the cheapest candidate of every layer it spends costs more than the target
          * leaves them (each layer then gets its cheapest, the closest the model can come).
          */
-        Map<String, Rank> selectAll(ModelProfile model, List<String> notes) {
+        @Override
+        public Map<String, Rank> selectAll(ModelProfile model, List<String> notes) {
             List<LayerProfile> layers = model.getLayers();
             long available;
             if (meter != null) {
@@ -387,19 +403,6 @@ final class Selectors {
     /** Milliseconds as whole nanoseconds, the unit latency curves are allocated in. */
     static long nanos(double millis) {
         return Math.round(millis * 1e6);
-    }
-
-    /**
-     * Returns the meter a selector times a latency budget with.
-     *
-     * @param selector a selector
-     * @return its meter, {@code null} if it spends no latency budget
-     */
-    static LatencyMeter latencyMeter(RankSelector selector) {
-        if (selector instanceof MultipleOf) {
-            return latencyMeter(((MultipleOf) selector).inner);
-        }
-        return selector instanceof BudgetSelector ? ((BudgetSelector) selector).meter : null;
     }
 
     /**

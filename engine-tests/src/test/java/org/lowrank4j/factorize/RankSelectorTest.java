@@ -419,6 +419,76 @@ public class RankSelectorTest extends EngineTestBase {
                 report.getNotes().get(0));
     }
 
+    /** A selector of the user's own, handing every call to another one. */
+    private static final class Delegating implements RankSelector {
+        private final RankSelector inner;
+
+        Delegating(RankSelector inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public Rank select(LayerProfile layer) {
+            return inner.select(layer);
+        }
+
+        @Override
+        public boolean isGlobal() {
+            return inner.isGlobal();
+        }
+
+        @Override
+        public Map<String, Rank> selectAll(ModelProfile model) {
+            return inner.selectAll(model);
+        }
+
+        @Override
+        public Map<String, Rank> selectAll(ModelProfile model, List<String> notes) {
+            return inner.selectAll(model, notes);
+        }
+
+        @Override
+        public LatencyMeter latencyMeter() {
+            return inner.latencyMeter();
+        }
+
+        @Override
+        public String toString() {
+            return "mine(" + inner + ")";
+        }
+    }
+
+    @Test
+    public void aUsersOwnSelectorGetsWhatABuiltInOneGets() {
+        // the latency budget of the test above, behind a selector the library does not know
+        BlockTimer timer =
+                Timers.byLeaf(
+                        b -> b instanceof LowRankLinear ? 2000 : b instanceof Linear ? 1000 : 0,
+                        null);
+        RankSelector mine =
+                new Delegating(RankSelector.budget(Budget.latency(0.5, Timers.meter(timer))));
+        FactorizeReport report = factorize(spectra(), mine);
+        Assert.assertTrue(report.getSwapped().isEmpty(), report.toString());
+        for (FactorizeReport.Layer l : report.getLayers()) {
+            Assert.assertTrue(
+                    l.getReason().startsWith("kept dense by mine(budget("), l.getReason());
+            // measured with the selector's meter
+            Assert.assertEquals(l.getLatencyBefore(), 0.001, 1e-12);
+        }
+        Assert.assertEquals(report.getNotes().size(), 1, report.toString());
+        Assert.assertTrue(
+                report.getNotes().get(0).startsWith("the budget (0.5 of the original latency)"),
+                report.getNotes().get(0));
+        // a built-in wrapper keeps the notes too
+        FactorizeReport rounded =
+                factorize(spectra(), RankSelector.budget(Budget.flopsTotal(1)).multipleOf(2));
+        Assert.assertEquals(
+                rounded.getNotes(),
+                List.of(
+                        "the budget (1 FLOPs) cannot be met: the layers it does not spend take"
+                                + " more than all of it; each of them got its cheapest"));
+    }
+
     @Test
     public void aFailedLatencyBudgetLeavesTheModelUnchanged() {
         BlockTimer failing =
