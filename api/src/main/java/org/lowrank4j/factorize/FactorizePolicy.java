@@ -5,6 +5,7 @@ import ai.djl.nn.convolutional.Conv1d;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.convolutional.Conv3d;
 import ai.djl.nn.core.Linear;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -150,6 +151,17 @@ public final class FactorizePolicy {
      */
     public long getMinFeatures() {
         return minFeatures;
+    }
+
+    /**
+     * Every method the policy may use: the convolutions', the linear layers', the per-layer ones.
+     */
+    List<LayerMethod> methods() {
+        List<LayerMethod> all = new ArrayList<>();
+        all.add(convMethod);
+        all.add(linearMethod);
+        all.addAll(layerMethods.values());
+        return all;
     }
 
     /**

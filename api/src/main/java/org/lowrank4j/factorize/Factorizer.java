@@ -115,6 +115,10 @@ public final class Factorizer {
                     "the block is not initialised; a trained (initialised) block is accepted");
         }
         long started = System.nanoTime();
+        // the plan, the export and refactorization find the blocks of every method used here
+        for (LayerMethod m : policy.methods()) {
+            LayerMethods.register(m);
+        }
         Shape[] shapes = modelInputShapes(block);
         // errors, costs and latencies below come from this engine: check it computes correctly
         EngineHealth health = EngineCheck.verify(Engine.getEngine(Engines.nameOf(block)));

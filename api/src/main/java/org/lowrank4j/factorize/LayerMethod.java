@@ -11,8 +11,10 @@ import java.util.Map;
  * how it is exported as ordinary DJL blocks.
  *
  * <p>{@link LayerMethods} lists the methods this library provides. A method is identified in plans
- * by {@link #getName()}; to be found by {@link Factorizer#restore} and {@link
- * Factorizer#toStandardBlocks} it must be one of {@link LayerMethods#all()}.
+ * by {@link #getName()}; to be found by {@link Factorizer#restore}, {@link Factorizer#plan} and
+ * {@link Factorizer#toStandardBlocks} it must be one of {@link LayerMethods#all()}: a method of the
+ * user's own is {@link LayerMethods#register registered} (a factorizer does it for the methods of
+ * its policy) or listed for Java's {@code ServiceLoader}.
  */
 public interface LayerMethod {
 

@@ -2,7 +2,10 @@ package org.lowrank4j.factorize;
 
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.ServiceLoader;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.lowrank4j.tensor.Factorization;
 
 /**
@@ -15,6 +18,14 @@ import org.lowrank4j.tensor.Factorization;
  * convolution methods ({@link org.lowrank4j.nn.FactorizedConv} in CP, Tucker-2 or TT format, for
  * {@link ai.djl.nn.convolutional.Conv1d}, {@link ai.djl.nn.convolutional.Conv2d} and {@link
  * ai.djl.nn.convolutional.Conv3d}), selected with {@link #forConv(Factorization)}.
+ *
+ * <p>A method of the user's own joins them by {@link #register}, or by being listed, as a class
+ * with a public no-argument constructor, in a {@code
+ * META-INF/services/org.lowrank4j.factorize.LayerMethod} file on the class path (Java's {@link
+ * ServiceLoader}; how a model served through {@link FactorizedBlockFactory} finds it). A factorizer
+ * registers the methods of its policy when it runs. Every listed method is then found by name in
+ * plans ({@link Factorizer#restore}) and by its blocks ({@link Factorizer#plan}, {@link
+ * Factorizer#toStandardBlocks}, {@link Factorizer#refactorize}).
  */
 public final class LayerMethods {
 
@@ -27,7 +38,56 @@ public final class LayerMethods {
     private static final LayerMethod TUCKER_CONV = new TensorConvMethod(Factorization.TUCKER);
     private static final LayerMethod TT_CONV = new TensorConvMethod(Factorization.TT);
 
+    private static final List<LayerMethod> REGISTERED = new CopyOnWriteArrayList<>();
+
+    static {
+        for (LayerMethod m : ServiceLoader.load(LayerMethod.class)) {
+            register(m);
+        }
+    }
+
     private LayerMethods() {}
+
+    /**
+     * Adds a method of the user's own to the ones plans, exports and refactorization find.
+     * Registering the same method (an equal name and the same class) again does nothing.
+     *
+     * @param method the method; its name must be new
+     * @throws IllegalArgumentException if it is null, its name is null or empty, or another method
+     *     has its name
+     */
+    public static synchronized void register(LayerMethod method) {
+        if (method == null) {
+            throw new IllegalArgumentException("method null is not accepted; a LayerMethod is");
+        }
+        String name = method.getName();
+        if (name == null || name.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "a method named "
+                            + (name == null ? "null" : "''")
+                            + " is not accepted; a non-empty name, unique among "
+                            + names()
+                            + ", is");
+        }
+        for (LayerMethod m : all()) {
+            if (m.getName().equals(name)) {
+                if (m.getClass() == method.getClass()) {
+                    return;
+                }
+                throw new IllegalArgumentException(
+                        "layer method '"
+                                + name
+                                + "' of "
+                                + method.getClass().getName()
+                                + " is not accepted: "
+                                + m.getClass().getName()
+                                + " has that name already; a name not among "
+                                + names()
+                                + " is");
+            }
+        }
+        REGISTERED.add(method);
+    }
 
     /**
      * The input shape a standard replacement is initialised with: the factorized block's own, when
@@ -142,14 +202,24 @@ public final class LayerMethods {
     }
 
     /**
-     * Returns every method this library provides, in the order {@link Factorizer#restore} and
-     * {@link Factorizer#toStandardBlocks} try them.
+     * Returns every method: the ones this library provides, then the registered ones, in the order
+     * {@link Factorizer#plan} and {@link Factorizer#toStandardBlocks} try them on a block.
      *
      * @return the methods
      */
     public static List<LayerMethod> all() {
-        return List.of(
-                LOW_RANK, CP_LINEAR, TUCKER_LINEAR, TT_LINEAR, CP_CONV, TUCKER_CONV, TT_CONV);
+        List<LayerMethod> all =
+                new ArrayList<>(
+                        List.of(
+                                LOW_RANK,
+                                CP_LINEAR,
+                                TUCKER_LINEAR,
+                                TT_LINEAR,
+                                CP_CONV,
+                                TUCKER_CONV,
+                                TT_CONV));
+        all.addAll(REGISTERED);
+        return List.copyOf(all);
     }
 
     /** Returns the method that made a block, or {@code null} if none of {@link #all()} did. */
@@ -176,7 +246,13 @@ public final class LayerMethods {
             }
         }
         throw new IllegalArgumentException(
-                "layer method '" + name + "' is not known; accepted are " + names());
+                "layer method '"
+                        + name
+                        + "' is not known; accepted are "
+                        + names()
+                        + " (a method of your own must be registered with"
+                        + " LayerMethods.register or listed in"
+                        + " META-INF/services/org.lowrank4j.factorize.LayerMethod)");
     }
 
     private static String names() {
