@@ -98,10 +98,10 @@ public final class InputStatistics implements AutoCloseable {
             throw new IllegalArgumentException(
                     "channels " + channels + " is not accepted; it must be >= 1");
         }
-        check(kernelShape, "kernel shape", 1);
-        check(stride, "stride", 1);
-        check(padding, "padding", 0);
-        check(dilation, "dilation", 1);
+        FitChecks.checkSetting(kernelShape, "kernel shape", 1);
+        FitChecks.checkSetting(stride, "stride", 1);
+        FitChecks.checkSetting(padding, "padding", 0);
+        FitChecks.checkSetting(dilation, "dilation", 1);
         return new InputStatistics(
                 manager,
                 channels * kernelShape.get(0) * kernelShape.get(1),
@@ -275,18 +275,5 @@ public final class InputStatistics implements AutoCloseable {
     private long outSize(long in, int axis) {
         return Patches.outSize(
                 in, kernelShape.get(axis), stride.get(axis), padding.get(axis), dilation.get(axis));
-    }
-
-    private static void check(Shape setting, String name, long min) {
-        if (setting == null || setting.dimension() != 2) {
-            throw new IllegalArgumentException(
-                    name + " " + setting + " is not accepted; two values (height, width) are");
-        }
-        for (long v : setting.getShape()) {
-            if (v < min) {
-                throw new IllegalArgumentException(
-                        name + " " + setting + " is not accepted; every value must be >= " + min);
-            }
-        }
     }
 }
