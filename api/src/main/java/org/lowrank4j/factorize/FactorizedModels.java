@@ -2,10 +2,15 @@ package org.lowrank4j.factorize;
 
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.util.Pair;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,22 +69,58 @@ public final class FactorizedModels {
      * @param dir the model directory written by {@link #save}
      * @throws IOException if a file cannot be read
      * @throws MalformedModelException if the parameters do not fit the restored block; the plan's
-     *     blocks are then taken out again, so the block is the architecture it was given as
+     *     blocks are then taken out again and the values loaded before the failure put back, so the
+     *     block is the architecture it was given as, with its values
      * @throws IllegalArgumentException if the directory has no plan, or the plan does not fit the
      *     block
      */
     public static void load(Model model, Path dir) throws IOException, MalformedModelException {
         Objects.requireNonNull(model, "model must not be null");
         Objects.requireNonNull(dir, "dir must not be null");
-        Runnable undo = Factorizer.restoreUndoably(model.getBlock(), readPlan(dir));
+        Block block = model.getBlock();
+        Runnable undo = Factorizer.restoreUndoably(block, readPlan(dir));
+        // DJL loads block after block: the values of those loaded before a failure are put back
+        Map<Parameter, NDArray> before = snapshot(block);
         try {
             model.load(dir, model.getName());
         } catch (IOException | MalformedModelException | RuntimeException e) {
-            // the block is the architecture again, without the plan's blocks
+            // the block is the architecture again, without the plan's blocks, with its values
             undo.run();
+            putBack(before);
             throw e;
+        } finally {
+            for (NDArray copy : before.values()) {
+                copy.close();
+            }
         }
         logger.info("Loaded model '{}' from {}", model.getName(), dir);
+    }
+
+    /** Copies of the values of every initialised parameter of a block, by parameter. */
+    private static Map<Parameter, NDArray> snapshot(Block block) {
+        Map<Parameter, NDArray> copies = new IdentityHashMap<>();
+        for (Pair<String, Parameter> p : block.getParameters()) {
+            Parameter parameter = p.getValue();
+            if (parameter.isInitialized()) {
+                copies.put(parameter, parameter.getArray().duplicate());
+            }
+        }
+        return copies;
+    }
+
+    /**
+     * Writes the copied values back into their parameters (a parameter whose array a load replaced
+     * by one of the same shape gets the old values in the new array).
+     */
+    private static void putBack(Map<Parameter, NDArray> copies) {
+        for (Map.Entry<Parameter, NDArray> e : copies.entrySet()) {
+            Parameter parameter = e.getKey();
+            NDArray copy = e.getValue();
+            if (parameter.isInitialized()
+                    && parameter.getArray().getShape().equals(copy.getShape())) {
+                copy.copyTo(parameter.getArray());
+            }
+        }
     }
 
     /**
