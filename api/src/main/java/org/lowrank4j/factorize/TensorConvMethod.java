@@ -5,30 +5,22 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv1d;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.convolutional.Conv3d;
 import ai.djl.nn.convolutional.Convolution;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
-import org.lowrank4j.cost.ConvGeometry;
 import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.nn.ConvImplementation;
 import org.lowrank4j.nn.FactorizedConv;
 import org.lowrank4j.nn.FactorizedConvBuilder;
 import org.lowrank4j.nn.TuckerConv;
-import org.lowrank4j.tensor.CPTensor;
 import org.lowrank4j.tensor.Factorization;
-import org.lowrank4j.tensor.FactorizedTensor;
 import org.lowrank4j.tensor.Rank;
-import org.lowrank4j.tensor.TTTensor;
-import org.lowrank4j.tensor.TuckerTensor;
 
 /**
  * The tensor-format convolution method: a {@link Conv1d}, {@link Conv2d} or {@link Conv3d} with
@@ -346,181 +338,26 @@ final class TensorConvMethod extends FormatMethod {
     }
 
     /**
-     * Exports the block as ordinary DJL convolutions that follow its factorized forward pass: CP as
-     * a 1×1 convolution, one depthwise convolution with the full spatial kernel and a 1×1
-     * convolution; Tucker-2 as a 1×1 convolution, a convolution with the core and a 1×1
-     * convolution; TT as a 1×1 convolution, one convolution along each spatial axis and a 1×1
-     * convolution. Stride, padding and dilation go to the spatial convolutions, the bias to the
-     * last one.
+     * {@inheritDoc} The block's own {@link FactorizedConv#toStandardBlock}: CP as a 1×1
+     * convolution, one depthwise convolution with the full spatial kernel and a 1×1 convolution;
+     * Tucker-2 as a 1×1 convolution, a convolution with the core and a 1×1 convolution; TT as a 1×1
+     * convolution, one convolution along each spatial axis and a 1×1 convolution.
      */
     @Override
     public Block toStandard(Block factorized) {
-        FactorizedConv<?> f = requireProduced(factorized);
-        int n = f.getOrder();
-        int in = f.getInChannels();
-        int out = f.getOutChannels();
-        Shape kernel = f.getKernelShape();
-        Shape ones = filled(n, 1);
-        Shape zeros = filled(n, 0);
-        List<Convolution> convs = new ArrayList<>();
-        List<NDArray> weights = new ArrayList<>();
-        NDArray bias = f.getBias();
-        FactorizedTensor decomposition = f.getDecomposition();
-        try (Workspace ws = Workspace.of(f.getParameters().valueAt(0).getArray())) {
-            for (NDArray a : decomposition.getArrays()) {
-                ws.adopt(a);
-            }
-            if (format() == Factorization.CP) {
-                CPTensor t = (CPTensor) decomposition;
-                int r = t.getCpRank();
-                convs.add(conv(n, ones, r, ones, zeros, ones, 1, false));
-                weights.add(pointwise(t.getFactor(1).transpose(), n));
-                // (R, k_1, ..., k_N): the outer product of the spatial factors, rank by rank
-                NDArray spatial = t.getFactor(2).transpose();
-                for (int i = 1; i < n; i++) {
-                    long[] left = spatial.getShape().getShape();
-                    long[] expanded = Arrays.copyOf(left, left.length + 1);
-                    expanded[left.length] = 1;
-                    long[] right = new long[left.length + 1];
-                    Arrays.fill(right, 1);
-                    right[0] = r;
-                    right[left.length] = kernel.get(i);
-                    NDArray next = t.getFactor(2 + i).transpose().reshape(right);
-                    spatial = spatial.reshape(expanded).mul(next);
-                }
-                long[] depthwise = new long[n + 2];
-                depthwise[0] = r;
-                depthwise[1] = 1;
-                System.arraycopy(kernel.getShape(), 0, depthwise, 2, n);
-                convs.add(
-                        conv(
-                                n,
-                                kernel,
-                                r,
-                                f.getStride(),
-                                f.getPadding(),
-                                f.getDilation(),
-                                r,
-                                false));
-                weights.add(spatial.reshape(depthwise));
-                convs.add(conv(n, ones, out, ones, zeros, ones, 1, bias != null));
-                NDArray last = t.getFactor(0).mul(t.getWeights().reshape(1, r));
-                weights.add(pointwise(last, n));
-            } else if (format() == Factorization.TUCKER) {
-                TuckerTensor t = (TuckerTensor) decomposition;
-                int[] r = f.getRank();
-                convs.add(conv(n, ones, r[1], ones, zeros, ones, 1, false));
-                weights.add(pointwise(t.getFactor(1).transpose(), n));
-                convs.add(
-                        conv(
-                                n,
-                                kernel,
-                                r[0],
-                                f.getStride(),
-                                f.getPadding(),
-                                f.getDilation(),
-                                1,
-                                false));
-                weights.add(t.getCore().duplicate());
-                convs.add(conv(n, ones, out, ones, zeros, ones, 1, bias != null));
-                weights.add(pointwise(t.getFactor(0), n));
-            } else {
-                List<NDArray> cores = ((TTTensor) decomposition).getArrays();
-                int[] r = f.getRank();
-                convs.add(conv(n, ones, r[1], ones, zeros, ones, 1, false));
-                weights.add(pointwise(cores.get(0).reshape(in, r[1]).transpose(), n));
-                for (int i = 0; i < n; i++) {
-                    long[] k = new long[n];
-                    Arrays.fill(k, 1);
-                    k[i] = kernel.get(i);
-                    convs.add(
-                            conv(
-                                    n,
-                                    new Shape(k),
-                                    r[i + 2],
-                                    only(n, i, f.getStride().get(i), 1),
-                                    only(n, i, f.getPadding().get(i), 0),
-                                    only(n, i, f.getDilation().get(i), 1),
-                                    1,
-                                    false));
-                    // (r_i, k_i, r_{i+1}) -> (r_{i+1}, r_i, 1.., k_i, ..1)
-                    long[] shape = new long[n + 2];
-                    Arrays.fill(shape, 1);
-                    shape[0] = r[i + 2];
-                    shape[1] = r[i + 1];
-                    shape[2 + i] = kernel.get(i);
-                    weights.add(cores.get(i + 1).transpose(2, 0, 1).reshape(shape));
-                }
-                convs.add(conv(n, ones, out, ones, zeros, ones, 1, bias != null));
-                NDArray last = cores.get(n + 1).reshape(r[n + 1], out).transpose();
-                weights.add(pointwise(last, n));
-            }
-            SequentialBlock seq = new SequentialBlock();
-            for (Convolution c : convs) {
-                seq.add(c);
-            }
-            NDArray anchor = weights.get(0);
-            seq.initialize(ws.target(), anchor.getDataType(), standardInput(f));
-            for (int i = 0; i < convs.size(); i++) {
-                NDArray target = convs.get(i).getParameters().get("weight").getArray();
-                weights.get(i).toType(target.getDataType(), false).copyTo(target);
-            }
-            if (bias != null) {
-                Convolution last = convs.get(convs.size() - 1);
-                bias.copyTo(last.getParameters().get("bias").getArray());
-            }
-            return seq;
-        } finally {
-            decomposition.close();
-            if (bias != null) {
-                bias.close();
-            }
-        }
+        return requireProduced(factorized).toStandardBlock();
     }
 
     /**
      * {@inheritDoc} A DJL convolution with the block's configuration whose kernel is the block's
-     * reconstructed one.
+     * reconstructed one ({@link FactorizedConv#toDenseConvolution}).
      */
     @Override
     public Block toDense(Block factorized) {
-        FactorizedConv<?> f = requireProduced(factorized);
-        NDArray bias = f.getBias();
-        Convolution dense =
-                conv(
-                        f.getOrder(),
-                        f.getKernelShape(),
-                        f.getOutChannels(),
-                        f.getStride(),
-                        f.getPadding(),
-                        f.getDilation(),
-                        1,
-                        bias != null);
-        try (NDArray kernel = f.reconstructKernel()) {
-            dense.initialize(kernel.getManager(), kernel.getDataType(), standardInput(f));
-            kernel.copyTo(dense.getParameters().get("weight").getArray());
-            if (bias != null) {
-                bias.copyTo(dense.getParameters().get("bias").getArray());
-            }
-        } finally {
-            if (bias != null) {
-                bias.close();
-            }
-        }
-        return dense;
+        return requireProduced(factorized).toDenseConvolution();
     }
 
     // ------------------------------------------------------------------------------------------
-
-    /**
-     * The input shapes a block's standard or dense layers are initialised with: its own, else one
-     * kernel-sized input.
-     */
-    private static Shape standardInput(FactorizedConv<?> f) {
-        return LayerMethods.standardInput(
-                f,
-                ConvGeometry.smallestInput(f.getInChannels(), f.getKernelShape(), f.getDilation()));
-    }
 
     /** An uninitialised block with the conv's configuration and a rank. */
     private FactorizedConv<?> structure(Convolution conv, Shape weight, Rank rank) {
@@ -649,71 +486,6 @@ final class TensorConvMethod extends FormatMethod {
             m[i] = i + 2;
         }
         return m;
-    }
-
-    /** An {@code (out, in)} matrix as the weight of a 1×…×1 convolution. */
-    private static NDArray pointwise(NDArray matrix, int order) {
-        long[] shape = new long[order + 2];
-        Arrays.fill(shape, 1);
-        shape[0] = matrix.getShape().get(0);
-        shape[1] = matrix.getShape().get(1);
-        return matrix.reshape(shape);
-    }
-
-    private static Convolution conv(
-            int order,
-            Shape kernel,
-            int filters,
-            Shape stride,
-            Shape padding,
-            Shape dilation,
-            int groups,
-            boolean bias) {
-        switch (order) {
-            case 1:
-                return Conv1d.builder()
-                        .setKernelShape(kernel)
-                        .setFilters(filters)
-                        .optStride(stride)
-                        .optPadding(padding)
-                        .optDilation(dilation)
-                        .optGroups(groups)
-                        .optBias(bias)
-                        .build();
-            case 2:
-                return Conv2d.builder()
-                        .setKernelShape(kernel)
-                        .setFilters(filters)
-                        .optStride(stride)
-                        .optPadding(padding)
-                        .optDilation(dilation)
-                        .optGroups(groups)
-                        .optBias(bias)
-                        .build();
-            default:
-                return Conv3d.builder()
-                        .setKernelShape(kernel)
-                        .setFilters(filters)
-                        .optStride(stride)
-                        .optPadding(padding)
-                        .optDilation(dilation)
-                        .optGroups(groups)
-                        .optBias(bias)
-                        .build();
-        }
-    }
-
-    private static Shape filled(int n, long value) {
-        long[] v = new long[n];
-        Arrays.fill(v, value);
-        return new Shape(v);
-    }
-
-    private static Shape only(int n, int axis, long value, long fill) {
-        long[] v = new long[n];
-        Arrays.fill(v, fill);
-        v[axis] = value;
-        return new Shape(v);
     }
 
     /** The relative Frobenius distance between the layer's kernel and the block's. */

@@ -152,6 +152,15 @@ public final class CPConv extends FactorizedConv<CPTensor> {
     }
 
     @Override
+    List<StandardConvs.Stage> standardStages(List<NDArray> values) {
+        NDList k = prepare(ConvImplementation.MOBILENET, values, null);
+        return List.of(
+                StandardConvs.Stage.pointwise(k.get(0)),
+                StandardConvs.Stage.spatial(k.get(1), rank),
+                StandardConvs.Stage.pointwise(k.get(2)));
+    }
+
+    @Override
     NDArray run(
             ConvImplementation implementation,
             NDArray x,

@@ -109,7 +109,8 @@ final class ConvOps {
         return new Shape(v);
     }
 
-    private static Shape only(int n, int axis, long value, long fill) {
+    /** A shape of {@code n} values, {@code fill} but {@code value} at {@code axis}. */
+    static Shape only(int n, int axis, long value, long fill) {
         long[] v = new long[n];
         Arrays.fill(v, fill);
         v[axis] = value;

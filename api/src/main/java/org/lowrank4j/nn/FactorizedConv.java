@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
+import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv1d;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.convolutional.Conv3d;
@@ -228,6 +229,12 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     String pipelineName(ConvImplementation implementation, ConvGeometry geometry) {
         return implementation.name();
     }
+
+    /**
+     * The pipeline as ordinary convolutions, for one layer's parameter values: what {@link
+     * #toStandardBlock} exports.
+     */
+    abstract List<StandardConvs.Stage> standardStages(List<NDArray> values);
 
     /** The cost of the factorized (or MobileNet) pipeline. */
     abstract ConvCost pipelineCost(ConvImplementation implementation, ConvGeometry geometry);
@@ -1142,6 +1149,67 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
             boolean freezeExisting) {
         return ConvConversion.transduct(
                 this, kernelSize, mode, padding, stride, dilation, freezeExisting);
+    }
+
+    /**
+     * Returns the block as ordinary DJL convolutions ({@link Conv1d}, {@link Conv2d} or {@link
+     * Conv3d}) in a {@link SequentialBlock} that computes the same function, for a deployment
+     * without this library: CP as a 1×1 convolution, one depthwise convolution with the full
+     * spatial kernel and a 1×1 convolution; Tucker as a 1×1 convolution (when the input mode has a
+     * factor), a convolution with the core and a 1×1 convolution (when the output mode has one);
+     * the tensor train as a 1×1 convolution, one convolution along each spatial axis and a 1×1
+     * convolution. Stride, padding and dilation go to the spatial convolutions, the bias to the
+     * last one. The block is initialised (with this block's input shape, or its smallest input) in
+     * the parameters' manager, with copies of the values.
+     *
+     * @return the sequential block
+     * @throws IllegalArgumentException if the block holds several layers
+     * @throws IllegalStateException if the block is not initialised
+     */
+    public SequentialBlock toStandardBlock() {
+        requireOneLayer("toStandardBlock");
+        if (!params.isInitialized()) {
+            throw FactorParameters.notInitialized();
+        }
+        NDArray anchor = params.anchor();
+        try (Workspace ws = Workspace.of(anchor)) {
+            List<NDArray> values =
+                    ws.borrow(params.factors().stream().map(Parameter::getArray).toList());
+            Parameter b = params.bias();
+            return StandardConvs.of(
+                    this,
+                    standardStages(values),
+                    b == null ? null : ws.borrow(b.getArray()),
+                    anchor.getManager());
+        }
+    }
+
+    /**
+     * Returns one DJL convolution with this block's configuration whose kernel is the rebuilt one
+     * ({@link #reconstructKernel}) and whose bias is this block's: the dense layer the factors
+     * multiply out to, initialised like {@link #toStandardBlock}.
+     *
+     * @return the convolution
+     * @throws IllegalArgumentException if the block holds several layers
+     * @throws IllegalStateException if the block is not initialised
+     */
+    public Convolution toDenseConvolution() {
+        requireOneLayer("toDenseConvolution");
+        try (NDArray kernel = reconstructKernel();
+                NDArray b = getBias()) {
+            return StandardConvs.dense(this, kernel, b);
+        }
+    }
+
+    private void requireOneLayer(String method) {
+        if (layers > 1) {
+            throw new IllegalArgumentException(
+                    method
+                            + " of a block of "
+                            + layers
+                            + " layers is not accepted; a one-layer block is (use getConv(i) for"
+                            + " one layer's function)");
+        }
     }
 
     /**

@@ -159,6 +159,18 @@ public final class TTConv extends FactorizedConv<TTTensor> {
     }
 
     @Override
+    List<StandardConvs.Stage> standardStages(List<NDArray> values) {
+        NDList k = prepare(ConvImplementation.FACTORIZED, values, null);
+        List<StandardConvs.Stage> stages = new ArrayList<>();
+        stages.add(StandardConvs.Stage.pointwise(k.get(0)));
+        for (int i = 0; i < order; i++) {
+            stages.add(StandardConvs.Stage.along(k.get(1 + i), i));
+        }
+        stages.add(StandardConvs.Stage.pointwise(k.get(order + 1)));
+        return stages;
+    }
+
+    @Override
     NDArray run(
             ConvImplementation implementation,
             NDArray x,

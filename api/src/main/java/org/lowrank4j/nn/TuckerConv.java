@@ -208,29 +208,47 @@ public final class TuckerConv extends FactorizedConv<TuckerTensor> {
             }
             kernels.add(ConvOps.pointwiseKernel(mix, n));
         } else {
-            NDArray core = t.getCore();
-            List<NDArray> spatial = new ArrayList<>();
-            List<Integer> modes = new ArrayList<>();
-            for (int k = 2; k < kernelHasFactor.length; k++) {
-                if (kernelHasFactor[k]) {
-                    spatial.add(t.getFactor(k));
-                    modes.add(k);
-                }
-            }
-            if (!spatial.isEmpty()) {
-                core =
-                        TensorOps.multiModeProduct(
-                                core,
-                                spatial,
-                                modes.stream().mapToInt(Integer::intValue).toArray(),
-                                false);
-            }
-            kernels.add(core);
+            kernels.add(spatialCore(t));
         }
         if (outputFactor) {
             kernels.add(ConvOps.pointwiseKernel(t.getFactor(0), n));
         }
         return kernels;
+    }
+
+    /** The core with the spatial factors multiplied in: the kernel of the middle convolution. */
+    private NDArray spatialCore(TuckerTensor t) {
+        NDArray core = t.getCore();
+        List<NDArray> spatial = new ArrayList<>();
+        List<Integer> modes = new ArrayList<>();
+        for (int k = 2; k < kernelHasFactor.length; k++) {
+            if (kernelHasFactor[k]) {
+                spatial.add(t.getFactor(k));
+                modes.add(k);
+            }
+        }
+        if (spatial.isEmpty()) {
+            return core;
+        }
+        return TensorOps.multiModeProduct(
+                core, spatial, modes.stream().mapToInt(Integer::intValue).toArray(), false);
+    }
+
+    @Override
+    List<StandardConvs.Stage> standardStages(List<NDArray> values) {
+        TuckerTensor t = wrap(values, kernelHasFactor);
+        int n = kernelRanks.length - 2;
+        List<StandardConvs.Stage> stages = new ArrayList<>();
+        if (kernelHasFactor[1]) {
+            stages.add(
+                    StandardConvs.Stage.pointwise(
+                            ConvOps.pointwiseKernel(t.getFactor(1).transpose(), n)));
+        }
+        stages.add(StandardConvs.Stage.spatial(spatialCore(t), 1));
+        if (kernelHasFactor[0]) {
+            stages.add(StandardConvs.Stage.pointwise(ConvOps.pointwiseKernel(t.getFactor(0), n)));
+        }
+        return stages;
     }
 
     @Override
