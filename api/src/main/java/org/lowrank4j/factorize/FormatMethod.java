@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Function;
 import org.lowrank4j.cost.CostAware;
 import org.lowrank4j.cost.CostCounter;
@@ -23,6 +24,7 @@ abstract class FormatMethod implements LayerMethod {
 
     private final Factorization format;
     private final String name;
+    private final String what;
 
     /**
      * Creates the method for one format.
@@ -42,6 +44,108 @@ abstract class FormatMethod implements LayerMethod {
         }
         this.format = format;
         this.name = prefix + format.name().toLowerCase(Locale.ROOT);
+        this.what = what;
+    }
+
+    /** A block this method built, with the ranks it realised and its relative weight error. */
+    static final class Built {
+        final Block block;
+        final int[] ranks;
+        final double weightError;
+        final ConvImplementation runs;
+
+        /**
+         * @param block the block, its implementation set
+         * @param ranks the realised ranks
+         * @param weightError {@code ‖W − Ŵ‖ / ‖W‖}
+         * @param runs the implementation it runs on the layer's input in inference
+         */
+        Built(Block block, int[] ranks, double weightError, ConvImplementation runs) {
+            this.block = block;
+            this.ranks = ranks;
+            this.weightError = weightError;
+            this.runs = runs;
+        }
+    }
+
+    /**
+     * Builds the block for an accepted request, with the layer's weights, at the request's rank and
+     * implementation; a block built before a failure is disposed of.
+     *
+     * @param request the request, its layer accepted and its implementation checked
+     * @return the block and what it realised
+     */
+    abstract Built build(LayerRequest request);
+
+    /** Whether the format has the MobileNet pipeline (CP convolutions). */
+    boolean hasMobilenet() {
+        return false;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public LayerResult factorize(LayerRequest request) {
+        String reason = unsupportedReason(request.getLayer(), request.getInputShapes());
+        if (reason != null) {
+            throw new IllegalArgumentException(reason);
+        }
+        ConvImplementation impl = request.getImplementation();
+        checkImplementation(impl, request.getPath());
+        Built built = build(request);
+        String used = built.runs.name().toLowerCase(Locale.ROOT);
+        String words = impl == ConvImplementation.AUTO ? "auto: " + used : used;
+        return LayerResult.of(built.block, built.ranks, words, built.weightError, Double.NaN);
+    }
+
+    /**
+     * Refuses a plan entry for another kind of layer than the block holds, or for another format.
+     *
+     * @param original the block at the entry's path
+     * @param settings the entry's settings
+     * @param fits whether the block is the kind of layer the entry's {@code layer} setting names
+     */
+    void checkPlanned(Block original, Map<String, String> settings, boolean fits) {
+        if (!fits) {
+            throw new IllegalArgumentException(
+                    "the plan replaces a "
+                            + settings.get("layer")
+                            + " but the block has a "
+                            + original.getClass().getSimpleName()
+                            + " there; a block built like the factorized one is accepted");
+        }
+        if (!format.name().equals(settings.get("factorization"))) {
+            throw new IllegalArgumentException(
+                    "plan setting factorization = "
+                            + settings.get("factorization")
+                            + " is not accepted by the "
+                            + getName()
+                            + " method; "
+                            + format.name()
+                            + " is");
+        }
+    }
+
+    /**
+     * Refuses an implementation the format does not have.
+     *
+     * @param impl the implementation
+     * @param path the layer's path, for the message
+     */
+    void checkImplementation(ConvImplementation impl, String path) {
+        if (impl == null || (impl == ConvImplementation.MOBILENET && !hasMobilenet())) {
+            throw new IllegalArgumentException(
+                    "implementation "
+                            + impl
+                            + " is not accepted by the "
+                            + what
+                            + " method ("
+                            + getName()
+                            + ", layer '"
+                            + path
+                            + "'); FACTORIZED, RECONSTRUCTED or AUTO are"
+                            + (hasMobilenet() ? ", and MOBILENET" : "")
+                            + " (MOBILENET is for CP convolutions only)");
+        }
     }
 
     /**

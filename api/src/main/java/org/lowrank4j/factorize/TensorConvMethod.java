@@ -11,7 +11,6 @@ import ai.djl.nn.convolutional.Conv3d;
 import ai.djl.nn.convolutional.Convolution;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import org.lowrank4j.internal.Workspace;
@@ -88,35 +87,32 @@ final class TensorConvMethod extends FormatMethod {
         return null;
     }
 
-    /** {@inheritDoc} */
     @Override
-    public LayerResult factorize(LayerRequest request) {
-        Block layer = request.getLayer();
+    boolean hasMobilenet() {
+        return format() == Factorization.CP;
+    }
+
+    @Override
+    Built build(LayerRequest request) {
+        Convolution conv = (Convolution) request.getLayer();
         Shape[] shapes = request.getInputShapes();
-        String reason = unsupportedReason(layer, shapes);
-        if (reason != null) {
-            throw new IllegalArgumentException(reason);
-        }
-        ConvImplementation impl = request.getImplementation();
-        checkImplementation(impl, request.getPath());
-        Convolution conv = (Convolution) layer;
         NDArray w = conv.getParameters().get("weight").getArray();
         NDArray bias = conv.isIncludeBias() ? conv.getParameters().get("bias").getArray() : null;
         FactorizedConv<?> block = structure(conv, w.getShape(), rank(request.getRank(), conv));
-        block.setImplementation(impl);
-        double error;
+        block.setImplementation(request.getImplementation());
         try {
             block.initFromTensor(w, bias);
             // the input shapes the layer takes in the model: the block is initialised at once
             block.initialize(w.getManager(), w.getDataType(), shapes);
-            error = weightError(w, block);
+            return new Built(
+                    block,
+                    block.getRank(),
+                    PlanSettings.relativeError(w, block.reconstructKernel()),
+                    block.chooseImplementation(shapes[0], false));
         } catch (RuntimeException e) {
             Factorizer.dispose(block);
             throw e;
         }
-        String used = block.chooseImplementation(shapes[0], false).name().toLowerCase(Locale.ROOT);
-        String words = impl == ConvImplementation.AUTO ? "auto: " + used : used;
-        return LayerResult.of(block, block.getRank(), words, error, Double.NaN);
     }
 
     /**
@@ -239,26 +235,12 @@ final class TensorConvMethod extends FormatMethod {
     @Override
     public Block rebuild(Block original, Map<String, String> settings) {
         String type = settings.get("layer");
-        if (type == null
-                || !(original instanceof Convolution)
-                || !type.equals(original.getClass().getSimpleName())) {
-            throw new IllegalArgumentException(
-                    "the plan replaces a "
-                            + type
-                            + " but the block has a "
-                            + original.getClass().getSimpleName()
-                            + " there; a block built like the factorized one is accepted");
-        }
-        if (!format().name().equals(settings.get("factorization"))) {
-            throw new IllegalArgumentException(
-                    "plan setting factorization = "
-                            + settings.get("factorization")
-                            + " is not accepted by the "
-                            + getName()
-                            + " method; "
-                            + format().name()
-                            + " is");
-        }
+        checkPlanned(
+                original,
+                settings,
+                original instanceof Convolution
+                        && type != null
+                        && type.equals(original.getClass().getSimpleName()));
         Convolution conv = (Convolution) original;
         long in = PlanSettings.number(settings, "in_channels");
         Parameter w = conv.getParameters().get("weight");
@@ -450,22 +432,6 @@ final class TensorConvMethod extends FormatMethod {
         return Arrays.copyOfRange(realised, 1, order + 2);
     }
 
-    private void checkImplementation(ConvImplementation impl, String path) {
-        if (impl == null
-                || (impl == ConvImplementation.MOBILENET && format() != Factorization.CP)) {
-            throw new IllegalArgumentException(
-                    "implementation "
-                            + impl
-                            + " is not accepted by the "
-                            + getName()
-                            + " method (layer '"
-                            + path
-                            + "'); FACTORIZED, RECONSTRUCTED or AUTO are"
-                            + (format() == Factorization.CP ? ", and MOBILENET" : "")
-                            + " (MOBILENET is for CP only)");
-        }
-    }
-
     private FactorizedConv<?> requireProduced(Block block) {
         if (!produced(block)) {
             throw new IllegalArgumentException(
@@ -486,11 +452,6 @@ final class TensorConvMethod extends FormatMethod {
             m[i] = i + 2;
         }
         return m;
-    }
-
-    /** The relative Frobenius distance between the layer's kernel and the block's. */
-    private static double weightError(NDArray w, FactorizedConv<?> block) {
-        return PlanSettings.relativeError(w, block.reconstructKernel());
     }
 
     private ConvImplementation implementation(Map<String, String> settings) {

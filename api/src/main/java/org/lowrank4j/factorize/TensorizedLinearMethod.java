@@ -9,7 +9,6 @@ import ai.djl.nn.core.Linear;
 import ai.djl.util.Pair;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import org.lowrank4j.internal.Workspace;
@@ -81,33 +80,25 @@ final class TensorizedLinearMethod extends FormatMethod {
         return null;
     }
 
-    /** {@inheritDoc} */
     @Override
-    public LayerResult factorize(LayerRequest request) {
-        Block layer = request.getLayer();
-        Shape[] shapes = request.getInputShapes();
-        String reason = unsupportedReason(layer, shapes);
-        if (reason != null) {
-            throw new IllegalArgumentException(reason);
-        }
-        ConvImplementation impl = request.getImplementation();
-        checkImplementation(impl, request.getPath());
-        Linear linear = (Linear) layer;
+    Built build(LayerRequest request) {
+        Linear linear = (Linear) request.getLayer();
         FactorizedLinear block =
                 FactorizedLinear.fromLinear(linear, null, null, request.getRank(), format());
-        block.setImplementation(impl);
-        double error;
+        block.setImplementation(request.getImplementation());
         try {
-            error = weightError(linear.getParameters().get("weight").getArray(), block);
+            NDArray w = linear.getParameters().get("weight").getArray();
+            Shape x = request.getInputShapes()[0];
+            long rows = x.size() / Math.max(1, block.getInFeatures());
+            return new Built(
+                    block,
+                    block.getRank(),
+                    PlanSettings.relativeError(w, block.reconstructWeight(0)),
+                    block.chooseImplementation(rows, false));
         } catch (RuntimeException e) {
             Factorizer.dispose(block);
             throw e;
         }
-        Shape x = shapes[0];
-        long rows = x.size() / Math.max(1, block.getInFeatures());
-        String used = block.chooseImplementation(rows, false).name().toLowerCase(Locale.ROOT);
-        String words = impl == ConvImplementation.AUTO ? "auto: " + used : used;
-        return LayerResult.of(block, block.getRank(), words, error, Double.NaN);
     }
 
     /**
@@ -246,25 +237,10 @@ final class TensorizedLinearMethod extends FormatMethod {
     /** {@inheritDoc} */
     @Override
     public Block rebuild(Block original, Map<String, String> settings) {
-        String type = settings.get("layer");
-        if (!"Linear".equals(type) || !(original instanceof Linear)) {
-            throw new IllegalArgumentException(
-                    "the plan replaces a "
-                            + type
-                            + " but the block has a "
-                            + original.getClass().getSimpleName()
-                            + " there; a block built like the factorized one is accepted");
-        }
-        if (!format().name().equals(settings.get("factorization"))) {
-            throw new IllegalArgumentException(
-                    "plan setting factorization = "
-                            + settings.get("factorization")
-                            + " is not accepted by the "
-                            + getName()
-                            + " method; "
-                            + format().name()
-                            + " is");
-        }
+        checkPlanned(
+                original,
+                settings,
+                "Linear".equals(settings.get("layer")) && original instanceof Linear);
         long units = PlanSettings.number(settings, "units");
         long in = PlanSettings.number(settings, "in_features");
         Shape inShape = new Shape(PlanSettings.numbers(settings, "in_shape"));
@@ -384,22 +360,6 @@ final class TensorizedLinearMethod extends FormatMethod {
             return Arrays.copyOfRange(realised, 1, order);
         }
         return realised.clone();
-    }
-
-    private static void checkImplementation(ConvImplementation impl, String path) {
-        if (impl == null || impl == ConvImplementation.MOBILENET) {
-            throw new IllegalArgumentException(
-                    "implementation "
-                            + impl
-                            + " is not accepted by the tensorized linear method (layer '"
-                            + path
-                            + "'); FACTORIZED, RECONSTRUCTED or AUTO are");
-        }
-    }
-
-    /** The relative Frobenius distance between the layer's weight and the block's. */
-    private static double weightError(NDArray w, FactorizedLinear block) {
-        return PlanSettings.relativeError(w, block.reconstructWeight(0));
     }
 
     private static boolean flag(Map<String, String> settings, String key) {

@@ -845,7 +845,22 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
      */
     private String configuration() {
         return factorization.name()
-                + "(in="
+                + "("
+                + structure()
+                + ", bias="
+                + includeBias
+                + ", layers="
+                + layers
+                + ", rank="
+                + Arrays.toString(getRank())
+                + ", factors="
+                + params.shapes()
+                + ")";
+    }
+
+    /** Channels, kernel, stride, padding and dilation, as the descriptions list them. */
+    private String structure() {
+        return "in="
                 + inChannels
                 + ", out="
                 + outChannels
@@ -856,16 +871,7 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                 + ", padding="
                 + padding
                 + ", dilation="
-                + dilation
-                + ", bias="
-                + includeBias
-                + ", layers="
-                + layers
-                + ", rank="
-                + Arrays.toString(getRank())
-                + ", factors="
-                + params.shapes()
-                + ")";
+                + dilation;
     }
 
     // ---------------------------------------------------------------- initialisation
@@ -1290,18 +1296,8 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
     @Override
     public String toString() {
         return getClass().getSimpleName()
-                + "(in="
-                + inChannels
-                + ", out="
-                + outChannels
-                + ", kernel="
-                + kernelShape
-                + ", stride="
-                + stride
-                + ", padding="
-                + padding
-                + ", dilation="
-                + dilation
+                + "("
+                + structure()
                 + ", rank="
                 + Arrays.toString(getRank())
                 + ", implementation="

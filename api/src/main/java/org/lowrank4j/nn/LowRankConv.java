@@ -64,21 +64,10 @@ public class LowRankConv extends AbstractBlock implements CostAware, DescribedBl
         dilation = builder.dilation;
         filters = builder.filters;
         rank = builder.rank;
-        first =
-                addParameter(
-                        Parameter.builder()
-                                .setName("first_weight")
-                                .setType(Parameter.Type.WEIGHT)
-                                .build());
-        second =
-                addParameter(
-                        Parameter.builder()
-                                .setName("second_weight")
-                                .setType(Parameter.Type.WEIGHT)
-                                .build());
-        bias =
-                addParameter(
-                        Parameter.builder().setName("bias").setType(Parameter.Type.BIAS).build());
+        Parameter[] created = TwoFactorParameters.create(this::addParameter);
+        first = created[0];
+        second = created[1];
+        bias = created[2];
     }
 
     /**
@@ -169,7 +158,7 @@ public class LowRankConv extends AbstractBlock implements CostAware, DescribedBl
      * @throws IllegalArgumentException if the rank is out of range or the inputs do not match
      */
     public LowRankSolution solutionForRank(NDArray input, int newRank) {
-        requireWeights();
+        TwoFactorParameters.requireWeights("fromConv", first, second, bias);
         checkRank(newRank, fanIn(), filters);
         NDArray w1 = first.getArray();
         try (Workspace ws = Workspace.of(w1)) {
@@ -200,7 +189,7 @@ public class LowRankConv extends AbstractBlock implements CostAware, DescribedBl
      * @throws IllegalStateException if the block has no weights yet
      */
     public void setRank(NDArray input, int newRank) {
-        requireWeights();
+        TwoFactorParameters.requireWeights("fromConv", first, second, bias);
         if (newRank < 1 || newRank > rank) {
             throw new IllegalArgumentException(
                     "rank "
@@ -557,36 +546,13 @@ public class LowRankConv extends AbstractBlock implements CostAware, DescribedBl
     /** Puts a solution's kernels into the parameters, in the workspace's target. */
     private void install(Workspace ws, LowRankSolution s) {
         DataType type = s.getWa().getDataType();
-        first = replace(first, ws.keep(contiguous(s.getWa(), type)));
-        second = replace(second, ws.keep(contiguous(s.getWb(), type)));
-        bias = replace(bias, ws.keep(s.getBias().toType(type, true)));
+        first = TwoFactorParameters.replace(parameters, first, s.getWa(), type);
+        second = TwoFactorParameters.replace(parameters, second, s.getWb(), type);
+        bias = TwoFactorParameters.replace(parameters, bias, s.getBias(), type);
+        ws.keep(first.getArray());
+        ws.keep(second.getArray());
+        ws.keep(bias.getArray());
         rank = s.getRank();
-    }
-
-    /**
-     * A densely laid out copy, so that the parameter computes exactly like one loaded from a file.
-     */
-    private static NDArray contiguous(NDArray array, DataType type) {
-        return array.reshape(-1).toType(type, true).reshape(array.getShape());
-    }
-
-    private Parameter replace(Parameter old, NDArray array) {
-        Parameter p =
-                Parameter.builder()
-                        .setName(old.getName())
-                        .setType(old.getType())
-                        .optInitializer(old.getInitializer())
-                        .build();
-        p.setArray(array);
-        parameters.put(p.getName(), p);
-        return p;
-    }
-
-    private void requireWeights() {
-        if (!first.isInitialized() || !second.isInitialized() || !bias.isInitialized()) {
-            throw new IllegalStateException(
-                    "the block has no weights yet; initialise it or build it with fromConv first");
-        }
     }
 
     private static void checkRank(int rank, long fanIn, long filters) {

@@ -53,21 +53,10 @@ public class LowRankLinear extends AbstractBlock implements CostAware {
         super(VERSION);
         this.units = builder.units;
         this.rank = builder.rank;
-        first =
-                addParameter(
-                        Parameter.builder()
-                                .setName("first_weight")
-                                .setType(Parameter.Type.WEIGHT)
-                                .build());
-        second =
-                addParameter(
-                        Parameter.builder()
-                                .setName("second_weight")
-                                .setType(Parameter.Type.WEIGHT)
-                                .build());
-        bias =
-                addParameter(
-                        Parameter.builder().setName("bias").setType(Parameter.Type.BIAS).build());
+        Parameter[] created = TwoFactorParameters.create(this::addParameter);
+        first = created[0];
+        second = created[1];
+        bias = created[2];
     }
 
     /**
@@ -138,7 +127,7 @@ public class LowRankLinear extends AbstractBlock implements CostAware {
      * @throws IllegalArgumentException if the rank is out of range or the inputs do not match
      */
     public LowRankSolution solutionForRank(NDArray input, int newRank) {
-        requireWeights();
+        TwoFactorParameters.requireWeights("fromLinear", first, second, bias);
         checkRank(newRank, inputs, units);
         NDArray w1 = first.getArray();
         try (Workspace ws = Workspace.of(w1)) {
@@ -165,7 +154,7 @@ public class LowRankLinear extends AbstractBlock implements CostAware {
      * @throws IllegalStateException if the block has no weights yet
      */
     public void setRank(NDArray input, int newRank) {
-        requireWeights();
+        TwoFactorParameters.requireWeights("fromLinear", first, second, bias);
         if (newRank < 1 || newRank > rank) {
             throw new IllegalArgumentException(
                     "rank "
@@ -406,36 +395,13 @@ public class LowRankLinear extends AbstractBlock implements CostAware {
     /** Puts a solution's arrays (matrix layout) into the parameters, in the workspace's target. */
     private void install(Workspace ws, LowRankSolution s) {
         DataType type = s.getWa().getDataType();
-        first = replace(first, ws.keep(contiguous(s.getWa().transpose(), type)));
-        second = replace(second, ws.keep(contiguous(s.getWb().transpose(), type)));
-        bias = replace(bias, ws.keep(s.getBias().toType(type, true)));
+        first = TwoFactorParameters.replace(parameters, first, s.getWa().transpose(), type);
+        second = TwoFactorParameters.replace(parameters, second, s.getWb().transpose(), type);
+        bias = TwoFactorParameters.replace(parameters, bias, s.getBias(), type);
+        ws.keep(first.getArray());
+        ws.keep(second.getArray());
+        ws.keep(bias.getArray());
         rank = s.getRank();
-    }
-
-    /**
-     * A densely laid out copy, so that the parameter computes exactly like one loaded from a file.
-     */
-    private static NDArray contiguous(NDArray array, DataType type) {
-        return array.reshape(-1).toType(type, true).reshape(array.getShape());
-    }
-
-    private Parameter replace(Parameter old, NDArray array) {
-        Parameter p =
-                Parameter.builder()
-                        .setName(old.getName())
-                        .setType(old.getType())
-                        .optInitializer(old.getInitializer())
-                        .build();
-        p.setArray(array);
-        parameters.put(p.getName(), p);
-        return p;
-    }
-
-    private void requireWeights() {
-        if (!first.isInitialized() || !second.isInitialized() || !bias.isInitialized()) {
-            throw new IllegalStateException(
-                    "the block has no weights yet; initialise it or build it with fromLinear first");
-        }
     }
 
     private static void checkRank(int rank, long in, long units) {

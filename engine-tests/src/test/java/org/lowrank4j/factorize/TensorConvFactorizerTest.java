@@ -626,7 +626,9 @@ public class TensorConvFactorizerTest extends EngineTestBase {
                                                     false))
                                     .build()
                                     .factorize(net),
-                    "implementation MOBILENET is not accepted by the " + methodName(f));
+                    "implementation MOBILENET is not accepted by the factorized convolution method ("
+                            + methodName(f)
+                            + ", layer '");
             Assert.assertEquals(Nets.blocks(net), before, "the model was changed");
         }
         assertClose(infer(net, x), expected, 0);
