@@ -29,7 +29,7 @@ public final class FactorizedConvBuilder<C extends FactorizedConv<?>> {
     private int setOrder;
     private Factorization factorization;
     private Rank rank;
-    ConvImplementation implementation = ConvImplementation.FACTORIZED;
+    ConvImplementation implementation = ConvImplementation.AUTO;
     Shape stride;
     Shape padding;
     Shape dilation;
@@ -145,7 +145,8 @@ public final class FactorizedConvBuilder<C extends FactorizedConv<?>> {
     }
 
     /**
-     * Sets how the forward pass is computed (default {@link ConvImplementation#FACTORIZED}).
+     * Sets how the forward pass is computed (default {@link ConvImplementation#AUTO}, as for the
+     * tensorized linear layers).
      *
      * @param implementation the implementation; MOBILENET only with CP
      * @return this builder

@@ -34,6 +34,8 @@ public class FactorizedConvBadInputTest extends EngineTestBase {
                         .setRank(Rank.of(3))
                         .build();
         Assert.assertEquals(cp.getFactorization(), Factorization.CP);
+        // AUTO by default, as for the tensorized linear layers
+        Assert.assertEquals(cp.getImplementation(), ConvImplementation.AUTO);
         Assert.assertEquals(cp.getRank(), new int[] {3});
         TuckerConv tucker =
                 TuckerConv.builder()
@@ -163,9 +165,10 @@ public class FactorizedConvBadInputTest extends EngineTestBase {
                     () -> conv.forward(ps, new NDList(manager.ones(new Shape(1, 4, 1, 0))), false),
                     "too small");
             if (f != Factorization.CP) {
+                ConvImplementation before = conv.getImplementation();
                 assertIllegalArgument(
                         () -> conv.setImplementation(ConvImplementation.MOBILENET), "MOBILENET");
-                Assert.assertEquals(conv.getImplementation(), ConvImplementation.FACTORIZED);
+                Assert.assertEquals(conv.getImplementation(), before);
             }
             assertIllegalArgument(() -> conv.initFromRandom(false, 0), "std 0.0");
             assertIllegalArgument(
