@@ -597,93 +597,13 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
         NDArray x = inputs.head();
         int layer = ForwardChecks.layerIndex(inputs, layers, "convolution", "getConv");
         ConvImplementation impl = chooseImplementation(x.getShape(), training);
-        return new NDList(forwardWith(impl, parameterStore, x, layer, training));
+        return new NDList(ConvPass.run(this, impl, parameterStore, x, layer, training));
     }
 
     /** The forward pass of one layer (package-private for {@link LayerConv}). */
     NDArray forwardLayer(ParameterStore parameterStore, NDArray x, int layer, boolean training) {
         ConvImplementation impl = chooseImplementation(x.getShape(), training);
-        return forwardWith(impl, parameterStore, x, layer, training);
-    }
-
-    private NDArray forwardWith(
-            ConvImplementation impl,
-            ParameterStore parameterStore,
-            NDArray x,
-            int layer,
-            boolean training) {
-        ConvGeometry g = geometry(x.getShape());
-        ForwardChecks.check(getClass().getSimpleName(), params.factors(), x);
-        if (training) {
-            // the optimizer updates the parameters in place after this pass
-            invalidate();
-        }
-        List<NDArray> values = params.values(parameterStore, x.getDevice(), training);
-        NDArray b = params.biasValue(parameterStore, x.getDevice(), training);
-        boolean pipeline =
-                impl == ConvImplementation.FACTORIZED || impl == ConvImplementation.MOBILENET;
-        if (training) {
-            return compute(impl, pipeline, x, values, b, null, layer, g);
-        }
-        // inference: the kernel, or the pipeline's prepared kernels, come from the cache
-        String name = (pipeline ? pipelineName(impl, g) : "kernel") + "@" + layer;
-        Function<List<NDArray>, NDList> build =
-                v -> {
-                    List<NDArray> own = layers > 1 ? layerValues(v, layer) : v;
-                    return pipeline ? prepare(impl, own, g) : new NDList(kernel(own));
-                };
-        return operands.use(
-                values,
-                name,
-                build,
-                kernels -> compute(impl, pipeline, x, values, b, kernels, layer, g));
-    }
-
-    /**
-     * One pass of an implementation: with the cached operands ({@code kernels}, in inference) or
-     * from the parameter values (training). Parameters and cached operands are borrowed, never
-     * attached: other threads may be running the same block.
-     */
-    private NDArray compute(
-            ConvImplementation impl,
-            boolean pipeline,
-            NDArray x,
-            List<NDArray> values,
-            NDArray b,
-            NDList kernels,
-            int layer,
-            ConvGeometry g) {
-        if (!pipeline && kernels != null && layers == 1) {
-            // the cached kernel's convolution is the whole pass: its result lands in x's manager
-            // and the shared kernel and bias are only read, so there are no temporaries to scope
-            return ConvOps.conv(x, kernels.head(), b, stride, padding, dilation, 1);
-        }
-        try (Workspace ws = Workspace.of(x)) {
-            ws.adopt(x);
-            NDArray bias = b == null ? null : ws.borrow(b);
-            if (bias != null && layers > 1) {
-                bias = bias.get(layer);
-            }
-            NDList own = kernels == null ? null : ws.borrow(kernels);
-            NDArray y;
-            if (pipeline) {
-                if (own == null) {
-                    List<NDArray> v = ws.borrow(values);
-                    own = prepare(impl, layers > 1 ? layerValues(v, layer) : v, g);
-                }
-                y = run(impl, x, own, bias, g);
-            } else {
-                NDArray k;
-                if (own != null) {
-                    k = own.head();
-                } else {
-                    List<NDArray> v = ws.borrow(values);
-                    k = kernel(layers > 1 ? layerValues(v, layer) : v);
-                }
-                y = ConvOps.conv(x, k, bias, stride, padding, dilation, 1);
-            }
-            return ws.keep(y);
-        }
+        return ConvPass.run(this, impl, parameterStore, x, layer, training);
     }
 
     /**
@@ -1303,6 +1223,16 @@ public abstract class FactorizedConv<T extends FactorizedTensor> extends Abstrac
                 + ", implementation="
                 + implementation
                 + ")";
+    }
+
+    /** The factor parameters and the bias. */
+    FactorParameters params() {
+        return params;
+    }
+
+    /** The operands inference derives from the parameters, built once per parameter state. */
+    OperandCache operands() {
+        return operands;
     }
 
     /** The bias parameter, or null without bias. */
