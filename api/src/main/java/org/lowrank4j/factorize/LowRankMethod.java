@@ -23,6 +23,7 @@ import org.lowrank4j.internal.Workspace;
 import org.lowrank4j.nn.LowRankConv;
 import org.lowrank4j.nn.LowRankLinear;
 import org.lowrank4j.tensor.Rank;
+import org.lowrank4j.tensor.Ranks;
 
 /** The two-factor method: {@link LowRankConv} for 2-D convolutions, {@link LowRankLinear}. */
 final class LowRankMethod implements LayerMethod {
@@ -429,23 +430,20 @@ final class LowRankMethod implements LayerMethod {
 
     // ------------------------------------------------------------------------------------------
 
+    /**
+     * The rank of the two factors of an {@code (out, fanIn)} weight: the CP rank of that matrix
+     * ({@link Ranks#cp}: a fraction {@code f} gives {@code round(f · out · fanIn / (out + fanIn))},
+     * the rank whose two factors hold that share of the weight's values), clipped to {@code
+     * min(out, fanIn)}.
+     */
     static int resolve(Rank rank, long fanIn, long out) {
-        long max = Math.min(fanIn, out);
-        double r;
-        if (rank.isFraction()) {
-            r = Math.rint(rank.getFraction() * fanIn * out / (double) (fanIn + out));
-        } else {
-            int[] values = rank.getValues();
-            if (values.length != 1) {
-                throw new IllegalArgumentException(
-                        "rank "
-                                + rank
-                                + " is not accepted by the low-rank method; one value or a"
-                                + " fraction is");
-            }
-            r = values[0];
+        if (!rank.isFraction() && rank.getValues().length != 1) {
+            throw new IllegalArgumentException(
+                    "rank "
+                            + rank
+                            + " is not accepted by the low-rank method; one value or a fraction is");
         }
-        return (int) Math.max(1, Math.min(max, r));
+        return Ranks.cp(new Shape(out, fanIn), rank);
     }
 
     private static NDArray weight(Block layer) {
