@@ -675,6 +675,13 @@ public final class Parafac {
                 throw new IllegalArgumentException(
                         "Parafac needs a rank: call setRank(Rank) or setRank(int)");
             }
+            if (!rank.isFraction() && rank.getValues().length != 1) {
+                throw new IllegalArgumentException(
+                        "rank "
+                                + rank
+                                + " is not accepted by CP; one value or a fraction is (CP has a"
+                                + " single rank)");
+            }
             return new Parafac(this);
         }
     }

@@ -80,6 +80,14 @@ public final class TensorTrain {
      */
     public Decomposition<TTMatrix> fitMatrix(NDArray matrix, Shape rowShape, Shape columnShape) {
         Inputs.check(matrix, 1, "TensorTrain.fitMatrix");
+        if (rowShape == null || columnShape == null) {
+            throw new IllegalArgumentException(
+                    "row shape "
+                            + rowShape
+                            + " and column shape "
+                            + columnShape
+                            + " are not accepted; two shapes of the same order, at least 1, are");
+        }
         int n = rowShape.dimension();
         if (columnShape.dimension() != n || n < 1) {
             throw new IllegalArgumentException(
