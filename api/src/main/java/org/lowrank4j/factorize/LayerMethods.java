@@ -3,10 +3,14 @@ package org.lowrank4j.factorize;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.lowrank4j.tensor.Factorization;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@link LayerMethod}s this library provides.
@@ -38,11 +42,25 @@ public final class LayerMethods {
     private static final LayerMethod TUCKER_CONV = new TensorConvMethod(Factorization.TUCKER);
     private static final LayerMethod TT_CONV = new TensorConvMethod(Factorization.TT);
 
+    private static final Logger logger = LoggerFactory.getLogger(LayerMethods.class);
+
     private static final List<LayerMethod> REGISTERED = new CopyOnWriteArrayList<>();
 
     static {
-        for (LayerMethod m : ServiceLoader.load(LayerMethod.class)) {
-            register(m);
+        // a bad entry of a service file is skipped with a warning: the library's own methods and
+        // the other entries stay usable
+        Iterator<LayerMethod> listed = ServiceLoader.load(LayerMethod.class).iterator();
+        while (true) {
+            try {
+                if (!listed.hasNext()) {
+                    break;
+                }
+                register(listed.next());
+            } catch (ServiceConfigurationError | IllegalArgumentException e) {
+                logger.warn(
+                        "A layer method listed for the service loader is skipped: {}",
+                        e.getMessage());
+            }
         }
     }
 

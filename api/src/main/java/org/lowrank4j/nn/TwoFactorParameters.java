@@ -13,7 +13,7 @@ import java.util.function.UnaryOperator;
 final class TwoFactorParameters {
 
     /** The parameter names, in order. */
-    static final String[] NAMES = {"first_weight", "second_weight", "bias"};
+    private static final String[] NAMES = {"first_weight", "second_weight", "bias"};
 
     private TwoFactorParameters() {}
 
